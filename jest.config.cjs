@@ -1,0 +1,21 @@
+// One jest run for the whole workspace; each project adds its own entry to `projects`.
+const { createCjsPreset } = require('jest-preset-angular/presets');
+
+/** @type {import('jest').Config} */
+module.exports = {
+  projects: [
+    {
+      displayName: 'ngx-user-token',
+      ...createCjsPreset({ tsconfig: '<rootDir>/projects/ngx-user-token/tsconfig.spec.json' }),
+      rootDir: __dirname,
+      roots: ['<rootDir>/projects/ngx-user-token'],
+      // The page the library runs on in unit tests: an instance's portal page.
+      testEnvironmentOptions: { url: 'https://instance.example.com/x_demo/index.html' },
+      setupFilesAfterEnv: ['<rootDir>/projects/ngx-user-token/setup-jest.ts'],
+      moduleNameMapper: {
+        '^ngx-user-token$': '<rootDir>/projects/ngx-user-token/src/public-api.ts',
+        '^ngx-user-token/testing$': '<rootDir>/projects/ngx-user-token/testing/src/public-api.ts',
+      },
+    },
+  ],
+};

@@ -1,0 +1,34 @@
+/**
+ * Why a token refresh failed:
+ * - `logged-out`: the 401 said the session is gone (`X-Is-Logged-In: false`);
+ * - `no-token`: no new token could be had (no `X-UserToken-Response`, no changed global, the token
+ *   page answered without one — e.g. with the login page);
+ * - `same-token`: the source offered the token the server had just rejected;
+ * - `timeout`: the refresh took longer than `refreshTimeout`;
+ * - `failed`: the source failed (for example the token page answered 500 or the network failed).
+ */
+export type UserTokenRefreshFailure = 'logged-out' | 'no-token' | 'same-token' | 'timeout' | 'failed';
+
+/**
+ * The error a token refresh ends with. It is reported on {@link UserTokenEvents}; the requests that
+ * waited for the refresh error with their own 401 `HttpErrorResponse`, not with this error. Its
+ * message never contains a token.
+ */
+export class UserTokenRefreshError extends Error {
+  override readonly name = 'UserTokenRefreshError';
+
+  constructor(
+    /** What went wrong, as a stable code an app can switch on. */
+    readonly reason: UserTokenRefreshFailure,
+    message: string,
+    /** The underlying error, when there is one (a token page's `HttpErrorResponse`, for example). */
+    override readonly cause?: unknown,
+  ) {
+    super(`ngx-user-token: ${message}`);
+  }
+
+  /** True when the session is gone and the user has to log in again. */
+  get sessionExpired(): boolean {
+    return this.reason === 'logged-out' || this.reason === 'no-token';
+  }
+}

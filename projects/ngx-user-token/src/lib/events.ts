@@ -1,0 +1,85 @@
+import { Injectable } from '@angular/core';
+import { Observable, Subject } from 'rxjs';
+
+import { UserTokenRefreshError } from './errors';
+
+/** A request the server rejected with a refresh status (401 by default). */
+export interface TokenRejectedEvent {
+  readonly type: 'token-rejected';
+  readonly method: string;
+  readonly url: string | null;
+  readonly status: number;
+}
+
+/** A token refresh began; every request that fails while it runs waits for it. */
+export interface RefreshStartedEvent {
+  readonly type: 'refresh-started';
+}
+
+/** A refresh gave a new token. */
+export interface TokenRefreshedEvent {
+  readonly type: 'token-refreshed';
+  /**
+   * Where the token came from: `'response-header'` (the 401's `X-UserToken-Response`), `'global'`
+   * (the page's `window.g_ck` had changed), `'token-url'` (the token page), or what a custom
+   * source reported (`'source'` when it reported nothing).
+   */
+  readonly via: string;
+  /** The new token, masked with {@link maskUserToken}. */
+  readonly token: string;
+}
+
+/** A refresh failed; the requests that waited for it errored with their 401. */
+export interface RefreshFailedEvent {
+  readonly type: 'refresh-failed';
+  readonly error: UserTokenRefreshError;
+}
+
+/**
+ * The session is gone: the 401 said so (`X-Is-Logged-In: false`) or no token could be had. Send
+ * the user to log in; retrying will not help.
+ */
+export interface SessionExpiredEvent {
+  readonly type: 'session-expired';
+  readonly error: UserTokenRefreshError;
+}
+
+/** A rejected request is sent again, once, with the fresh token. */
+export interface RequestRetriedEvent {
+  readonly type: 'request-retried';
+  readonly method: string;
+  readonly url: string | null;
+}
+
+/** Everything {@link UserTokenEvents} reports. Tokens in events are always masked. */
+export type UserTokenEvent =
+  | TokenRejectedEvent
+  | RefreshStartedEvent
+  | TokenRefreshedEvent
+  | RefreshFailedEvent
+  | SessionExpiredEvent
+  | RequestRetriedEvent;
+
+/**
+ * What the library does with the session token, as it happens: rejections, refreshes, retries,
+ * failures and session expiry. One stream per injector (that is, per app).
+ *
+ * @example
+ * ```ts
+ * inject(UserTokenEvents).events
+ *   .pipe(filter((e) => e.type === 'session-expired'), takeUntilDestroyed())
+ *   .subscribe(() => (location.href = '/login.do'));
+ * ```
+ */
+@Injectable({ providedIn: 'root' })
+export class UserTokenEvents {
+  private readonly subject = new Subject<UserTokenEvent>();
+
+  /** Hot stream of events; subscribers see what happens after they subscribe. */
+  readonly events: Observable<UserTokenEvent> = this.subject.asObservable();
+
+  /** Reports an event. Used by the library; apps only listen. @internal */
+  emit(event: UserTokenEvent): void {
+    this.subject.next(event);
+  }
+}

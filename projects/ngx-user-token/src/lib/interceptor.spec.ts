@@ -1,0 +1,135 @@
+import { HttpClient, HttpContext, HttpErrorResponse, provideHttpClient, withInterceptors } from '@angular/common/http';
+import { HttpTestingController, provideHttpClientTesting } from '@angular/common/http/testing';
+import { TestBed } from '@angular/core/testing';
+import { SKIP_TOKEN_REFRESH, SKIP_USER_TOKEN, userTokenInterceptor } from 'ngx-user-token';
+import { expectOneWithToken, flushUserTokenRejection } from 'ngx-user-token/testing';
+
+import { INTERCEPTOR_FORMS, setUp, watch } from '../../test/harness';
+
+const URL = '/api/now/table/incident';
+
+describe.each(INTERCEPTOR_FORMS)('userTokenInterceptor (%s form)', (form) => {
+  afterEach(() => TestBed.inject(HttpTestingController).verify());
+
+  it.each(['GET', 'HEAD', 'OPTIONS', 'POST', 'PUT', 'PATCH', 'DELETE'])(
+    'sends the token on %s',
+    (method) => {
+      const { http, httpTesting } = setUp({ token: 'token-1' }, form);
+      http.request(method, URL, { body: method === 'GET' ? null : {} }).subscribe();
+      const request = httpTesting.expectOne(URL);
+      expect(request.request.method).toBe(method);
+      expect(request.request.headers.get('X-UserToken')).toBe('token-1');
+      request.flush({});
+    },
+  );
+
+  it('does not overwrite a header the caller set, and does not retry that request', () => {
+    const { http, httpTesting, tokens } = setUp({ token: 'token-1' }, form);
+    const outcome = watch(http.get(URL, { headers: { 'X-UserToken': 'mine' } }));
+    tokens.rotate();
+    flushUserTokenRejection(expectOneWithToken(httpTesting, URL, 'mine'), {
+      currentToken: 'token-2',
+    });
+    expect((outcome.error as HttpErrorResponse).status).toBe(401);
+    expect(tokens.refreshCount).toBe(0);
+  });
+
+  it('sends no header when there is no token, and recovers on the 401', () => {
+    const { http, httpTesting, tokens } = setUp({ token: null }, form);
+    tokens.rotate('token-2');
+    const outcome = watch(http.get(URL));
+    flushUserTokenRejection(expectOneWithToken(httpTesting, URL, null));
+    expectOneWithToken(httpTesting, URL, 'token-2').flush({ result: [] });
+    expect(outcome.values).toEqual([{ result: [] }]);
+    expect(tokens.refreshCount).toBe(1);
+    expect(tokens.rejections[0].token).toBeNull();
+  });
+
+  it('uses the configured header name', () => {
+    const { http, httpTesting } = setUp({ token: 'token-1', headerName: 'X-Csrf' }, form);
+    http.get(URL).subscribe();
+    const request = httpTesting.expectOne(URL);
+    expect(request.request.headers.get('X-Csrf')).toBe('token-1');
+    expect(request.request.headers.has('X-UserToken')).toBe(false);
+    request.flush({});
+  });
+
+  it('leaves a request with SKIP_USER_TOKEN alone: no header, no refresh', () => {
+    const { http, httpTesting, tokens } = setUp({ token: 'token-1' }, form);
+    const outcome = watch(
+      http.get(URL, { context: new HttpContext().set(SKIP_USER_TOKEN, true) }),
+    );
+    flushUserTokenRejection(expectOneWithToken(httpTesting, URL, null), {
+      currentToken: 'token-1',
+    });
+    expect((outcome.error as HttpErrorResponse).status).toBe(401);
+    expect(tokens.refreshCount).toBe(0);
+  });
+
+  it('sends a SKIP_TOKEN_REFRESH request with the token but passes its 401 through', () => {
+    const { http, httpTesting, tokens, events } = setUp({ token: 'token-1' }, form);
+    tokens.rotate();
+    const outcome = watch(
+      http.get(URL, { context: new HttpContext().set(SKIP_TOKEN_REFRESH, true) }),
+    );
+    flushUserTokenRejection(expectOneWithToken(httpTesting, URL, 'token-1'), {
+      currentToken: 'token-2',
+    });
+    expect((outcome.error as HttpErrorResponse).status).toBe(401);
+    expect(tokens.refreshCount).toBe(0);
+    expect(events).toEqual([]);
+  });
+
+  it('passes errors other than the refresh statuses through untouched', () => {
+    const { http, httpTesting, tokens } = setUp({ token: 'token-1' }, form);
+    const outcome = watch(http.get(URL));
+    httpTesting.expectOne(URL).flush({ error: {} }, { status: 403, statusText: 'Forbidden' });
+    expect((outcome.error as HttpErrorResponse).status).toBe(403);
+    expect(tokens.refreshCount).toBe(0);
+  });
+
+  it('refreshes on the statuses given in refreshOn', () => {
+    const { http, httpTesting, tokens } = setUp({ token: 'token-1', refreshOn: [401, 403] }, form);
+    tokens.rotate('token-2');
+    const outcome = watch(http.get(URL));
+    httpTesting.expectOne(URL).flush({}, { status: 403, statusText: 'Forbidden' });
+    expectOneWithToken(httpTesting, URL, 'token-2').flush({ ok: true });
+    expect(outcome.values).toEqual([{ ok: true }]);
+  });
+
+  it('never sends the token to another origin, even on a retry path', () => {
+    const { http, httpTesting, tokens } = setUp({ token: 'token-1' }, form);
+    const foreign = 'https://evil.test/api/now/table/incident';
+    const outcome = watch(http.get(foreign));
+    flushUserTokenRejection(expectOneWithToken(httpTesting, foreign, null), {
+      currentToken: 'token-2',
+    });
+    expect((outcome.error as HttpErrorResponse).status).toBe(401);
+    expect(tokens.refreshCount).toBe(0);
+  });
+});
+
+describe('userTokenInterceptor without provideUserToken()', () => {
+  afterEach(() => {
+    delete (window as unknown as Record<string, unknown>)['g_ck'];
+  });
+
+  it('reads window.g_ck and recovers from X-UserToken-Response on defaults', () => {
+    (window as unknown as Record<string, unknown>)['g_ck'] = 'page-token';
+    TestBed.configureTestingModule({
+      providers: [provideHttpClient(withInterceptors([userTokenInterceptor])), provideHttpClientTesting()],
+    });
+    const http = TestBed.inject(HttpClient);
+    const httpTesting = TestBed.inject(HttpTestingController);
+
+    const outcome = watch(http.get(URL));
+    flushUserTokenRejection(expectOneWithToken(httpTesting, URL, 'page-token'), {
+      currentToken: 'server-token',
+    });
+    expectOneWithToken(httpTesting, URL, 'server-token').flush({ result: [] });
+
+    expect(outcome.values).toEqual([{ result: [] }]);
+    expect((window as unknown as Record<string, unknown>)['g_ck']).toBe('server-token');
+    httpTesting.verify();
+  });
+});

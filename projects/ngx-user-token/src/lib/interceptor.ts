@@ -1,0 +1,71 @@
+import {
+  HttpEvent,
+  HttpHandler,
+  HttpInterceptor,
+  HttpInterceptorFn,
+  HttpRequest,
+} from '@angular/common/http';
+import { EnvironmentInjector, inject, Injectable, runInInjectionContext } from '@angular/core';
+import { Observable } from 'rxjs';
+
+import { SKIP_TOKEN_REFRESH, SKIP_USER_TOKEN } from './context';
+import { UserTokenRefresher } from './refresher';
+import { sendWithFreshToken } from './retry';
+import { UserTokenScope } from './scope';
+
+/**
+ * Sends the session token (`X-UserToken: <window.g_ck>` by default) on every request, whatever its
+ * method, whose parsed origin is the page's own or an allowed one — never to any other origin —
+ * and recovers from a rejection: on a 401 it refreshes the token once, shared by all requests that
+ * fail meanwhile, and sends each rejected request once more. Requests issued during a refresh wait
+ * for it. A header the caller set is left alone, and such a request is not retried.
+ *
+ * Works on defaults without {@link provideUserToken}.
+ *
+ * @example
+ * ```ts
+ * bootstrapApplication(App, {
+ *   providers: [provideHttpClient(withFetch(), withInterceptors([userTokenInterceptor]))],
+ * });
+ * ```
+ */
+export const userTokenInterceptor: HttpInterceptorFn = (req, next) => {
+  const refresher = inject(UserTokenRefresher);
+  if (req.context.get(SKIP_USER_TOKEN) || !inject(UserTokenScope).includes(req.url)) {
+    return next(req);
+  }
+  const header = refresher.config.headerName;
+  if (req.headers.has(header)) {
+    return next(req);
+  }
+  const send = (token: string | null) =>
+    next(token === null ? req : req.clone({ setHeaders: { [header]: token } }));
+  if (req.context.get(SKIP_TOKEN_REFRESH)) {
+    return send(refresher.source.current());
+  }
+  return sendWithFreshToken(refresher, req.method, send);
+};
+
+/**
+ * Class form of {@link userTokenInterceptor}, for apps that register interceptors through
+ * `HTTP_INTERCEPTORS` and `withInterceptorsFromDi()` (or `HttpClientModule`). It runs the
+ * functional interceptor; behaviour is identical.
+ *
+ * @example
+ * ```ts
+ * providers: [
+ *   provideHttpClient(withInterceptorsFromDi()),
+ *   { provide: HTTP_INTERCEPTORS, useClass: UserTokenInterceptor, multi: true },
+ * ]
+ * ```
+ */
+@Injectable()
+export class UserTokenInterceptor implements HttpInterceptor {
+  private readonly injector = inject(EnvironmentInjector);
+
+  intercept(req: HttpRequest<unknown>, next: HttpHandler): Observable<HttpEvent<unknown>> {
+    return runInInjectionContext(this.injector, () =>
+      userTokenInterceptor(req, (forwarded) => next.handle(forwarded)),
+    );
+  }
+}

@@ -1,0 +1,116 @@
+import { InjectionToken } from '@angular/core';
+
+/**
+ * Options of ngx-user-token, passed to {@link provideUserToken}. Every field is optional; the
+ * defaults fit a single-page app served by a ServiceNow instance and calling its REST APIs.
+ *
+ * @example
+ * ```ts
+ * provideUserToken({ tokenUrl: '/x_acme_app_token.do', refreshTimeout: 5000 })
+ * ```
+ */
+export interface UserTokenOptions {
+  /** Request header that carries the session token. Default `'X-UserToken'`. */
+  headerName?: string;
+  /**
+   * Origins besides the page's own that receive the token, written as `https://host[:port]`
+   * (no path, no wildcard). Default `[]`: the token goes to the page's origin only.
+   */
+  allowedOrigins?: readonly string[];
+  /**
+   * A same-origin URL whose body is the current session token (a UI page that renders
+   * `gs.getSessionToken()`), used by the default token source when the 401 itself brings no new
+   * token. Plain text, or JSON `{"token": "..."}`. Default `null`: no token page.
+   */
+  tokenUrl?: string | null;
+  /** Response statuses that trigger a token refresh and one retry. Default `[401]`. */
+  refreshOn?: readonly number[];
+  /** Milliseconds a token refresh may take before it fails and waiting requests error. Default `10000`. */
+  refreshTimeout?: number;
+  /** Name of the `window` global that holds the page's token, for the default source. Default `'g_ck'`. */
+  globalName?: string;
+}
+
+/** Options with every default filled in and every value checked. */
+export type UserTokenConfig = Readonly<{
+  headerName: string;
+  allowedOrigins: readonly string[];
+  tokenUrl: string | null;
+  refreshOn: readonly number[];
+  refreshTimeout: number;
+  globalName: string;
+}>;
+
+const DEFAULTS: UserTokenConfig = {
+  headerName: 'X-UserToken',
+  allowedOrigins: [],
+  tokenUrl: null,
+  refreshOn: [401],
+  refreshTimeout: 10_000,
+  globalName: 'g_ck',
+};
+
+/** The resolved configuration; defaults apply when `provideUserToken()` was never called. */
+export const USER_TOKEN_CONFIG = new InjectionToken<UserTokenConfig>(
+  typeof ngDevMode !== 'undefined' && ngDevMode ? 'USER_TOKEN_CONFIG' : '',
+  { factory: () => DEFAULTS },
+);
+
+/**
+ * Fills in defaults and rejects values that would silently misbehave, with an error that names the
+ * option and what is expected.
+ */
+export function resolveUserTokenOptions(options: UserTokenOptions = {}): UserTokenConfig {
+  const config: UserTokenConfig = {
+    headerName: options.headerName ?? DEFAULTS.headerName,
+    allowedOrigins: (options.allowedOrigins ?? DEFAULTS.allowedOrigins).map(normalizeOrigin),
+    tokenUrl: options.tokenUrl ?? DEFAULTS.tokenUrl,
+    refreshOn: options.refreshOn ?? DEFAULTS.refreshOn,
+    refreshTimeout: options.refreshTimeout ?? DEFAULTS.refreshTimeout,
+    globalName: options.globalName ?? DEFAULTS.globalName,
+  };
+  if (!/^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/.test(config.headerName)) {
+    throw optionError('headerName', 'a valid HTTP header name', config.headerName);
+  }
+  if (!config.refreshOn.every((s) => Number.isInteger(s) && s >= 400 && s <= 599)) {
+    throw optionError('refreshOn', 'error statuses between 400 and 599', config.refreshOn);
+  }
+  if (!(Number.isFinite(config.refreshTimeout) && config.refreshTimeout > 0)) {
+    throw optionError('refreshTimeout', 'a positive number of milliseconds', config.refreshTimeout);
+  }
+  if (config.tokenUrl !== null && (typeof config.tokenUrl !== 'string' || !config.tokenUrl.trim())) {
+    throw optionError('tokenUrl', 'a same-origin URL or null', config.tokenUrl);
+  }
+  if (!/^[A-Za-z_$][\w$]*$/.test(config.globalName)) {
+    throw optionError('globalName', 'a JavaScript identifier', config.globalName);
+  }
+  return config;
+}
+
+function normalizeOrigin(origin: string): string {
+  let url: URL | null = null;
+  try {
+    url = new URL(origin);
+  } catch {
+    // reported below
+  }
+  const isOrigin =
+    url !== null &&
+    (url.protocol === 'https:' || url.protocol === 'http:') &&
+    !url.username &&
+    !url.password &&
+    url.pathname === '/' &&
+    !url.search &&
+    !url.hash &&
+    !origin.includes('*');
+  if (!isOrigin) {
+    throw optionError('allowedOrigins', 'origins like "https://host[:port]"', origin);
+  }
+  return url!.origin;
+}
+
+function optionError(option: string, expected: string, actual: unknown): Error {
+  return new Error(
+    `ngx-user-token: option "${option}" must be ${expected}; got ${JSON.stringify(actual)}.`,
+  );
+}

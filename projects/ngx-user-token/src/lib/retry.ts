@@ -1,0 +1,82 @@
+import { assertInInjectionContext, inject, Injector } from '@angular/core';
+import { catchError, defer, MonoTypeOperatorFunction, Observable, switchMap, throwError } from 'rxjs';
+
+import { UserTokenRefresher } from './refresher';
+
+/** Options of {@link retryWithFreshToken}. */
+export interface RetryWithFreshTokenOptions {
+  /**
+   * HTTP method of the request the stream sends. GET, HEAD and OPTIONS are retried after any
+   * refresh status; other methods only when the rejection proves the server did not execute them.
+   * Default `'GET'`.
+   */
+  method?: string;
+  /** Injector to use outside an injection context. */
+  injector?: Injector;
+}
+
+/**
+ * Makes a stream that performs an HTTP request survive a rejected session token: if the stream
+ * errors with a refresh status (401 by default), the token is refreshed — once, shared with every
+ * other request failing meanwhile — and the stream is subscribed again, once. A second rejection,
+ * or a failed refresh, reaches the subscriber as the original `HttpErrorResponse`. While a refresh
+ * is in flight, the first subscription waits for it.
+ *
+ * The source must read the token when it is subscribed (wrap it in `defer`), so that the retry
+ * picks up the fresh one. `userTokenInterceptor` applies the same logic to every request in
+ * scope; use this operator for requests sent another way.
+ *
+ * Call it in an injection context, or pass `injector`.
+ *
+ * @example
+ * ```ts
+ * const tokens = inject(UserTokenSource);
+ * defer(() => from(fetch('/api/now/table/incident', {
+ *   headers: { 'X-UserToken': tokens.current() ?? '' },
+ * }).then(toHttpResult))).pipe(retryWithFreshToken());
+ * ```
+ */
+export function retryWithFreshToken<T>(
+  options: RetryWithFreshTokenOptions = {},
+): MonoTypeOperatorFunction<T> {
+  if (!options.injector) {
+    assertInInjectionContext(retryWithFreshToken);
+  }
+  const refresher = (options.injector ?? inject(Injector)).get(UserTokenRefresher);
+  const method = (options.method ?? 'GET').toUpperCase();
+  return (source) => sendWithFreshToken(refresher, method, () => source);
+}
+
+/**
+ * One request's life: wait for a refresh in flight, send with the current token, and on a
+ * rejection get a fresh token (shared refresh) and send once more with it.
+ */
+export function sendWithFreshToken<T>(
+  refresher: UserTokenRefresher,
+  method: string,
+  send: (token: string | null) => Observable<T>,
+): Observable<T> {
+  return defer(() => {
+    const startedIn = refresher.episode;
+    let sent: string | null = null;
+    const attempt = () => send((sent = refresher.source.current()));
+    const settling = refresher.settling();
+    const first = settling ? settling.pipe(switchMap(attempt)) : attempt();
+    return first.pipe(
+      catchError((error: unknown) => {
+        if (!refresher.mayReplay(error, method)) {
+          return throwError(() => error);
+        }
+        const { url, status } = error;
+        refresher.events.emit({ type: 'token-rejected', method, url, status });
+        return refresher.tokenAfter({ token: sent, response: error }, startedIn).pipe(
+          catchError(() => throwError(() => error)),
+          switchMap((token) => {
+            refresher.events.emit({ type: 'request-retried', method, url });
+            return send(token);
+          }),
+        );
+      }),
+    );
+  });
+}

@@ -1,0 +1,24 @@
+/*
+ * Public API of ngx-user-token.
+ */
+export { SKIP_TOKEN_REFRESH, SKIP_USER_TOKEN } from './lib/context';
+export { UserTokenRefreshError } from './lib/errors';
+export type { UserTokenRefreshFailure } from './lib/errors';
+export { UserTokenEvents } from './lib/events';
+export type {
+  RefreshFailedEvent,
+  RefreshStartedEvent,
+  RequestRetriedEvent,
+  SessionExpiredEvent,
+  TokenRefreshedEvent,
+  TokenRejectedEvent,
+  UserTokenEvent,
+} from './lib/events';
+export { UserTokenInterceptor, userTokenInterceptor } from './lib/interceptor';
+export { maskUserToken } from './lib/mask';
+export type { UserTokenOptions } from './lib/options';
+export { provideUserToken } from './lib/provider';
+export { retryWithFreshToken } from './lib/retry';
+export type { RetryWithFreshTokenOptions } from './lib/retry';
+export { UserTokenSource, WindowUserTokenSource } from './lib/token-source';
+export type { RefreshedUserToken, UserTokenRejection } from './lib/token-source';

@@ -1,0 +1,42 @@
+import { EnvironmentProviders, makeEnvironmentProviders } from '@angular/core';
+import { provideUserToken, UserTokenOptions, UserTokenSource } from 'ngx-user-token';
+
+import { FakeUserTokenSource } from './fake-token-source';
+
+/** Options of {@link provideUserTokenTesting}: the library's options plus the starting token. */
+export interface UserTokenTestingOptions extends UserTokenOptions {
+  /** The token on the page and the server at the start. Default `'token-1'`; `null` for none. */
+  token?: string | null;
+}
+
+/**
+ * Replaces the token source with a {@link FakeUserTokenSource} (inject it to rotate, fail, delay
+ * or count refreshes) and configures the library with `options`. Combine with
+ * `provideHttpClient(withInterceptors([userTokenInterceptor]))` and `provideHttpClientTesting()`.
+ *
+ * @example
+ * ```ts
+ * TestBed.configureTestingModule({
+ *   providers: [
+ *     provideHttpClient(withInterceptors([userTokenInterceptor])),
+ *     provideHttpClientTesting(),
+ *     provideUserTokenTesting({ token: 'token-1' }),
+ *   ],
+ * });
+ * ```
+ */
+export function provideUserTokenTesting(options: UserTokenTestingOptions = {}): EnvironmentProviders {
+  const { token = 'token-1', ...libraryOptions } = options;
+  return makeEnvironmentProviders([
+    provideUserToken(libraryOptions),
+    {
+      provide: FakeUserTokenSource,
+      useFactory: () => {
+        const source = new FakeUserTokenSource();
+        source.setToken(token);
+        return source;
+      },
+    },
+    { provide: UserTokenSource, useExisting: FakeUserTokenSource },
+  ]);
+}

@@ -1,0 +1,12 @@
+/*
+ * Public API of ngx-user-token/testing.
+ */
+export { FakeUserTokenSource } from './fake-token-source';
+export {
+  expectOneWithToken,
+  flushUserTokenRejection,
+  USER_TOKEN_REJECTION_BODY,
+} from './http-testing';
+export type { UserTokenRejectionOptions } from './http-testing';
+export { provideUserTokenTesting } from './provider';
+export type { UserTokenTestingOptions } from './provider';
