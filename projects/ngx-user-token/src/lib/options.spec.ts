@@ -1,0 +1,41 @@
+import { provideUserToken } from 'ngx-user-token';
+
+import { resolveUserTokenOptions } from './options';
+
+describe('provideUserToken options', () => {
+  it('fills in the documented defaults', () => {
+    expect(resolveUserTokenOptions()).toEqual({
+      headerName: 'X-UserToken',
+      allowedOrigins: [],
+      tokenUrl: null,
+      refreshOn: [401],
+      refreshTimeout: 10000,
+      globalName: 'g_ck',
+    });
+  });
+
+  it('normalizes allowed origins', () => {
+    expect(
+      resolveUserTokenOptions({
+        allowedOrigins: ['HTTPS://Api.Example.com:443', 'http://localhost:8080/'],
+      }).allowedOrigins,
+    ).toEqual(['https://api.example.com', 'http://localhost:8080']);
+  });
+
+  it.each<[string, object]>([
+    ['headerName', { headerName: 'X User Token' }],
+    ['headerName', { headerName: '' }],
+    ['refreshOn', { refreshOn: [200] }],
+    ['refreshOn', { refreshOn: [401.5] }],
+    ['refreshTimeout', { refreshTimeout: 0 }],
+    ['refreshTimeout', { refreshTimeout: Number.NaN }],
+    ['tokenUrl', { tokenUrl: '  ' }],
+    ['globalName', { globalName: 'window.g_ck' }],
+    ['allowedOrigins', { allowedOrigins: ['https://user@api.example.com'] }],
+    ['allowedOrigins', { allowedOrigins: ['https://api.example.com?x=1'] }],
+  ])('rejects a bad %s at startup with an error naming it', (option, options) => {
+    expect(() => provideUserToken(options)).toThrow(
+      new RegExp(`^ngx-user-token: option "${option}" must be .+; got .+\\.$`),
+    );
+  });
+});
