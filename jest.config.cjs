@@ -17,5 +17,14 @@ module.exports = {
         '^ngx-user-token/testing$': '<rootDir>/projects/ngx-user-token/testing/src/public-api.ts',
       },
     },
+    {
+      displayName: 'mock-instance',
+      rootDir: __dirname,
+      roots: ['<rootDir>/projects/mock-instance'],
+      testEnvironment: 'node',
+      transform: {
+        '^.+\\.ts$': ['ts-jest', { tsconfig: '<rootDir>/projects/mock-instance/tsconfig.json' }],
+      },
+    },
   ],
 };

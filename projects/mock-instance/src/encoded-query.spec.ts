@@ -1,0 +1,113 @@
+import { compareValues, CURRENT_USER, matchesQuery, parseEncodedQuery, sortByQuery } from './encoded-query';
+
+type Rec = Record<string, string>;
+const RECORDS: Rec[] = [
+  { number: 'INC1', state: '1', priority: '1', short_description: 'Email down', caller_id: 'abel', opened_by: 'beth', closed_at: '', opened_at: '2026-01-05 08:00:00' },
+  { number: 'INC2', state: '2', priority: '3', short_description: 'VPN drops', caller_id: 'beth', opened_by: 'abel', closed_at: '', opened_at: '2026-01-06 09:30:00' },
+  { number: 'INC3', state: '7', priority: '10', short_description: 'Printer jam', caller_id: 'carl', opened_by: 'carl', closed_at: '2026-02-01 10:00:00', opened_at: '2026-01-07 12:00:00' },
+  { number: 'PRB4', state: '6', priority: '2', short_description: 'email relay', caller_id: 'beth', opened_by: 'beth', closed_at: '', opened_at: '2026-01-08 00:00:00' },
+];
+
+/** Numbers of the records matching `query`, in their order after sorting. */
+function run(query: string, user = 'abel'): string[] {
+  const parsed = parseEncodedQuery(query, (f) => f in RECORDS[0]);
+  const matched = RECORDS.filter((r) => matchesQuery(parsed, (f) => r[f] ?? '', user));
+  return sortByQuery(matched, parsed, (r) => (f) => r[f] ?? '').map((r) => r['number']);
+}
+
+describe('encoded query', () => {
+  it.each<[string, string[]]>([
+    ['', ['INC1', 'INC2', 'INC3', 'PRB4']],
+    ['state=1', ['INC1']],
+    ['state!=1', ['INC2', 'INC3', 'PRB4']],
+    ['short_descriptionLIKEmail', ['INC1', 'PRB4']],
+    ['short_descriptionLIKEEmail', ['INC1']],
+    ['short_descriptionNOT LIKEmail', ['INC2', 'INC3']],
+    ['numberSTARTSWITHINC', ['INC1', 'INC2', 'INC3']],
+    ['short_descriptionENDSWITHdrops', ['INC2']],
+    ['stateIN1,2,6', ['INC1', 'INC2', 'PRB4']],
+    ['stateNOT IN1,2,6', ['INC3']],
+    ['closed_atISEMPTY', ['INC1', 'INC2', 'PRB4']],
+    ['closed_atISNOTEMPTY', ['INC3']],
+    ['priority<3', ['INC1', 'PRB4']],
+    ['priority<=3', ['INC1', 'INC2', 'PRB4']],
+    ['priority>3', ['INC3']],
+    ['priority>=3', ['INC2', 'INC3']],
+    ['priorityBETWEEN2@3', ['INC2', 'PRB4']],
+    ['opened_at>2026-01-06 12:00:00', ['INC3', 'PRB4']],
+    ['opened_atBETWEEN2026-01-06 00:00:00@2026-01-07 23:59:59', ['INC2', 'INC3']],
+    ['state=1^priority=1', ['INC1']],
+    ['state=1^priority=3', []],
+    ['state=1^ORstate=2', ['INC1', 'INC2']],
+    ['numberSTARTSWITHINC^state=7^ORpriority=1', ['INC1', 'INC3']],
+    ['state=1^NQstate=7', ['INC1', 'INC3']],
+    ['state=1^priority=3^NQnumber=PRB4', ['PRB4']],
+    ['ORDERBYDESCopened_at', ['PRB4', 'INC3', 'INC2', 'INC1']],
+    ['ORDERBYpriority', ['INC1', 'PRB4', 'INC2', 'INC3']],
+    ['ORDERBYcaller_id^ORDERBYDESCnumber', ['INC1', 'PRB4', 'INC2', 'INC3']],
+    ['stateIN1,2^ORDERBYDESCnumber^EQ', ['INC2', 'INC1']],
+    [`caller_id=${CURRENT_USER}^ORopened_by=${CURRENT_USER}`, ['INC1', 'INC2']],
+  ])('%j matches %j', (query, expected) => {
+    expect(run(query)).toEqual(expected);
+  });
+
+  it('substitutes the calling user for javascript:gs.getUserID()', () => {
+    expect(run(`caller_id=${CURRENT_USER}`, 'beth')).toEqual(['INC2', 'PRB4']);
+    expect(run(`caller_id=${CURRENT_USER}`, 'nobody')).toEqual([]);
+  });
+
+  it('reads the KB query as active AND (caller OR opener), ordered by update', () => {
+    const parsed = parseEncodedQuery(
+      'active=true^ORDERBYDESCsys_updated_on^caller_id=javascript:gs.getUserID()^ORopened_by=javascript:gs.getUserID()',
+    );
+    expect(parsed.queries).toEqual([
+      [
+        [{ field: 'active', operator: '=', value: 'true' }],
+        [
+          { field: 'caller_id', operator: '=', value: CURRENT_USER },
+          { field: 'opened_by', operator: '=', value: CURRENT_USER },
+        ],
+      ],
+    ]);
+    expect(parsed.orderBy).toEqual([{ field: 'sys_updated_on', descending: true }]);
+  });
+
+  it('keeps ^^ as a literal caret', () => {
+    const parsed = parseEncodedQuery('short_description=a^^b^state=1');
+    expect(parsed.queries[0]).toEqual([
+      [{ field: 'short_description', operator: '=', value: 'a^b' }],
+      [{ field: 'state', operator: '=', value: '1' }],
+    ]);
+  });
+
+  it.each([
+    ['no operator', 'state'],
+    ['unknown field', 'colour=red'],
+    ['uppercase field', 'STATE=1'],
+    ['ISEMPTY with a value', 'closed_atISEMPTYx'],
+    ['BETWEEN without @', 'priorityBETWEEN2'],
+    ['ORDERBY an unknown field', 'ORDERBYcolour'],
+    ['garbage', '%%%^^^==='],
+  ])('ignores an invalid condition (%s) and keeps the rest', (_, bad) => {
+    const parsed = parseEncodedQuery(`${bad}^state=1`, (f) => f in RECORDS[0]);
+    expect(parsed.ignored.length).toBeGreaterThan(0);
+    expect(run(`${bad}^state=1`)).toEqual(['INC1']);
+  });
+
+  it('compares numbers as numbers and everything else as text', () => {
+    expect(compareValues('10', '9')).toBeGreaterThan(0);
+    expect(compareValues('a10', 'a9')).toBeLessThan(0);
+    expect(compareValues('2026-01-06 00:00:00', '2026-01-05 23:59:59')).toBeGreaterThan(0);
+  });
+
+  it('never throws on random input', () => {
+    let seed = 7;
+    const next = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31);
+    const alphabet = 'ab_.=!<>^@,NQORDERBYDESCLIKEINISEMPTY 1';
+    for (let i = 0; i < 2000; i++) {
+      const length = next() % 40;
+      const query = Array.from({ length }, () => alphabet[next() % alphabet.length]).join('');
+      expect(() => run(query)).not.toThrow();
+    }
+  });
+});

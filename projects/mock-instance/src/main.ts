@@ -1,0 +1,84 @@
+/**
+ * `npm run mock-instance -- [options]`: starts the mock instance and prints where it listens.
+ */
+import { resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+
+import { DEMO_PASSWORD, LOGIN_USERS } from './seed';
+import { startMockInstance } from './server';
+
+const USAGE = `Usage: npm run mock-instance -- [options]
+
+  --port <n>             port to listen on (default 4200; 0 picks a free one)
+  --host <addr>          address to listen on (default 127.0.0.1)
+  --dev                  enable the control API under /mock/ (rotate token, end session, ...)
+  --token-ttl <s>        rotate each session's token every <s> seconds (default: never)
+  --session-timeout <s>  end sessions idle for <s> seconds (default: never)
+  --no-token-response    401s carry no X-UserToken-Response header
+  --app <dir>            serve the built app in <dir> at /, with window.g_ck injected
+  --body-limit <size>    largest request body (default 1mb)
+  --help                 show this help`;
+
+function positiveNumber(name: string, value: string | undefined): number | null {
+  if (value === undefined) {
+    return null;
+  }
+  const n = Number(value);
+  if (!Number.isFinite(n) || n <= 0) {
+    throw new Error(`--${name} must be a positive number of seconds; got "${value}"`);
+  }
+  return n;
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      port: { type: 'string', default: '4200' },
+      host: { type: 'string', default: '127.0.0.1' },
+      dev: { type: 'boolean', default: false },
+      'token-ttl': { type: 'string' },
+      'session-timeout': { type: 'string' },
+      'no-token-response': { type: 'boolean', default: false },
+      app: { type: 'string' },
+      'body-limit': { type: 'string', default: '1mb' },
+      help: { type: 'boolean', default: false },
+    },
+  });
+  if (values.help) {
+    console.log(USAGE);
+    return;
+  }
+  const port = Number(values.port);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) {
+    throw new Error(`--port must be a port number; got "${values.port}"`);
+  }
+  const instance = await startMockInstance({
+    port,
+    host: values.host,
+    dev: values.dev,
+    tokenTtl: positiveNumber('token-ttl', values['token-ttl']),
+    sessionTimeout: positiveNumber('session-timeout', values['session-timeout']),
+    tokenResponseHeader: !values['no-token-response'],
+    appDir: values.app ? resolve(values.app) : null,
+    bodyLimit: values['body-limit'],
+  });
+  console.log(`Mock instance listening on ${instance.url}/`);
+  console.log(`  log in as ${LOGIN_USERS.map((u) => u.userName).join(', ')} — password "${DEMO_PASSWORD}"`);
+  console.log(
+    `  dev control API: ${values.dev ? `${instance.url}/mock/` : 'off (start with --dev)'}; ` +
+      `token TTL: ${values['token-ttl'] ?? 'none'}; session timeout: ${values['session-timeout'] ?? 'none'}; ` +
+      `X-UserToken-Response: ${values['no-token-response'] ? 'off' : 'on'}`,
+  );
+  if (values.app) {
+    console.log(`  serving the app in ${values.app} at /`);
+  }
+  const stop = () => void instance.close().then(() => process.exit(0));
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+}
+
+main().catch((error: unknown) => {
+  console.error(`mock instance: ${error instanceof Error ? error.message : String(error)}`);
+  console.error(USAGE);
+  process.exit(1);
+});

@@ -1,0 +1,133 @@
+/**
+ * The HTML side of the instance: login and logout, the token page, and the app page that defines
+ * `window.g_ck` the way a UI page does with `gs.getSessionToken()`.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+import express, { Request, Response, Router } from 'express';
+
+import { Database } from './database';
+import { NO_CACHE_HEADERS } from './responses';
+import { DEMO_PASSWORD, LOGIN_USERS } from './seed';
+import { Session, SessionStore } from './sessions';
+
+export const SESSION_COOKIE = 'JSESSIONID';
+
+export interface PageOptions {
+  readonly appDir: string | null;
+  readonly bodyLimit: string;
+  readonly onTokenPage: () => void;
+}
+
+function escapeHtml(text: string): string {
+  return text.replace(/[<>&"']/g, (c) => `&#${c.charCodeAt(0)};`);
+}
+
+/** A local path to go to after login; anything else (other hosts, `//x`) becomes `/`. */
+function safeGoto(value: unknown): string {
+  return typeof value === 'string' && /^\/(?![/\\])/.test(value) ? value : '/';
+}
+
+function loginPage(goto: string, message: string | null): string {
+  const users = LOGIN_USERS.map((u) => `<li><code>${u.userName}</code> — ${escapeHtml(u.about)}</li>`).join('');
+  return `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>Log in | Mock instance</title>
+<style>body{font:16px system-ui,sans-serif;max-width:28rem;margin:4rem auto;padding:0 1rem}
+label{display:block;margin:.75rem 0 .25rem}input{width:100%;padding:.4rem;font:inherit}
+button{margin-top:1rem;padding:.5rem 1.5rem;font:inherit}.error{color:#b00020}</style></head>
+<body><h1>Log in</h1>
+${message ? `<p class="error" role="alert">${escapeHtml(message)}</p>` : ''}
+<form method="post" action="/login.do">
+<input type="hidden" name="sysparm_goto" value="${escapeHtml(goto)}">
+<label for="user_name">User name</label><input id="user_name" name="user_name" autocomplete="username" required>
+<label for="user_password">Password</label><input id="user_password" name="user_password" type="password" autocomplete="current-password" required>
+<button type="submit" id="sysverb_login">Log in</button>
+</form>
+<p>Seeded users (password <code>${DEMO_PASSWORD}</code>):</p><ul>${users}</ul>
+</body></html>`;
+}
+
+function homePage(session: Session): string {
+  return `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>Mock instance</title>
+<script>window.g_ck = ${JSON.stringify(session.token)};</script></head>
+<body><h1>Mock instance</h1><p>Logged in as <code>${escapeHtml(session.userName)}</code>.
+No app is being served (start with <code>--app &lt;dir&gt;</code>). <a href="/logout.do">Log out</a></p></body></html>`;
+}
+
+const BUILDING_PAGE = `<!doctype html><html lang="en"><head><meta charset="utf-8">
+<meta http-equiv="refresh" content="2"><title>Building…</title></head>
+<body><p>The app is being built; this page reloads by itself.</p></body></html>`;
+
+export function pages(sessions: SessionStore, db: Database, options: PageOptions): Router {
+  const router = express.Router();
+  const form = express.urlencoded({ extended: false, limit: options.bodyLimit });
+  const sessionOf = (req: Request) =>
+    sessions.get((req.cookies as Record<string, string> | undefined)?.[SESSION_COOKIE]);
+  const toLogin = (req: Request, res: Response) =>
+    res.redirect(302, `/login.do?sysparm_goto=${encodeURIComponent(req.originalUrl)}`);
+
+  router.get('/login.do', (req, res) => {
+    res.set(NO_CACHE_HEADERS).type('html').send(loginPage(safeGoto(req.query['sysparm_goto']), null));
+  });
+
+  router.post('/login.do', form, (req, res) => {
+    const body = (req.body ?? {}) as Record<string, unknown>;
+    const user = typeof body['user_name'] === 'string' ? db.findUser(body['user_name']) : null;
+    const goto = safeGoto(body['sysparm_goto']);
+    const canLogIn = user && LOGIN_USERS.some((u) => u.userName === user['user_name']);
+    if (!canLogIn || body['user_password'] !== DEMO_PASSWORD) {
+      res.status(200).set(NO_CACHE_HEADERS).type('html').send(loginPage(goto, 'User name or password invalid'));
+      return;
+    }
+    const session = sessions.create({ sys_id: user['sys_id'], user_name: user['user_name'] });
+    res.cookie(SESSION_COOKIE, session.id, { httpOnly: true, sameSite: 'lax', path: '/' });
+    res.redirect(302, goto);
+  });
+
+  router.get('/logout.do', (req, res) => {
+    const id = (req.cookies as Record<string, string> | undefined)?.[SESSION_COOKIE];
+    if (id) {
+      sessions.end(id);
+    }
+    res.clearCookie(SESSION_COOKIE, { path: '/' });
+    res.redirect(302, '/login.do');
+  });
+
+  // What a customer builds as a UI page: the session token as plain text.
+  router.get('/user_token.do', (req, res) => {
+    options.onTokenPage();
+    const session = sessionOf(req);
+    if (!session) {
+      toLogin(req, res);
+      return;
+    }
+    res.set(NO_CACHE_HEADERS).type('text/plain').send(session.token);
+  });
+
+  router.get(['/', '/index.html'], (req, res) => {
+    const session = sessionOf(req);
+    if (!session) {
+      toLogin(req, res);
+      return;
+    }
+    res.set(NO_CACHE_HEADERS).type('html');
+    if (!options.appDir) {
+      res.send(homePage(session));
+      return;
+    }
+    const index = join(options.appDir, 'index.html');
+    if (!existsSync(index)) {
+      res.status(503).send(BUILDING_PAGE);
+      return;
+    }
+    const script = `<script>window.g_ck = ${JSON.stringify(session.token)};</script>`;
+    res.send(readFileSync(index, 'utf8').replace(/<\/head>/i, `${script}</head>`));
+  });
+
+  if (options.appDir) {
+    router.use(express.static(options.appDir, { index: false }));
+  }
+  return router;
+}
