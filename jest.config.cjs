@@ -26,5 +26,16 @@ module.exports = {
         '^.+\\.ts$': ['ts-jest', { tsconfig: '<rootDir>/projects/mock-instance/tsconfig.json' }],
       },
     },
+    {
+      displayName: 'integration',
+      ...createCjsPreset({ tsconfig: '<rootDir>/integration/tsconfig.json' }),
+      rootDir: __dirname,
+      roots: ['<rootDir>/integration'],
+      testEnvironment: '<rootDir>/integration/environment.cjs',
+      setupFilesAfterEnv: ['<rootDir>/projects/ngx-user-token/setup-jest.ts'],
+      moduleNameMapper: {
+        '^ngx-user-token$': '<rootDir>/projects/ngx-user-token/src/public-api.ts',
+      },
+    },
   ],
 };

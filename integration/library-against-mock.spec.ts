@@ -1,0 +1,115 @@
+// The library, through Angular's real HttpClient (fetch backend), against the mock instance over
+// loopback: a page served by the instance, its session cookie, and its window.g_ck.
+import { HttpClient, HttpErrorResponse, provideHttpClient, withFetch, withInterceptors } from '@angular/common/http';
+import { TestBed } from '@angular/core/testing';
+import { provideUserToken, UserTokenEvent, UserTokenEvents, userTokenInterceptor } from 'ngx-user-token';
+import { firstValueFrom } from 'rxjs';
+
+import { MockInstance, startMockInstance } from '../projects/mock-instance/src/server';
+
+declare const __setPageUrl: (url: string) => void;
+const page = window as unknown as { g_ck?: string };
+const LIST = '/api/now/table/incident?sysparm_query=active=true^caller_id=javascript:gs.getUserID()^ORopened_by=javascript:gs.getUserID()&sysparm_fields=number';
+
+let instance: MockInstance;
+let http: HttpClient;
+let events: UserTokenEvent[];
+
+async function post(path: string, body?: unknown): Promise<void> {
+  const response = await fetch(path, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json' },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  expect(response.status).toBe(200);
+}
+
+async function stats(): Promise<{ api: number; unauthorized: number; tokenPage: number }> {
+  return (await fetch('/mock/stats')).json();
+}
+
+function get(url = LIST): Promise<{ result: { number: string }[] }> {
+  return firstValueFrom(http.get<{ result: { number: string }[] }>(url));
+}
+
+beforeAll(async () => {
+  instance = await startMockInstance({ dev: true });
+  __setPageUrl(`${instance.url}/`);
+});
+afterAll(() => instance.close());
+
+beforeEach(async () => {
+  // Log in and load the page, as a user would: the page defines window.g_ck.
+  const login = await fetch('/login.do', {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
+    body: 'user_name=abel.tuter&user_password=demo',
+    redirect: 'manual',
+  });
+  expect(login.status).toBe(302);
+  const html = await (await fetch('/')).text();
+  page.g_ck = /window\.g_ck = "([0-9a-f]+)"/.exec(html)![1];
+  await post('/mock/config', { tokenResponseHeader: true });
+  await post('/mock/stats/reset');
+
+  TestBed.configureTestingModule({
+    providers: [
+      provideHttpClient(withFetch(), withInterceptors([userTokenInterceptor])),
+      provideUserToken({ tokenUrl: '/user_token.do' }),
+    ],
+  });
+  http = TestBed.inject(HttpClient);
+  events = [];
+  TestBed.inject(UserTokenEvents).events.subscribe((e) => events.push(e));
+});
+
+describe('ngx-user-token against the mock instance', () => {
+  it('sends the token the page has: the KB list loads with no 401', async () => {
+    const { result } = await get();
+    expect(result.length).toBeGreaterThan(10);
+    expect(await stats()).toEqual({ api: 1, unauthorized: 0, tokenPage: 0 });
+  });
+
+  it('recovers from a rotation mid-stream with one retry and no token page fetch', async () => {
+    const before = page.g_ck;
+    for (let i = 0; i < 5; i++) {
+      await get();
+    }
+    await post('/mock/rotate-token');
+    for (let i = 0; i < 5; i++) {
+      await get();
+    }
+    expect(await stats()).toEqual({ api: 11, unauthorized: 1, tokenPage: 0 });
+    expect(page.g_ck).not.toBe(before);
+    expect(events.filter((e) => e.type === 'token-refreshed')).toEqual([
+      expect.objectContaining({ via: 'response-header' }),
+    ]);
+  });
+
+  it('recovers a concurrent burst after a rotation with one refresh and one retry each', async () => {
+    await post('/mock/rotate-token');
+    const results = await Promise.all(Array.from({ length: 20 }, () => get()));
+    expect(results.every((r) => r.result.length > 10)).toBe(true);
+    expect(await stats()).toEqual({ api: 40, unauthorized: 20, tokenPage: 0 });
+    expect(events.filter((e) => e.type === 'refresh-started')).toHaveLength(1);
+  });
+
+  it('fetches the token page exactly once for 50 concurrent requests when the 401 names no token', async () => {
+    await post('/mock/config', { tokenResponseHeader: false });
+    await post('/mock/rotate-token');
+    const results = await Promise.all(Array.from({ length: 50 }, () => get()));
+    expect(results.every((r) => r.result.length > 10)).toBe(true);
+    expect(await stats()).toEqual({ api: 100, unauthorized: 50, tokenPage: 1 });
+    expect(events.find((e) => e.type === 'token-refreshed')).toMatchObject({ via: 'token-url' });
+  });
+
+  it('reports an ended session once and sends nothing more', async () => {
+    await post('/mock/end-session');
+    const outcomes = await Promise.all(
+      Array.from({ length: 10 }, () => get().catch((e: HttpErrorResponse) => e)),
+    );
+    expect(outcomes.every((o) => o instanceof HttpErrorResponse && o.status === 401)).toBe(true);
+    expect(await stats()).toEqual({ api: 10, unauthorized: 10, tokenPage: 0 });
+    expect(events.filter((e) => e.type === 'session-expired')).toHaveLength(1);
+  });
+});
