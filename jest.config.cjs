@@ -18,6 +18,16 @@ module.exports = {
       },
     },
     {
+      displayName: 'demo',
+      ...createCjsPreset({ tsconfig: '<rootDir>/projects/demo/tsconfig.spec.json' }),
+      rootDir: __dirname,
+      roots: ['<rootDir>/projects/demo/src'],
+      setupFilesAfterEnv: ['<rootDir>/projects/ngx-user-token/setup-jest.ts'],
+      moduleNameMapper: {
+        '^ngx-user-token$': '<rootDir>/projects/ngx-user-token/src/public-api.ts',
+      },
+    },
+    {
       displayName: 'mock-instance',
       rootDir: __dirname,
       roots: ['<rootDir>/projects/mock-instance'],

@@ -1,0 +1,187 @@
+import { mkdirSync } from 'node:fs';
+
+import { expect, Page, test } from '@playwright/test';
+
+const KB_QUERY =
+  'active=true^ORDERBYDESCsys_updated_on^caller_id=javascript:gs.getUserID()^ORopened_by=javascript:gs.getUserID()';
+const LIST_PATH = '/api/now/table/incident';
+
+/** Every response the page got from the instance's REST API and token page, in order. */
+interface Exchange {
+  method: string;
+  path: string;
+  status: number;
+  token: string | null;
+}
+
+function record(page: Page): Exchange[] {
+  const log: Exchange[] = [];
+  page.on('response', (response) => {
+    const url = new URL(response.url());
+    if (url.pathname.startsWith('/api/') || url.pathname === '/user_token.do') {
+      log.push({
+        method: response.request().method(),
+        path: url.pathname,
+        status: response.status(),
+        token: response.request().headers()['x-usertoken'] ?? null,
+      });
+    }
+  });
+  return log;
+}
+
+/** The demo user's active incidents as the instance orders them, asked with Basic auth. */
+async function expectedNumbers(baseURL: string, limit: number, offset = 0): Promise<string[]> {
+  const query = new URLSearchParams({
+    sysparm_query: KB_QUERY,
+    sysparm_fields: 'number',
+    sysparm_limit: String(limit),
+    sysparm_offset: String(offset),
+  });
+  const response = await fetch(`${baseURL}${LIST_PATH}?${query}`, {
+    headers: { Authorization: `Basic ${Buffer.from('abel.tuter:demo').toString('base64')}` },
+  });
+  const body = (await response.json()) as { result: { number: string }[] };
+  return body.result.map((r) => r.number);
+}
+
+/**
+ * A 401 carrying `WWW-Authenticate: BASIC` makes Chromium ask for credentials — the login dialog
+ * of the KB — and the request waits for an answer. Answer each prompt with Cancel, as a user
+ * would, and count them: the count is how many login dialogs a person would have seen.
+ */
+async function answerLoginPrompts(page: Page): Promise<string[]> {
+  const prompts: string[] = [];
+  const cdp = await page.context().newCDPSession(page);
+  cdp.on('Fetch.requestPaused', (event: { requestId: string }) => {
+    void cdp.send('Fetch.continueRequest', { requestId: event.requestId }).catch(() => undefined);
+  });
+  cdp.on('Fetch.authRequired', (event: { requestId: string; request: { url: string } }) => {
+    prompts.push(new URL(event.request.url).pathname);
+    void cdp
+      .send('Fetch.continueWithAuth', {
+        requestId: event.requestId,
+        authChallengeResponse: { response: 'CancelAuth' },
+      })
+      .catch(() => undefined);
+  });
+  await cdp.send('Fetch.enable', { handleAuthRequests: true, patterns: [{ urlPattern: '*/api/*' }] });
+  return prompts;
+}
+
+async function logIn(page: Page): Promise<void> {
+  await page.goto('/');
+  await expect(page).toHaveURL(/\/login\.do/);
+  await page.getByLabel('User name').fill('abel.tuter');
+  await page.getByLabel('Password').fill('demo');
+  await page.getByRole('button', { name: 'Log in' }).click();
+  await expect(page.getByTestId('incidents')).toBeVisible();
+  await expect(page.getByTestId('controls')).toBeVisible();
+}
+
+const listNumbers = (page: Page) => page.locator('[data-testid=incidents] td.number').allTextContents();
+
+/** Clicks Reload and waits until the list request has ended (the log shows its outcome). */
+async function reloadList(page: Page): Promise<void> {
+  const outcomes = page.locator('[data-testid=log] li.ok, [data-testid=log] li.failure', { hasText: '→' });
+  const before = await outcomes.count();
+  await page.getByTestId('reload').click();
+  await expect(outcomes).toHaveCount(before + 1);
+}
+
+test.describe.configure({ mode: 'serial' });
+
+test('logs in and lists exactly my active incidents in the KB order', async ({ page, baseURL }) => {
+  const dialogs: string[] = [];
+  page.on('dialog', (d) => dialogs.push(d.message()));
+  const prompts = await answerLoginPrompts(page);
+  const exchanges = record(page);
+  await logIn(page);
+
+  expect(await listNumbers(page)).toEqual(await expectedNumbers(baseURL!, 10));
+  const total = (await expectedNumbers(baseURL!, 1000)).length;
+  await expect(page.getByTestId('range')).toHaveText(`1–10 of ${total}`);
+  await expect(page.getByTestId('user')).toHaveText('Abel Tuter');
+  expect(exchanges.filter((e) => e.status === 401)).toEqual([]);
+
+  await page.getByTestId('next').click();
+  await expect(page.getByTestId('range')).toHaveText(`11–20 of ${total}`);
+  expect(await listNumbers(page)).toEqual(await expectedNumbers(baseURL!, 10, 10));
+
+  await page.getByTestId('page-size').selectOption('5');
+  await expect(page.getByTestId('range')).toHaveText(`1–5 of ${total}`);
+  expect(await listNumbers(page)).toEqual(await expectedNumbers(baseURL!, 5));
+
+  mkdirSync('artifacts', { recursive: true });
+  await page.screenshot({ path: 'artifacts/demo-incidents.png', fullPage: true });
+  expect(dialogs).toEqual([]);
+  expect(prompts).toEqual([]);
+});
+
+test('recovers from a rotated token with one 401 and one retry, and no token page fetch', async ({ page }) => {
+  const prompts = await answerLoginPrompts(page);
+  await logIn(page);
+  const before = await page.getByTestId('token').textContent();
+  const exchanges = record(page);
+
+  await page.getByTestId('rotate').click();
+  await expect(page.getByTestId('log')).toContainText('session token rotated');
+  await reloadList(page);
+  await expect(page.getByTestId('incidents')).toBeVisible();
+
+  const list = exchanges.filter((e) => e.path === LIST_PATH);
+  expect(list.map((e) => e.status)).toEqual([401, 200]);
+  expect(list[0].token).not.toBe(list[1].token);
+  expect(exchanges.filter((e) => e.path === '/user_token.do')).toEqual([]);
+  await expect(page.getByTestId('log')).toContainText('X-UserToken-Response');
+  await expect(page.getByTestId('log')).toContainText('retried once with the new token');
+  await expect(page.getByTestId('token')).not.toHaveText(before!);
+  await page.screenshot({ path: 'artifacts/demo-recovery.png', fullPage: true });
+
+  // The refreshed token is the page's token now: the next load needs no retry.
+  await reloadList(page);
+  expect(exchanges.filter((e) => e.path === LIST_PATH).map((e) => e.status)).toEqual([401, 200, 200]);
+  expect(prompts).toEqual([LIST_PATH]);
+});
+
+test('fetches the token page once when the 401 names no token', async ({ page }) => {
+  const prompts = await answerLoginPrompts(page);
+  await logIn(page);
+  const exchanges = record(page);
+  await page.getByTestId('toggle-header').click();
+  await expect(page.getByTestId('toggle-header')).toContainText('Turn X-UserToken-Response on');
+  try {
+    await page.getByTestId('rotate').click();
+    await expect(page.getByTestId('log')).toContainText('session token rotated');
+    await reloadList(page);
+    await expect(page.getByTestId('incidents')).toBeVisible();
+
+    expect(exchanges.filter((e) => e.path === LIST_PATH).map((e) => e.status)).toEqual([401, 200]);
+    expect(exchanges.filter((e) => e.path === '/user_token.do').map((e) => e.status)).toEqual([200]);
+    await expect(page.getByTestId('log')).toContainText('from the token page');
+    expect(prompts).toEqual([LIST_PATH]);
+  } finally {
+    await page.getByTestId('toggle-header').click();
+    await expect(page.getByTestId('toggle-header')).toContainText('Turn X-UserToken-Response off');
+  }
+});
+
+test('says the session is gone after one rejected request: no loop, no further prompt', async ({ page }) => {
+  const dialogs: string[] = [];
+  page.on('dialog', (d) => dialogs.push(d.message()));
+  const prompts = await answerLoginPrompts(page);
+  await logIn(page);
+  const exchanges = record(page);
+
+  await page.getByTestId('end-session').click();
+  await expect(page.getByTestId('log')).toContainText('session ended');
+  await page.getByTestId('reload').click();
+
+  await expect(page.getByTestId('session-expired')).toBeVisible();
+  await expect(page.getByTestId('incidents')).toHaveCount(0);
+  await expect(page.getByRole('link', { name: 'Log in again' })).toHaveAttribute('href', '/login.do?sysparm_goto=%2F');
+  await page.waitForTimeout(2000);
+  expect(exchanges.map((e) => `${e.path} ${e.status}`)).toEqual([`${LIST_PATH} 401`]);
+  expect(prompts).toEqual([LIST_PATH]);
+  expect(dialogs).toEqual([]);
+});

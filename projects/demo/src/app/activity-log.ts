@@ -1,0 +1,68 @@
+import { DestroyRef, inject, Injectable, signal } from '@angular/core';
+import { maskUserToken, UserTokenEvent, UserTokenEvents, UserTokenSource } from 'ngx-user-token';
+
+export interface LogEntry {
+  readonly id: number;
+  readonly time: string;
+  readonly kind: 'request' | 'ok' | 'rejected' | 'refresh' | 'retry' | 'failure';
+  readonly text: string;
+}
+
+const VIA: Record<string, string> = {
+  'response-header': 'from the 401’s X-UserToken-Response header (no extra round trip)',
+  'token-url': 'from the token page /user_token.do',
+  global: 'from window.g_ck, changed by another script',
+};
+
+/**
+ * What the library did, as a list a person can read, fed by its events; plus the current token
+ * (masked) and whether the session is gone.
+ */
+@Injectable({ providedIn: 'root' })
+export class ActivityLog {
+  private readonly tokens = inject(UserTokenSource);
+  private nextId = 1;
+
+  readonly entries = signal<LogEntry[]>([]);
+  readonly maskedToken = signal(maskUserToken(this.tokens.current()));
+  readonly sessionExpired = signal(false);
+
+  constructor() {
+    const subscription = inject(UserTokenEvents).events.subscribe((event) => this.onEvent(event));
+    inject(DestroyRef).onDestroy(() => subscription.unsubscribe());
+  }
+
+  add(kind: LogEntry['kind'], text: string): void {
+    const entry = { id: this.nextId++, time: new Date().toLocaleTimeString(), kind, text };
+    this.entries.update((entries) => [entry, ...entries].slice(0, 50));
+  }
+
+  private onEvent(event: UserTokenEvent): void {
+    switch (event.type) {
+      case 'token-rejected':
+        this.add('rejected', `${event.method} ${shortUrl(event.url)} → ${event.status}: token rejected`);
+        break;
+      case 'refresh-started':
+        this.add('refresh', 'refreshing the token (one refresh for every request that failed)');
+        break;
+      case 'token-refreshed':
+        this.add('refresh', `token refreshed ${VIA[event.via] ?? `(${event.via})`}: ${event.token}`);
+        break;
+      case 'request-retried':
+        this.add('retry', `${event.method} ${shortUrl(event.url)} retried once with the new token`);
+        break;
+      case 'refresh-failed':
+        this.add('failure', `token refresh failed (${event.error.reason})`);
+        break;
+      case 'session-expired':
+        this.add('failure', 'session expired: log in again');
+        this.sessionExpired.set(true);
+        break;
+    }
+    this.maskedToken.set(maskUserToken(this.tokens.current()));
+  }
+}
+
+function shortUrl(url: string | null): string {
+  return url ? url.replace(/^https?:\/\/[^/]+/, '').split('?')[0] : '(request)';
+}

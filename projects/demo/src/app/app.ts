@@ -1,0 +1,41 @@
+import { httpResource } from '@angular/common/http';
+import { ChangeDetectionStrategy, Component, computed } from '@angular/core';
+
+import { IncidentList } from './incident-list';
+import { TokenPanel } from './token-panel';
+
+interface Me {
+  readonly result: { readonly name: string; readonly user_name: string }[];
+}
+
+@Component({
+  selector: 'app-root',
+  imports: [IncidentList, TokenPanel],
+  changeDetection: ChangeDetectionStrategy.OnPush,
+  template: `
+    <header>
+      <h1>My active incidents</h1>
+      <p>
+        @if (name(); as name) {
+          Logged in as <strong data-testid="user">{{ name }}</strong> ·
+        }
+        <a href="/logout.do">Log out</a>
+      </p>
+    </header>
+    <main>
+      <section class="list"><app-incident-list /></section>
+      <aside class="panel"><app-token-panel /></aside>
+    </main>
+    <footer>
+      The list is the KB0565021 request, sent by Angular's <code>HttpClient</code> through
+      <code>ngx-user-token</code>'s interceptor.
+    </footer>
+  `,
+})
+export class App {
+  private readonly me = httpResource<Me>(() => ({
+    url: '/api/now/table/sys_user',
+    params: { sysparm_query: 'sys_id=javascript:gs.getUserID()', sysparm_fields: 'name,user_name' },
+  }));
+  protected readonly name = computed(() => (this.me.hasValue() ? (this.me.value().result[0]?.name ?? null) : null));
+}
