@@ -37,6 +37,15 @@ module.exports = {
       },
     },
     {
+      displayName: 'bench',
+      rootDir: __dirname,
+      roots: ['<rootDir>/bench'],
+      testEnvironment: 'node',
+      transform: {
+        '^.+\\.ts$': ['ts-jest', { tsconfig: '<rootDir>/bench/tsconfig.spec.json' }],
+      },
+    },
+    {
       displayName: 'integration',
       ...createCjsPreset({ tsconfig: '<rootDir>/integration/tsconfig.json' }),
       rootDir: __dirname,

@@ -1,4 +1,5 @@
 import {
+  HttpContextToken,
   HttpEvent,
   HttpHandler,
   HttpInterceptor,
@@ -11,7 +12,6 @@ import { Observable } from 'rxjs';
 import { SKIP_TOKEN_REFRESH, SKIP_USER_TOKEN } from './context';
 import { UserTokenRefresher } from './refresher';
 import { sendWithFreshToken } from './retry';
-import { UserTokenScope } from './scope';
 
 /**
  * Sends the session token (`X-UserToken: <window.g_ck>` by default) on every request, whatever its
@@ -31,7 +31,7 @@ import { UserTokenScope } from './scope';
  */
 export const userTokenInterceptor: HttpInterceptorFn = (req, next) => {
   const refresher = inject(UserTokenRefresher);
-  if (req.context.get(SKIP_USER_TOKEN) || !inject(UserTokenScope).includes(req.url)) {
+  if (!refresher.scope.includes(req.url) || isSet(req, SKIP_USER_TOKEN)) {
     return next(req);
   }
   const header = refresher.config.headerName;
@@ -39,12 +39,17 @@ export const userTokenInterceptor: HttpInterceptorFn = (req, next) => {
     return next(req);
   }
   const send = (token: string | null) =>
-    next(token === null ? req : req.clone({ setHeaders: { [header]: token } }));
-  if (req.context.get(SKIP_TOKEN_REFRESH)) {
+    next(token === null ? req : req.clone({ headers: req.headers.set(header, token) }));
+  if (isSet(req, SKIP_TOKEN_REFRESH)) {
     return send(refresher.source.current());
   }
   return sendWithFreshToken(refresher, req.method, send);
 };
+
+/** Reads a boolean context flag; unlike `get` alone, it stores nothing in the request's context. */
+function isSet(req: HttpRequest<unknown>, flag: HttpContextToken<boolean>): boolean {
+  return req.context.has(flag) && req.context.get(flag);
+}
 
 /**
  * Class form of {@link userTokenInterceptor}, for apps that register interceptors through

@@ -16,6 +16,7 @@ import { UserTokenRefreshError } from './errors';
 import { UserTokenEvents } from './events';
 import { maskUserToken } from './mask';
 import { USER_TOKEN_CONFIG } from './options';
+import { UserTokenScope } from './scope';
 import { RefreshedUserToken, UserTokenRejection, UserTokenSource } from './token-source';
 
 /** Methods that may be sent again after any refresh status: they change nothing on the server. */
@@ -33,7 +34,9 @@ const HEADER_SAFE = /^[\x21-\x7e]+$/;
  */
 @Injectable({ providedIn: 'root' })
 export class UserTokenRefresher {
+  // What the interceptor reads on every request, gathered here so it costs one DI lookup.
   readonly config = inject(USER_TOKEN_CONFIG);
+  readonly scope = inject(UserTokenScope);
   readonly source = inject(UserTokenSource);
   readonly events = inject(UserTokenEvents);
   private readonly pendingTasks = inject(PendingTasks);

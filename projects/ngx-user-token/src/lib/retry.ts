@@ -44,39 +44,50 @@ export function retryWithFreshToken<T>(
   }
   const refresher = (options.injector ?? inject(Injector)).get(UserTokenRefresher);
   const method = (options.method ?? 'GET').toUpperCase();
-  return (source) => sendWithFreshToken(refresher, method, () => source);
+  return (source) => defer(() => sendWithFreshToken(refresher, method, () => source));
 }
 
 /**
  * One request's life: wait for a refresh in flight, send with the current token, and on a
  * rejection get a fresh token (shared refresh) and send once more with it.
+ *
+ * Call it when the request is being subscribed — an interceptor function is called then; wrap it
+ * in `defer` anywhere else — so that the token and the refresh episode are read at send time.
  */
 export function sendWithFreshToken<T>(
   refresher: UserTokenRefresher,
   method: string,
   send: (token: string | null) => Observable<T>,
 ): Observable<T> {
-  return defer(() => {
-    const startedIn = refresher.episode;
-    let sent: string | null = null;
-    const attempt = () => send((sent = refresher.source.current()));
-    const settling = refresher.settling();
-    const first = settling ? settling.pipe(switchMap(attempt)) : attempt();
-    return first.pipe(
-      catchError((error: unknown) => {
+  const startedIn = refresher.episode;
+  let sent: string | null = null;
+  const attempt = () => send((sent = refresher.source.current()));
+  const settling = refresher.settling();
+  const first = settling ? settling.pipe(switchMap(attempt)) : attempt();
+  // A plain observer rather than `catchError`: this runs for every request in scope, and the
+  // operator costs several times more per subscription (measured in bench/).
+  return new Observable<T>((subscriber) =>
+    first.subscribe({
+      next: (value) => subscriber.next(value),
+      error: (error: unknown) => {
         if (!refresher.mayReplay(error, method)) {
-          return throwError(() => error);
+          subscriber.error(error);
+          return;
         }
         const { url, status } = error;
         refresher.events.emit({ type: 'token-rejected', method, url, status });
-        return refresher.tokenAfter({ token: sent, response: error }, startedIn).pipe(
-          catchError(() => throwError(() => error)),
-          switchMap((token) => {
-            refresher.events.emit({ type: 'request-retried', method, url });
-            return send(token);
-          }),
-        );
-      }),
-    );
-  });
+        refresher
+          .tokenAfter({ token: sent, response: error }, startedIn)
+          .pipe(
+            catchError(() => throwError(() => error)),
+            switchMap((token) => {
+              refresher.events.emit({ type: 'request-retried', method, url });
+              return send(token);
+            }),
+          )
+          .subscribe(subscriber);
+      },
+      complete: () => subscriber.complete(),
+    }),
+  );
 }

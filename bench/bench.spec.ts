@@ -1,0 +1,71 @@
+// Runs every benchmark scenario at a tiny size, so the bench code cannot rot unnoticed. The
+// numbers of such a run mean nothing; what is checked is that each scenario ran and counted.
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+
+const ROOT = resolve(__dirname, '..');
+const OUT = 'tmp/bench-smoke';
+
+interface RoundTripRow {
+  strategy: string;
+  n: number;
+  serverRequests: number;
+  unauthorized: number;
+  tokenPageFetches: number;
+  failed: number;
+  duringRefresh: { sent: number; unauthorized: number };
+}
+
+describe('npm run bench, smoke-sized', () => {
+  let results: any;
+
+  beforeAll(() => {
+    execFileSync(process.execPath, ['--expose-gc', 'bench/run.mjs', '--smoke', '--out', OUT], {
+      cwd: ROOT,
+      stdio: 'ignore',
+      timeout: 170_000,
+    });
+    results = JSON.parse(readFileSync(resolve(ROOT, OUT, 'results.json'), 'utf8'));
+  }, 180_000);
+
+  it('measures the hot path of every configuration', () => {
+    expect(results.hotPath.rows.map((r: { name: string }) => r.name)).toEqual([
+      'no interceptor (baseline)',
+      "Angular's XSRF interceptor",
+      '@auth0/angular-jwt JwtInterceptor',
+      'ngx-user-token, same origin',
+      'ngx-user-token, cross origin (scope check only)',
+    ]);
+    for (const row of results.hotPath.rows) {
+      expect(row.nsPerRequest).toBeGreaterThan(0);
+    }
+    expect(Number.isFinite(results.hotPath.oursVsAngular)).toBe(true);
+    expect(Number.isFinite(results.hotPath.oursVsJwt)).toBe(true);
+  });
+
+  it('counts round trips for every strategy and burst', () => {
+    const rows: RoundTripRow[] = results.roundTrips.rows;
+    expect(rows).toHaveLength(3 * results.roundTrips.bursts.length);
+    for (const row of rows) {
+      expect(row.failed).toBe(0);
+      expect(row.unauthorized).toBe(row.n);
+      expect(row.serverRequests).toBe(2 * row.n);
+      expect(row.duringRefresh.sent).toBe(row.n);
+    }
+    const ours = rows.filter((r) => r.strategy.startsWith('ngx-user-token'));
+    expect(ours.every((r) => r.duringRefresh.unauthorized === 0)).toBe(true);
+    const naive = rows.filter((r) => r.strategy === 'naive refresh per 401');
+    expect(naive.map((r) => r.tokenPageFetches)).toEqual(naive.map((r) => r.n));
+  });
+
+  it('measures sizes, and writes the markdown report', () => {
+    expect(results.size.library.minifiedGzipped).toBeGreaterThan(1000);
+    expect(results.size.angularJwt.minifiedGzipped).toBeGreaterThan(1000);
+    expect(results.size.demo.libraryBytesInDemo).toBeGreaterThan(1000);
+    const md = readFileSync(resolve(ROOT, OUT, 'results.md'), 'utf8');
+    expect(md).toContain('## 1. Hot path');
+    expect(md).toContain('## 2. Round trips');
+    expect(md).toContain('## 3. Size');
+  });
+});

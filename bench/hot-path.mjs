@@ -1,0 +1,172 @@
+// @ts-check
+// 1. Hot-path cost per request: N requests through HttpClient with a synchronous backend, in one
+// process, the configurations interleaved round by round. Reports the median ns per request and
+// what each interceptor adds on top of the bare HttpClient.
+import { createAppInjector } from './angular-node.mjs';
+
+import {
+  HTTP_INTERCEPTORS,
+  HttpBackend,
+  HttpClient,
+  HttpResponse,
+  HttpXsrfTokenExtractor,
+  provideHttpClient,
+  withInterceptors,
+  withInterceptorsFromDi,
+  withNoXsrfProtection,
+  withXsrfConfiguration,
+} from '@angular/common/http';
+import { JWT_OPTIONS, JwtHelperService, JwtInterceptor } from '@auth0/angular-jwt';
+import { of } from 'rxjs';
+
+const PAGE = 'https://instance.example.com/x_demo/index.html';
+const TOKEN = 'f3a1c0de9b8e7d6c5b4a39281706f5e4d3c2b1a09f8e7d6c5b4a392817066aa1';
+/** Distinct URLs the requests cycle through, as an app's endpoints would. */
+const PATHS = Array.from({ length: 64 }, (_, i) => `/api/now/table/incident/${String(i).padStart(32, '0')}`);
+
+export const ANGULAR = "Angular's XSRF interceptor";
+export const JWT = '@auth0/angular-jwt JwtInterceptor';
+export const OURS = 'ngx-user-token, same origin';
+
+/**
+ * The configurations compared; `expectedHeader` is what the backend must see, proof that the
+ * interceptor really ran.
+ * @param {import('@angular/common/http').HttpInterceptorFn} userTokenInterceptor
+ */
+function configs(userTokenInterceptor) {
+  return [
+    {
+      name: 'no interceptor (baseline)',
+      origin: 'https://instance.example.com',
+      expectedHeader: null,
+      providers: [provideHttpClient(withNoXsrfProtection())],
+    },
+    {
+      name: ANGULAR,
+      origin: 'https://instance.example.com',
+      expectedHeader: TOKEN,
+      providers: [
+        provideHttpClient(withXsrfConfiguration({ headerName: 'X-UserToken' })),
+        { provide: HttpXsrfTokenExtractor, useValue: { getToken: () => TOKEN } },
+      ],
+    },
+    {
+      name: JWT,
+      origin: 'https://instance.example.com',
+      expectedHeader: TOKEN,
+      providers: [
+        provideHttpClient(withNoXsrfProtection(), withInterceptorsFromDi()),
+        { provide: HTTP_INTERCEPTORS, useClass: JwtInterceptor, multi: true },
+        {
+          provide: JWT_OPTIONS,
+          useValue: {
+            tokenGetter: () => TOKEN,
+            allowedDomains: ['instance.example.com'],
+            headerName: 'X-UserToken',
+            authScheme: '',
+          },
+        },
+        JwtHelperService,
+      ],
+    },
+    {
+      name: OURS,
+      origin: 'https://instance.example.com',
+      expectedHeader: TOKEN,
+      providers: [provideHttpClient(withNoXsrfProtection(), withInterceptors([userTokenInterceptor]))],
+    },
+    {
+      name: 'ngx-user-token, cross origin (scope check only)',
+      origin: 'https://other.example.net',
+      expectedHeader: null,
+      providers: [provideHttpClient(withNoXsrfProtection(), withInterceptors([userTokenInterceptor]))],
+    },
+  ];
+}
+
+const OK = new HttpResponse({ status: 200, body: null });
+
+/** @param {ReturnType<typeof configs>[number]} config */
+function prepare(config) {
+  /** @type {string | null} */
+  let lastHeader = null;
+  const backend = {
+    /** @param {import('@angular/common/http').HttpRequest<unknown>} req */
+    handle(req) {
+      lastHeader = req.headers.get('X-UserToken');
+      return of(OK);
+    },
+  };
+  const injector = createAppInjector({ url: PAGE, window: { g_ck: TOKEN } }, [
+    ...config.providers,
+    { provide: HttpBackend, useValue: backend },
+  ]);
+  const http = injector.get(HttpClient);
+  const urls = PATHS.map((path) => config.origin + path);
+  /** @param {number} requests */
+  const run = (requests) => {
+    for (let i = 0; i < requests; i++) {
+      http.post(urls[i & 63], null).subscribe();
+    }
+  };
+  run(1);
+  if (lastHeader !== config.expectedHeader) {
+    throw new Error(`${config.name}: the backend saw X-UserToken=${lastHeader}, expected ${config.expectedHeader}`);
+  }
+  return { run, destroy: () => injector.destroy() };
+}
+
+/** @param {number[]} values */
+export function median(values) {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+}
+
+/**
+ * @param {{ userTokenInterceptor: import('@angular/common/http').HttpInterceptorFn,
+ *           requests?: number, rounds?: number, warmup?: number }} options
+ */
+export function measureHotPath(options) {
+  const requests = options.requests ?? 10_000;
+  const rounds = options.rounds ?? 25;
+  const warmup = options.warmup ?? 5;
+  const list = configs(options.userTokenInterceptor);
+  const prepared = list.map(prepare);
+  /** @type {number[][]} */
+  const samples = list.map(() => []);
+  const gc = /** @type {{ gc?: () => void }} */ (globalThis).gc;
+  for (let round = 0; round < warmup + rounds; round++) {
+    // Rotate the order each round so no configuration always runs first or last.
+    for (let k = 0; k < prepared.length; k++) {
+      const index = (k + round) % prepared.length;
+      // Start every batch from a collected heap (node --expose-gc), so that no configuration
+      // pays for the garbage of the one before it.
+      gc?.();
+      const start = process.hrtime.bigint();
+      prepared[index].run(requests);
+      const elapsed = Number(process.hrtime.bigint() - start);
+      if (round >= warmup) {
+        samples[index].push(elapsed / requests);
+      }
+    }
+  }
+  prepared.forEach((p) => p.destroy());
+  const medians = samples.map(median);
+  const rows = list.map((c, i) => ({ name: c.name, nsPerRequest: medians[i], addedNs: medians[i] - medians[0] }));
+  // Ratios of added cost are taken round by round (each round ran every configuration back to
+  // back), then the median: drift of the machine between rounds cancels out.
+  /** @param {string} name */
+  const at = (name) => list.findIndex((c) => c.name === name);
+  /** @param {string} a @param {string} b */
+  const pairedRatio = (a, b) =>
+    median(samples[0].map((base, r) => (samples[at(a)][r] - base) / (samples[at(b)][r] - base)));
+  return {
+    requestsPerRound: requests,
+    rounds,
+    gcBetweenBatches: gc !== undefined,
+    rows,
+    oursVsAngular: pairedRatio(OURS, ANGULAR),
+    oursVsJwt: pairedRatio(OURS, JWT),
+  };
+}

@@ -1,0 +1,56 @@
+// @ts-check
+// 3. Size: the library's FESM bundle gzipped (as published, and minified), what it adds to the
+// demo's production build, and @auth0/angular-jwt's FESM measured the same way in the same run.
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { gzipSync } from 'node:zlib';
+
+import { transformSync } from 'esbuild';
+
+const ROOT = resolve(import.meta.dirname, '..');
+
+/** @param {string} file */
+function sizes(file) {
+  const code = readFileSync(file, 'utf8');
+  const minified = transformSync(code, { minify: true, format: 'esm', loader: 'js' }).code;
+  return {
+    file: file.slice(ROOT.length + 1),
+    bytes: Buffer.byteLength(code),
+    gzipped: gzipSync(code, { level: 9 }).length,
+    minifiedGzipped: gzipSync(minified, { level: 9 }).length,
+  };
+}
+
+/**
+ * Builds the demo for production with esbuild's stats and sums what the library's sources put
+ * into its JavaScript output.
+ */
+function demoContribution() {
+  const outputPath = 'tmp/bench-demo';
+  execFileSync(resolve(ROOT, 'node_modules/.bin/ng'), ['build', 'demo', '--stats-json', '--output-path', outputPath], {
+    cwd: ROOT,
+    stdio: 'ignore',
+    env: { ...process.env, NG_CLI_ANALYTICS: 'false' },
+  });
+  const stats = JSON.parse(readFileSync(resolve(ROOT, outputPath, 'stats.json'), 'utf8'));
+  let total = 0;
+  let library = 0;
+  for (const [name, output] of Object.entries(stats.outputs)) {
+    if (!name.endsWith('.js')) continue;
+    total += output.bytes;
+    for (const [input, { bytesInOutput }] of Object.entries(output.inputs)) {
+      if (input.includes('projects/ngx-user-token/')) library += bytesInOutput;
+    }
+  }
+  return { demoJavaScriptBytes: total, libraryBytesInDemo: library };
+}
+
+/** Measures sizes; the library must have been built into dist/ngx-user-token. */
+export function measureSize() {
+  return {
+    library: sizes(resolve(ROOT, 'dist/ngx-user-token/fesm2022/ngx-user-token.mjs')),
+    angularJwt: sizes(resolve(ROOT, 'node_modules/@auth0/angular-jwt/fesm2020/auth0-angular-jwt.mjs')),
+    demo: demoContribution(),
+  };
+}
