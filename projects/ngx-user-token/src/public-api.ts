@@ -12,9 +12,10 @@ export type {
   SessionExpiredEvent,
   TokenRefreshedEvent,
   TokenRejectedEvent,
+  TokenWithheldEvent,
   UserTokenEvent,
 } from './lib/events';
-export { UserTokenInterceptor, userTokenInterceptor } from './lib/interceptor';
+export { UserTokenInterceptor, userTokenInterceptor, userTokenOriginGuard } from './lib/interceptor';
 export { maskUserToken } from './lib/mask';
 export type { UserTokenOptions } from './lib/options';
 export { provideUserToken } from './lib/provider';

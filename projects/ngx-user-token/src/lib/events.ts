@@ -51,6 +51,16 @@ export interface RequestRetriedEvent {
   readonly url: string | null;
 }
 
+/**
+ * A request left for an origin out of scope carrying the user-token header (a later interceptor
+ * changed its URL, or the caller set the header): {@link userTokenOriginGuard} removed it.
+ */
+export interface TokenWithheldEvent {
+  readonly type: 'token-withheld';
+  readonly method: string;
+  readonly url: string;
+}
+
 /** Everything {@link UserTokenEvents} reports. Tokens in events are always masked. */
 export type UserTokenEvent =
   | TokenRejectedEvent
@@ -58,7 +68,8 @@ export type UserTokenEvent =
   | TokenRefreshedEvent
   | RefreshFailedEvent
   | SessionExpiredEvent
-  | RequestRetriedEvent;
+  | RequestRetriedEvent
+  | TokenWithheldEvent;
 
 /**
  * What the library does with the session token, as it happens: rejections, refreshes, retries,

@@ -1,8 +1,26 @@
-import { HttpClient, HttpContext, HttpErrorResponse, provideHttpClient, withInterceptors } from '@angular/common/http';
+import {
+  HttpClient,
+  HttpContext,
+  HttpErrorResponse,
+  HttpInterceptorFn,
+  provideHttpClient,
+  withInterceptors,
+} from '@angular/common/http';
 import { HttpTestingController, provideHttpClientTesting } from '@angular/common/http/testing';
 import { TestBed } from '@angular/core/testing';
-import { SKIP_TOKEN_REFRESH, SKIP_USER_TOKEN, userTokenInterceptor } from 'ngx-user-token';
-import { expectOneWithToken, flushUserTokenRejection } from 'ngx-user-token/testing';
+import {
+  SKIP_TOKEN_REFRESH,
+  SKIP_USER_TOKEN,
+  UserTokenEvent,
+  UserTokenEvents,
+  userTokenInterceptor,
+  userTokenOriginGuard,
+} from 'ngx-user-token';
+import {
+  expectOneWithToken,
+  flushUserTokenRejection,
+  provideUserTokenTesting,
+} from 'ngx-user-token/testing';
 
 import { INTERCEPTOR_FORMS, setUp, watch } from '../../test/harness';
 
@@ -131,5 +149,47 @@ describe('userTokenInterceptor without provideUserToken()', () => {
     expect(outcome.values).toEqual([{ result: [] }]);
     expect((window as unknown as Record<string, unknown>)['g_ck']).toBe('server-token');
     httpTesting.verify();
+  });
+});
+
+describe('userTokenOriginGuard, registered last', () => {
+  const FOREIGN = 'https://api.other.example.net';
+  /** A base-URL interceptor of the kind that runs after ours and moves requests elsewhere. */
+  const rebase: HttpInterceptorFn = (req, next) =>
+    next(req.url.startsWith('/reports/') ? req.clone({ url: FOREIGN + req.url }) : req);
+
+  function setUpChain(interceptors: HttpInterceptorFn[]) {
+    TestBed.configureTestingModule({
+      providers: [
+        provideHttpClient(withInterceptors(interceptors)),
+        provideHttpClientTesting(),
+        provideUserTokenTesting({ token: 'token-1' }),
+      ],
+    });
+    const events: UserTokenEvent[] = [];
+    TestBed.inject(UserTokenEvents).events.subscribe((e) => events.push(e));
+    return { http: TestBed.inject(HttpClient), httpTesting: TestBed.inject(HttpTestingController), events };
+  }
+
+  it('strips the token from a request a later interceptor sent to another origin', () => {
+    const { http, httpTesting, events } = setUpChain([userTokenInterceptor, rebase, userTokenOriginGuard]);
+    http.get('/reports/weekly').subscribe();
+    http.get(URL).subscribe();
+    const moved = httpTesting.expectOne(`${FOREIGN}/reports/weekly`);
+    expect(moved.request.headers.has('X-UserToken')).toBe(false);
+    expect(httpTesting.expectOne(URL).request.headers.get('X-UserToken')).toBe('token-1');
+    expect(events).toEqual([{ type: 'token-withheld', method: 'GET', url: `${FOREIGN}/reports/weekly` }]);
+  });
+
+  it('strips a header the caller set for another origin', () => {
+    const { http, httpTesting } = setUpChain([userTokenInterceptor, userTokenOriginGuard]);
+    http.get(`${FOREIGN}/x`, { headers: { 'X-UserToken': 'leaked' } }).subscribe();
+    expect(httpTesting.expectOne(`${FOREIGN}/x`).request.headers.has('X-UserToken')).toBe(false);
+  });
+
+  it('is what stops the leak: without it, the moved request carries the token', () => {
+    const { http, httpTesting } = setUpChain([userTokenInterceptor, rebase]);
+    http.get('/reports/weekly').subscribe();
+    expect(httpTesting.expectOne(`${FOREIGN}/reports/weekly`).request.headers.get('X-UserToken')).toBe('token-1');
   });
 });

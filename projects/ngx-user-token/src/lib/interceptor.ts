@@ -46,6 +46,29 @@ export const userTokenInterceptor: HttpInterceptorFn = (req, next) => {
   return sendWithFreshToken(refresher, req.method, send);
 };
 
+/**
+ * Strips the user-token header from any request leaving for an origin out of scope, whoever set
+ * it. Register it **last**, after every interceptor that may change a request's URL (a base-URL
+ * interceptor, say): `userTokenInterceptor` decides on the URL it sees, and this re-checks the URL
+ * the backend will actually call. Each stripped request is reported as a `token-withheld` event.
+ *
+ * @example
+ * ```ts
+ * provideHttpClient(
+ *   withInterceptors([userTokenInterceptor, apiBaseUrlInterceptor, userTokenOriginGuard]),
+ * );
+ * ```
+ */
+export const userTokenOriginGuard: HttpInterceptorFn = (req, next) => {
+  const refresher = inject(UserTokenRefresher);
+  const header = refresher.config.headerName;
+  if (!req.headers.has(header) || refresher.scope.includes(req.url)) {
+    return next(req);
+  }
+  refresher.events.emit({ type: 'token-withheld', method: req.method, url: req.url });
+  return next(req.clone({ headers: req.headers.delete(header) }));
+};
+
 /** Reads a boolean context flag; unlike `get` alone, it stores nothing in the request's context. */
 function isSet(req: HttpRequest<unknown>, flag: HttpContextToken<boolean>): boolean {
   return req.context.has(flag) && req.context.get(flag);

@@ -18,6 +18,19 @@ const SCOPE_TABLE: readonly [url: string, getsToken: boolean][] = [
   ['\t/api/now/\ntable/incident', true],
   ['https://instance%2Eexample.com/api', true],
   ['https://instance.example.com/%2e%2e/api', true],
+  ['https://Instance.Example.Com/api', true],
+  ['hTTps://instance.example.com/api', true],
+  ['https://%69nstance.example.com/api', true],
+  ['//instance.example.com/api', true],
+  ['https:evil.test/api', true], // same scheme without slashes: a relative path on the page's host
+  ['https://instance.example.com\t/api', true],
+  ['https://instance.example.com?@evil.test', true],
+  ['https://instance.example.com:0443/api', true],
+  ['https://instance.example.com:/api', true],
+  ['/%2F%2Fevil.test/api', true], // encoded slashes stay in the path
+  [' ', true],
+  ['#fragment', true],
+  ['.', true],
   // Other origins: foreign, look-alike, other port or scheme.
   ['https://evil.test/api/now/table/incident', false],
   ['//evil.test/api/now/table/incident', false],
@@ -35,6 +48,24 @@ const SCOPE_TABLE: readonly [url: string, getsToken: boolean][] = [
   ['http://instance.example.com/api', false],
   ['https://instance.example.com:8443/api', false],
   ['http://instance.example.com:443/api', false],
+  ['https://instance.example.com:444/api', false],
+  ['http://instance.example.com:80/api', false],
+  ['HTTP://INSTANCE.EXAMPLE.COM/api', false],
+  ['https://instance.exämple.com/api', false],
+  ['https://xn--instance-9za.example.com/api', false],
+  ['https://evil%2Etest/api', false],
+  ['https://instance.example.com%2eevil.test/api', false],
+  ['https://instance.example.com%40evil.test/', false],
+  ['https://user@instance.example.com@evil.test/', false],
+  ['https://evil.test?instance.example.com', false],
+  ['///evil.test/api', false],
+  ['http:evil.test/api', false],
+  ['https://127.0.0.1/api', false],
+  ['https://0x7f.0.0.1/api', false],
+  ['https://[::1]:443/api', false],
+  ['ftp://instance.example.com/api', false],
+  ['chrome://settings', false],
+  ['mailto:x@instance.example.com', false],
   ['wss://instance.example.com/api', false],
   ['ws://instance.example.com/api', false],
   // Backslashes count as slashes for http(s), as in the browser.
@@ -64,8 +95,8 @@ describe('which requests get the token', () => {
     expect(request.request.headers.get('X-UserToken')).toBe(getsToken ? 'token-1' : null);
   });
 
-  it('has at least 25 cases, both ways', () => {
-    expect(SCOPE_TABLE.length).toBeGreaterThanOrEqual(25);
+  it('has at least 60 cases, both ways', () => {
+    expect(SCOPE_TABLE.length).toBeGreaterThanOrEqual(60);
     expect(SCOPE_TABLE.filter(([, t]) => t).length).toBeGreaterThan(5);
     expect(SCOPE_TABLE.filter(([, t]) => !t).length).toBeGreaterThan(20);
   });
