@@ -24,7 +24,7 @@ async function post(path: string, body?: unknown): Promise<void> {
   expect(response.status).toBe(200);
 }
 
-async function stats(): Promise<{ api: number; unauthorized: number; tokenPage: number }> {
+async function stats(): Promise<{ api: number; unauthorized: number; tokenPage: number; rotations: number }> {
   return (await fetch('/mock/stats')).json();
 }
 
@@ -67,7 +67,7 @@ describe('ngx-user-token against the mock instance', () => {
   it('sends the token the page has: the KB list loads with no 401', async () => {
     const { result } = await get();
     expect(result.length).toBeGreaterThan(10);
-    expect(await stats()).toEqual({ api: 1, unauthorized: 0, tokenPage: 0 });
+    expect(await stats()).toEqual({ api: 1, unauthorized: 0, tokenPage: 0, rotations: 0 });
   });
 
   it('recovers from a rotation mid-stream with one retry and no token page fetch', async () => {
@@ -79,7 +79,7 @@ describe('ngx-user-token against the mock instance', () => {
     for (let i = 0; i < 5; i++) {
       await get();
     }
-    expect(await stats()).toEqual({ api: 11, unauthorized: 1, tokenPage: 0 });
+    expect(await stats()).toEqual({ api: 11, unauthorized: 1, tokenPage: 0, rotations: 1 });
     expect(page.g_ck).not.toBe(before);
     expect(events.filter((e) => e.type === 'token-refreshed')).toEqual([
       expect.objectContaining({ via: 'response-header' }),
@@ -90,7 +90,7 @@ describe('ngx-user-token against the mock instance', () => {
     await post('/mock/rotate-token');
     const results = await Promise.all(Array.from({ length: 20 }, () => get()));
     expect(results.every((r) => r.result.length > 10)).toBe(true);
-    expect(await stats()).toEqual({ api: 40, unauthorized: 20, tokenPage: 0 });
+    expect(await stats()).toEqual({ api: 40, unauthorized: 20, tokenPage: 0, rotations: 1 });
     expect(events.filter((e) => e.type === 'refresh-started')).toHaveLength(1);
   });
 
@@ -99,7 +99,7 @@ describe('ngx-user-token against the mock instance', () => {
     await post('/mock/rotate-token');
     const results = await Promise.all(Array.from({ length: 50 }, () => get()));
     expect(results.every((r) => r.result.length > 10)).toBe(true);
-    expect(await stats()).toEqual({ api: 100, unauthorized: 50, tokenPage: 1 });
+    expect(await stats()).toEqual({ api: 100, unauthorized: 50, tokenPage: 1, rotations: 1 });
     expect(events.find((e) => e.type === 'token-refreshed')).toMatchObject({ via: 'token-url' });
   });
 
@@ -109,7 +109,7 @@ describe('ngx-user-token against the mock instance', () => {
       Array.from({ length: 10 }, () => get().catch((e: HttpErrorResponse) => e)),
     );
     expect(outcomes.every((o) => o instanceof HttpErrorResponse && o.status === 401)).toBe(true);
-    expect(await stats()).toEqual({ api: 10, unauthorized: 10, tokenPage: 0 });
+    expect(await stats()).toEqual({ api: 10, unauthorized: 10, tokenPage: 0, rotations: 0 });
     expect(events.filter((e) => e.type === 'session-expired')).toHaveLength(1);
   });
 });

@@ -158,7 +158,7 @@ describe('the CSRF check', () => {
     await browser.fetch(KB_REQUEST);
     await browser.fetch(KB_REQUEST, { headers: { 'X-UserToken': token } });
     await browser.token();
-    expect(await json(await browser.fetch('/mock/stats'))).toEqual({ api: 2, unauthorized: 1, tokenPage: 1 });
+    expect(await json(await browser.fetch('/mock/stats'))).toEqual({ api: 2, unauthorized: 1, tokenPage: 1, rotations: 0 });
   });
 });
 

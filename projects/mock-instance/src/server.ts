@@ -6,6 +6,7 @@
 import { AddressInfo } from 'node:net';
 import { Server } from 'node:http';
 
+import parseBytes from 'bytes';
 import cookieParser from 'cookie-parser';
 import express, { NextFunction, Request, Response } from 'express';
 
@@ -37,7 +38,11 @@ export interface MockInstanceOptions {
   clock?: () => number;
 }
 
-/** What the server counts, for tests and benchmarks. Reset with `POST /mock/stats/reset`. */
+/**
+ * What the server counts, for tests and benchmarks. `GET /mock/stats` adds `rotations` (tokens
+ * rotated, by timer or on demand; `sessions.rotations` in process). Reset with
+ * `POST /mock/stats/reset`.
+ */
 export interface MockInstanceStats {
   /** Requests to `/api/`. */
   api: number;
@@ -84,6 +89,20 @@ export function createMockInstanceApp(options: MockInstanceOptions = {}): {
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false);
+  // The body limit holds for every path, as at an instance's front door, not only where a body is
+  // parsed: a declared length over it is refused before anything reads the body.
+  const maxBodyBytes = parseBytes(bodyLimit);
+  if (maxBodyBytes === null || maxBodyBytes <= 0) {
+    throw new Error(`bodyLimit must be a size such as "1mb" or "500kb"; got "${bodyLimit}"`);
+  }
+  app.use((req: Request, res: Response, next: NextFunction) => {
+    if (Number(req.headers['content-length'] ?? 0) > maxBodyBytes) {
+      res.set('Connection', 'close');
+      sendError(req, res, 413, { message: 'Request body too large', detail: `The limit is ${bodyLimit}` });
+      return;
+    }
+    next();
+  });
   app.use(cookieParser());
 
   // REST: authenticate (Basic, or the session cookie plus X-UserToken), then the Table API.
@@ -219,16 +238,21 @@ function controlApi(state: MockInstanceState, bodyLimit: string): express.Router
     state.config.tokenResponseHeader = value;
     res.json({ tokenResponseHeader: value });
   });
+  const stats = () => ({ ...state.stats, rotations: state.sessions.rotations });
+  const resetStats = () => {
+    Object.assign(state.stats, { api: 0, unauthorized: 0, tokenPage: 0 });
+    state.sessions.rotations = 0;
+  };
   router.get('/stats', (req, res) => {
-    res.set('Cache-Control', 'no-store').json(state.stats);
+    res.set('Cache-Control', 'no-store').json(stats());
   });
   router.post('/stats/reset', (req, res) => {
-    Object.assign(state.stats, { api: 0, unauthorized: 0, tokenPage: 0 });
-    res.json(state.stats);
+    resetStats();
+    res.json(stats());
   });
   router.post('/reset', (req, res) => {
     state.db.reset();
-    Object.assign(state.stats, { api: 0, unauthorized: 0, tokenPage: 0 });
+    resetStats();
     res.json({ reset: true });
   });
   return router;

@@ -29,6 +29,8 @@ function newToken(): string {
 
 export class SessionStore {
   private readonly sessions = new Map<string, Session>();
+  /** Tokens rotated so far (by timer or on demand). */
+  rotations = 0;
 
   constructor(private readonly options: SessionOptions) {}
 
@@ -71,6 +73,7 @@ export class SessionStore {
 
   /** Gives the session a new token; the old one is rejected from now on. */
   rotate(session: Session): string {
+    this.rotations++;
     session.token = newToken();
     session.tokenIssuedAt = this.options.clock();
     return session.token;

@@ -54,6 +54,9 @@ export class ActivityLog {
       case 'refresh-failed':
         this.add('failure', `token refresh failed (${event.error.reason})`);
         break;
+      case 'token-withheld':
+        this.add('failure', `${event.method} ${shortUrl(event.url)}: token withheld from another origin`);
+        break;
       case 'session-expired':
         this.add('failure', 'session expired: log in again');
         this.sessionExpired.set(true);

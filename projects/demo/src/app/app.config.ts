@@ -1,13 +1,14 @@
 import { provideHttpClient, withFetch, withInterceptors } from '@angular/common/http';
 import { ApplicationConfig, provideBrowserGlobalErrorListeners, provideZonelessChangeDetection } from '@angular/core';
-import { provideUserToken, userTokenInterceptor } from 'ngx-user-token';
+import { provideUserToken, userTokenInterceptor, userTokenOriginGuard } from 'ngx-user-token';
 
 /** The app is configured as any app on an instance would be: the interceptor plus its options. */
 export const appConfig: ApplicationConfig = {
   providers: [
     provideBrowserGlobalErrorListeners(),
     provideZonelessChangeDetection(),
-    provideHttpClient(withFetch(), withInterceptors([userTokenInterceptor])),
+    // The guard goes last: it re-checks the URL each request really leaves for.
+    provideHttpClient(withFetch(), withInterceptors([userTokenInterceptor, userTokenOriginGuard])),
     // The token page is used only when a 401 carries no X-UserToken-Response.
     provideUserToken({ tokenUrl: '/user_token.do' }),
   ],

@@ -9,6 +9,7 @@ describe('provideUserToken options', () => {
       allowedOrigins: [],
       tokenUrl: null,
       refreshOn: [401],
+      retries: 1,
       refreshTimeout: 10000,
       globalName: 'g_ck',
     });
@@ -27,6 +28,9 @@ describe('provideUserToken options', () => {
     ['headerName', { headerName: '' }],
     ['refreshOn', { refreshOn: [200] }],
     ['refreshOn', { refreshOn: [401.5] }],
+    ['retries', { retries: -1 }],
+    ['retries', { retries: 1.5 }],
+    ['retries', { retries: 11 }],
     ['refreshTimeout', { refreshTimeout: 0 }],
     ['refreshTimeout', { refreshTimeout: Number.NaN }],
     ['tokenUrl', { tokenUrl: '  ' }],

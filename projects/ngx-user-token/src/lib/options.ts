@@ -25,6 +25,11 @@ export interface UserTokenOptions {
   tokenUrl?: string | null;
   /** Response statuses that trigger a token refresh and one retry. Default `[401]`. */
   refreshOn?: readonly number[];
+  /**
+   * How many times a rejected request is sent again, each time with a token other than the one
+   * just rejected. Default `1`. Raise it only if tokens rotate faster than a request's round trip.
+   */
+  retries?: number;
   /** Milliseconds a token refresh may take before it fails and waiting requests error. Default `10000`. */
   refreshTimeout?: number;
   /** Name of the `window` global that holds the page's token, for the default source. Default `'g_ck'`. */
@@ -37,6 +42,7 @@ export type UserTokenConfig = Readonly<{
   allowedOrigins: readonly string[];
   tokenUrl: string | null;
   refreshOn: readonly number[];
+  retries: number;
   refreshTimeout: number;
   globalName: string;
 }>;
@@ -46,6 +52,7 @@ const DEFAULTS: UserTokenConfig = {
   allowedOrigins: [],
   tokenUrl: null,
   refreshOn: [401],
+  retries: 1,
   refreshTimeout: 10_000,
   globalName: 'g_ck',
 };
@@ -66,6 +73,7 @@ export function resolveUserTokenOptions(options: UserTokenOptions = {}): UserTok
     allowedOrigins: (options.allowedOrigins ?? DEFAULTS.allowedOrigins).map(normalizeOrigin),
     tokenUrl: options.tokenUrl ?? DEFAULTS.tokenUrl,
     refreshOn: options.refreshOn ?? DEFAULTS.refreshOn,
+    retries: options.retries ?? DEFAULTS.retries,
     refreshTimeout: options.refreshTimeout ?? DEFAULTS.refreshTimeout,
     globalName: options.globalName ?? DEFAULTS.globalName,
   };
@@ -74,6 +82,9 @@ export function resolveUserTokenOptions(options: UserTokenOptions = {}): UserTok
   }
   if (!config.refreshOn.every((s) => Number.isInteger(s) && s >= 400 && s <= 599)) {
     throw optionError('refreshOn', 'error statuses between 400 and 599', config.refreshOn);
+  }
+  if (!(Number.isInteger(config.retries) && config.retries >= 0 && config.retries <= 10)) {
+    throw optionError('retries', 'a whole number from 0 to 10', config.retries);
   }
   if (!(Number.isFinite(config.refreshTimeout) && config.refreshTimeout > 0)) {
     throw optionError('refreshTimeout', 'a positive number of milliseconds', config.refreshTimeout);

@@ -18,6 +18,7 @@ import { maskUserToken } from './mask';
 import { USER_TOKEN_CONFIG } from './options';
 import { UserTokenScope } from './scope';
 import { RefreshedUserToken, UserTokenRejection, UserTokenSource } from './token-source';
+import { LOGGED_IN_HEADER, NOT_AUTHENTICATED_MESSAGE, TOKEN_RESPONSE_HEADER } from './wire';
 
 /** Methods that may be sent again after any refresh status: they change nothing on the server. */
 const SAFE_METHODS: ReadonlySet<string> = new Set(['GET', 'HEAD', 'OPTIONS']);
@@ -81,16 +82,21 @@ export class UserTokenRefresher {
       if (this.lastFailure) {
         return throwError(() => this.lastFailure);
       }
-      const current = this.source.current();
-      if (current !== null && current !== rejection.token) {
-        return of(current);
+      // A refresh settled after this request left: retry with the token the rejection names (the
+      // server's current one when it refused this request: the token may have rotated again), or
+      // else the page's. Neither is written back: the page keeps the token of the latest refresh,
+      // as responses may arrive out of order.
+      const named = rejection.response.headers.get(TOKEN_RESPONSE_HEADER);
+      const token = named !== null && named !== rejection.token ? named : this.source.current();
+      if (token !== null && token !== rejection.token) {
+        return of(token);
       }
     }
     return this.start(rejection);
   }
 
   private start(rejection: UserTokenRejection): Observable<string> {
-    if (rejection.response.headers.get('X-Is-Logged-In') === 'false') {
+    if (rejection.response.headers.get(LOGGED_IN_HEADER) === 'false') {
       const error = new UserTokenRefreshError(
         'logged-out',
         'the server says the session has ended (X-Is-Logged-In: false); the user must log in again.',
@@ -181,7 +187,7 @@ function asRefreshError(cause: unknown): UserTokenRefreshError {
 
 /** True when a rejection carries ServiceNow's CSRF signature, so the request was not executed. */
 function rejectedForToken(response: HttpErrorResponse): boolean {
-  if (response.headers.has('X-UserToken-Response')) {
+  if (response.headers.has(TOKEN_RESPONSE_HEADER)) {
     return true;
   }
   const body: unknown = response.error;
@@ -189,5 +195,5 @@ function rejectedForToken(response: HttpErrorResponse): boolean {
     typeof body === 'string'
       ? body
       : (body as { error?: { message?: unknown } } | null)?.error?.message;
-  return typeof text === 'string' && text.includes('User Not Authenticated');
+  return typeof text === 'string' && text.includes(NOT_AUTHENTICATED_MESSAGE);
 }

@@ -1,5 +1,5 @@
 import { assertInInjectionContext, inject, Injector } from '@angular/core';
-import { catchError, defer, MonoTypeOperatorFunction, Observable, switchMap, throwError } from 'rxjs';
+import { defer, MonoTypeOperatorFunction, Observable, switchMap } from 'rxjs';
 
 import { UserTokenRefresher } from './refresher';
 
@@ -49,7 +49,8 @@ export function retryWithFreshToken<T>(
 
 /**
  * One request's life: wait for a refresh in flight, send with the current token, and on a
- * rejection get a fresh token (shared refresh) and send once more with it.
+ * rejection get a fresh token (shared refresh) and send again with it — `retries` times at most
+ * (once by default), and never with a token that was just rejected.
  *
  * Call it when the request is being subscribed — an interceptor function is called then; wrap it
  * in `defer` anywhere else — so that the token and the refresh episode are read at send time.
@@ -61,33 +62,40 @@ export function sendWithFreshToken<T>(
 ): Observable<T> {
   const startedIn = refresher.episode;
   let sent: string | null = null;
-  const attempt = () => send((sent = refresher.source.current()));
   const settling = refresher.settling();
-  const first = settling ? settling.pipe(switchMap(attempt)) : attempt();
-  // A plain observer rather than `catchError`: this runs for every request in scope, and the
-  // operator costs several times more per subscription (measured in bench/).
-  return new Observable<T>((subscriber) =>
-    first.subscribe({
-      next: (value) => subscriber.next(value),
-      error: (error: unknown) => {
-        if (!refresher.mayReplay(error, method)) {
-          subscriber.error(error);
-          return;
-        }
-        const { url, status } = error;
-        refresher.events.emit({ type: 'token-rejected', method, url, status });
-        refresher
-          .tokenAfter({ token: sent, response: error }, startedIn)
-          .pipe(
-            catchError(() => throwError(() => error)),
-            switchMap((token) => {
-              refresher.events.emit({ type: 'request-retried', method, url });
-              return send(token);
-            }),
-          )
-          .subscribe(subscriber);
-      },
-      complete: () => subscriber.complete(),
-    }),
-  );
+  const first = settling
+    ? settling.pipe(switchMap(() => send((sent = refresher.source.current()))))
+    : send((sent = refresher.source.current()));
+  return new Observable<T>((subscriber) => {
+    // A plain observer rather than `catchError`: this runs for every request in scope, and the
+    // operator costs several times more per subscription (measured in bench/).
+    const subscribeTo = (attempt: Observable<T>, episode: number, retriesLeft: number): void => {
+      subscriber.add(
+        attempt.subscribe({
+          next: (value) => subscriber.next(value),
+          complete: () => subscriber.complete(),
+          error: (error: unknown) => {
+            if (retriesLeft === 0 || !refresher.mayReplay(error, method)) {
+              subscriber.error(error);
+              return;
+            }
+            const { url, status } = error;
+            refresher.events.emit({ type: 'token-rejected', method, url, status });
+            subscriber.add(
+              refresher.tokenAfter({ token: sent, response: error }, episode).subscribe({
+                next: (token) => {
+                  refresher.events.emit({ type: 'request-retried', method, url });
+                  const sentIn = refresher.episode;
+                  sent = token;
+                  subscribeTo(send(token), sentIn, retriesLeft - 1);
+                },
+                error: () => subscriber.error(error),
+              }),
+            );
+          },
+        }),
+      );
+    };
+    subscribeTo(first, startedIn, refresher.config.retries);
+  });
 }

@@ -12,6 +12,7 @@ import { catchError, filter, map, Observable, of, throwError } from 'rxjs';
 
 import { UserTokenRefreshError } from './errors';
 import { USER_TOKEN_CONFIG } from './options';
+import { TOKEN_RESPONSE_HEADER } from './wire';
 import { UserTokenScope } from './scope';
 
 /** What the server rejected: handed to {@link UserTokenSource.refresh}. */
@@ -63,9 +64,6 @@ export abstract class UserTokenSource {
     rejection: UserTokenRejection,
   ): Observable<string | RefreshedUserToken> | Promise<string | RefreshedUserToken>;
 }
-
-/** Header in which a ServiceNow 401 carries the session's current token. */
-const TOKEN_RESPONSE_HEADER = 'X-UserToken-Response';
 
 /** What a session token looks like: no spaces, no markup, a sane length. */
 const TOKEN_SHAPE = /^[A-Za-z0-9._~+/=-]{1,1024}$/;
