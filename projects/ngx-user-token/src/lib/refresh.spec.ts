@@ -321,3 +321,44 @@ describe('refresh state', () => {
     expect(new UserTokenRefreshError('timeout', 'slow').sessionExpired).toBe(false);
   });
 });
+
+describe('retries', () => {
+  afterEach(() => TestBed.inject(HttpTestingController).verify());
+
+  it('sends a request again up to `retries` times, each with a new token', () => {
+    const { http, httpTesting, tokens } = setUp({ token: 'token-1', retries: 2 });
+    tokens.rotate('token-2');
+    const outcome = watch(http.get(URL));
+    flushUserTokenRejection(expectOneWithToken(httpTesting, URL, 'token-1'));
+    tokens.rotate('token-3'); // rotates again before the retry arrives
+    flushUserTokenRejection(expectOneWithToken(httpTesting, URL, 'token-2'));
+    expectOneWithToken(httpTesting, URL, 'token-3').flush({ ok: true });
+    expect(outcome.values).toEqual([{ ok: true }]);
+    expect(tokens.refreshCount).toBe(2);
+  });
+
+  it('never sends with the token that was just rejected, whatever the bound', () => {
+    const { http, httpTesting, tokens } = setUp({ token: 'token-1', retries: 10 });
+    tokens.rotate('token-2');
+    const outcome = watch(http.get(URL));
+    flushUserTokenRejection(expectOneWithToken(httpTesting, URL, 'token-1'));
+    flushUserTokenRejection(expectOneWithToken(httpTesting, URL, 'token-2')); // no newer token to be had
+    expect((outcome.error as HttpErrorResponse).status).toBe(401);
+    expect(tokens.refreshCount).toBe(2);
+  });
+
+  it('retries a late 401 with the token it names when the token rotated again', () => {
+    const { http, httpTesting, tokens } = setUp({ token: 'token-1' });
+    tokens.rotate('token-2');
+    const early = watch(http.get(URL));
+    const late = watch(http.get(OTHER));
+    flushUserTokenRejection(httpTesting.expectOne(URL));
+    expectOneWithToken(httpTesting, URL, 'token-2').flush({ early: true });
+    // The late one was refused after yet another rotation, and its 401 says so.
+    flushUserTokenRejection(expectOneWithToken(httpTesting, OTHER, 'token-1'), { currentToken: 'token-3' });
+    expectOneWithToken(httpTesting, OTHER, 'token-3').flush({ late: true });
+    expect([early.values, late.values]).toEqual([[{ early: true }], [{ late: true }]]);
+    expect(tokens.current()).toBe('token-2'); // a late response never moves the page's token
+    expect(tokens.refreshCount).toBe(1);
+  });
+});

@@ -18,9 +18,10 @@ export interface RetryWithFreshTokenOptions {
 /**
  * Makes a stream that performs an HTTP request survive a rejected session token: if the stream
  * errors with a refresh status (401 by default), the token is refreshed — once, shared with every
- * other request failing meanwhile — and the stream is subscribed again, once. A second rejection,
- * or a failed refresh, reaches the subscriber as the original `HttpErrorResponse`. While a refresh
- * is in flight, the first subscription waits for it.
+ * other request failing meanwhile — and the stream is subscribed again: once, or `retries` times
+ * (see {@link UserTokenOptions}). A further rejection, or a failed refresh, reaches the subscriber
+ * as the `HttpErrorResponse` it came as. While a refresh is in flight, the first subscription waits
+ * for it.
  *
  * The source must read the token when it is subscribed (wrap it in `defer`), so that the retry
  * picks up the fresh one. `userTokenInterceptor` applies the same logic to every request in
@@ -30,10 +31,11 @@ export interface RetryWithFreshTokenOptions {
  *
  * @example
  * ```ts
+ * const direct = new HttpClient(inject(HttpBackend)); // a client without interceptors
  * const tokens = inject(UserTokenSource);
- * defer(() => from(fetch('/api/now/table/incident', {
- *   headers: { 'X-UserToken': tokens.current() ?? '' },
- * }).then(toHttpResult))).pipe(retryWithFreshToken());
+ * const incidents$ = defer(() =>
+ *   direct.get('/api/now/table/incident', { headers: { 'X-UserToken': tokens.current() ?? '' } }),
+ * ).pipe(retryWithFreshToken());
  * ```
  */
 export function retryWithFreshToken<T>(
