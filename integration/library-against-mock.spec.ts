@@ -6,6 +6,7 @@ import { provideUserToken, UserTokenEvent, UserTokenEvents, userTokenInterceptor
 import { firstValueFrom } from 'rxjs';
 
 import { MockInstance, startMockInstance } from '../projects/mock-instance/src/server';
+import { logInAndLoadPage } from './page';
 
 declare const __setPageUrl: (url: string) => void;
 const page = window as unknown as { g_ck?: string };
@@ -39,16 +40,7 @@ beforeAll(async () => {
 afterAll(() => instance.close());
 
 beforeEach(async () => {
-  // Log in and load the page, as a user would: the page defines window.g_ck.
-  const login = await fetch('/login.do', {
-    method: 'POST',
-    headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
-    body: 'user_name=abel.tuter&user_password=demo',
-    redirect: 'manual',
-  });
-  expect(login.status).toBe(302);
-  const html = await (await fetch('/')).text();
-  page.g_ck = /window\.g_ck = "([0-9a-f]+)"/.exec(html)![1];
+  await logInAndLoadPage();
   await post('/mock/config', { tokenResponseHeader: true });
   await post('/mock/stats/reset');
 
