@@ -35,21 +35,21 @@ function demoContribution() {
   });
   const stats = JSON.parse(readFileSync(resolve(ROOT, outputPath, 'stats.json'), 'utf8'));
   let total = 0;
-  let library = 0;
+  let ngxUserToken = 0;
   for (const [name, output] of Object.entries(stats.outputs)) {
     if (!name.endsWith('.js')) continue;
     total += output.bytes;
     for (const [input, { bytesInOutput }] of Object.entries(output.inputs)) {
-      if (input.includes('projects/ngx-user-token/')) library += bytesInOutput;
+      if (input.includes('projects/ngx-user-token/')) ngxUserToken += bytesInOutput;
     }
   }
-  return { demoJavaScriptBytes: total, libraryBytesInDemo: library };
+  return { demoJavaScriptBytes: total, ngxUserTokenBytesInDemo: ngxUserToken };
 }
 
 /** Measures sizes; the library must have been built into dist/ngx-user-token. */
 export function measureSize() {
   return {
-    library: sizes(resolve(ROOT, 'dist/ngx-user-token/fesm2022/ngx-user-token.mjs')),
+    ngxUserToken: sizes(resolve(ROOT, 'dist/ngx-user-token/fesm2022/ngx-user-token.mjs')),
     angularJwt: sizes(resolve(ROOT, 'node_modules/@auth0/angular-jwt/fesm2020/auth0-angular-jwt.mjs')),
     demo: demoContribution(),
   };

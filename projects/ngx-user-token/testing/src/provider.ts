@@ -26,9 +26,9 @@ export interface UserTokenTestingOptions extends UserTokenOptions {
  * ```
  */
 export function provideUserTokenTesting(options: UserTokenTestingOptions = {}): EnvironmentProviders {
-  const { token = 'token-1', ...libraryOptions } = options;
+  const { token = 'token-1', ...userTokenOptions } = options;
   return makeEnvironmentProviders([
-    provideUserToken(libraryOptions),
+    provideUserToken(userTokenOptions),
     {
       provide: FakeUserTokenSource,
       useFactory: () => {
