@@ -166,6 +166,27 @@ test('fetches the token page once when the 401 names no token', async ({ page })
   }
 });
 
+test('a token refreshed in one tab reaches the other tab, which then needs no retry', async ({ context }) => {
+  const first = await context.newPage();
+  const firstPrompts = await answerLoginPrompts(first);
+  await logIn(first);
+  const second = await context.newPage(); // same browser, same session cookie
+  const secondPrompts = await answerLoginPrompts(second);
+  await second.goto('/');
+  await expect(second.getByTestId('incidents')).toBeVisible();
+  const secondExchanges = record(second);
+
+  await first.getByTestId('rotate').click();
+  await expect(first.getByTestId('log')).toContainText('session token rotated');
+  await reloadList(first);
+  await expect(second.getByTestId('log')).toContainText('token refreshed by another tab of this session');
+  await reloadList(second);
+
+  expect(secondExchanges.filter((e) => e.path === LIST_PATH).map((e) => e.status)).toEqual([200]);
+  expect([firstPrompts, secondPrompts]).toEqual([[LIST_PATH], []]);
+  await expect(second.getByTestId('token')).toHaveText((await first.getByTestId('token').textContent())!);
+});
+
 test('says the session is gone after one rejected request: no loop, no further prompt', async ({ page }) => {
   const dialogs: string[] = [];
   page.on('dialog', (d) => dialogs.push(d.message()));

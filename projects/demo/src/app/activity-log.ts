@@ -12,6 +12,7 @@ const VIA: Record<string, string> = {
   'response-header': 'from the 401’s X-UserToken-Response header (no extra round trip)',
   'token-url': 'from the token page /user_token.do',
   global: 'from window.g_ck, changed by another script',
+  'other-tab': 'by another tab of this session',
 };
 
 /**

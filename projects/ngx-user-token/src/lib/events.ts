@@ -21,8 +21,9 @@ export interface TokenRefreshedEvent {
   readonly type: 'token-refreshed';
   /**
    * Where the token came from: `'response-header'` (the 401's `X-UserToken-Response`), `'global'`
-   * (the page's `window.g_ck` had changed), `'token-url'` (the token page), or what a custom
-   * source reported (`'source'` when it reported nothing).
+   * (the page's `window.g_ck` had changed), `'token-url'` (the token page), `'other-tab'` (another
+   * tab of this origin refreshed it), or what a custom source reported (`'source'` when it
+   * reported nothing).
    */
   readonly via: string;
   /** The new token, masked with {@link maskUserToken}. */

@@ -12,6 +12,7 @@ describe('provideUserToken options', () => {
       retries: 1,
       refreshTimeout: 10000,
       globalName: 'g_ck',
+      crossTabSync: true,
     });
   });
 

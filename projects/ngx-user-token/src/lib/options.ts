@@ -34,6 +34,11 @@ export interface UserTokenOptions {
   refreshTimeout?: number;
   /** Name of the `window` global that holds the page's token, for the default source. Default `'g_ck'`. */
   globalName?: string;
+  /**
+   * Whether the default source shares refreshed tokens with the other tabs of this origin (they
+   * share the instance session) through `BroadcastChannel`. Default `true`.
+   */
+  crossTabSync?: boolean;
 }
 
 /** Options with every default filled in and every value checked. */
@@ -45,6 +50,7 @@ export type UserTokenConfig = Readonly<{
   retries: number;
   refreshTimeout: number;
   globalName: string;
+  crossTabSync: boolean;
 }>;
 
 const DEFAULTS: UserTokenConfig = {
@@ -55,6 +61,7 @@ const DEFAULTS: UserTokenConfig = {
   retries: 1,
   refreshTimeout: 10_000,
   globalName: 'g_ck',
+  crossTabSync: true,
 };
 
 /** The resolved configuration; defaults apply when `provideUserToken()` was never called. */
@@ -76,6 +83,7 @@ export function resolveUserTokenOptions(options: UserTokenOptions = {}): UserTok
     retries: options.retries ?? DEFAULTS.retries,
     refreshTimeout: options.refreshTimeout ?? DEFAULTS.refreshTimeout,
     globalName: options.globalName ?? DEFAULTS.globalName,
+    crossTabSync: options.crossTabSync ?? DEFAULTS.crossTabSync,
   };
   if (!/^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/.test(config.headerName)) {
     throw optionError('headerName', 'a valid HTTP header name', config.headerName);

@@ -11,9 +11,12 @@ import { forwardRef, inject, Injectable, PLATFORM_ID } from '@angular/core';
 import { catchError, filter, map, Observable, of, throwError } from 'rxjs';
 
 import { UserTokenRefreshError } from './errors';
+import { UserTokenEvents } from './events';
+import { maskUserToken } from './mask';
 import { USER_TOKEN_CONFIG } from './options';
 import { TOKEN_RESPONSE_HEADER } from './wire';
 import { UserTokenScope } from './scope';
+import { openTabSync } from './tab-sync';
 
 /** What the server rejected: handed to {@link UserTokenSource.refresh}. */
 export interface UserTokenRejection {
@@ -78,17 +81,23 @@ const TOKEN_SHAPE = /^[A-Za-z0-9._~+/=-]{1,1024}$/;
  * 3. the `tokenUrl` page, fetched through `HttpBackend` so no interceptor sees it.
  *
  * It fails with a {@link UserTokenRefreshError} when none gives a new token, and writes a new
- * token back to `window.g_ck` so other code on the page keeps working. On the server it has no
- * token and touches no `window`.
+ * token back to `window.g_ck` so other code on the page keeps working. It also tells the other
+ * tabs of the origin (`BroadcastChannel`), which share the session, so they switch without a 401
+ * (option `crossTabSync`). On the server it has no token and touches no `window`.
  */
 @Injectable({ providedIn: 'root' })
 export class WindowUserTokenSource extends UserTokenSource {
   private readonly config = inject(USER_TOKEN_CONFIG);
   private readonly scope = inject(UserTokenScope);
   private readonly backend = inject(HttpBackend);
+  private readonly events = inject(UserTokenEvents);
   private readonly window: Record<string, unknown> | null = isPlatformBrowser(inject(PLATFORM_ID))
     ? (inject(DOCUMENT).defaultView as unknown as Record<string, unknown> | null)
     : null;
+  /** Tells the other tabs of this origin about a new token (they share the session). */
+  private readonly announce = this.config.crossTabSync
+    ? openTabSync(`ngx-user-token:${this.config.globalName}`, (token) => this.fromOtherTab(token))
+    : () => undefined;
 
   /** `window.g_ck` when it holds a non-empty string, else `null`. */
   current(): string | null {
@@ -173,7 +182,16 @@ export class WindowUserTokenSource extends UserTokenSource {
     if (this.window) {
       this.window[this.config.globalName] = token;
     }
+    this.announce(token);
     return { token, via };
+  }
+
+  /** Another tab refreshed the session's token: use it from now on, without a 401. */
+  private fromOtherTab(token: string): void {
+    if (this.window && TOKEN_SHAPE.test(token) && token !== this.current()) {
+      this.window[this.config.globalName] = token;
+      this.events.emit({ type: 'token-refreshed', via: 'other-tab', token: maskUserToken(token) });
+    }
   }
 }
 
