@@ -21,7 +21,12 @@ import {
  */
 export function createAppInjector(page, providers) {
   const { href, origin, host } = new URL(page.url);
-  const document = { URL: href, baseURI: href, defaultView: page.window, location: { href, origin, host } };
+  const document = {
+    URL: href,
+    baseURI: href,
+    defaultView: page.window,
+    location: { href, origin, host },
+  };
   return createEnvironmentInjector(
     /** @type {any} */ ([
       { provide: INJECTOR_SCOPE, useValue: 'root' },

@@ -22,7 +22,10 @@ import { of } from 'rxjs';
 const PAGE = 'https://instance.example.com/x_demo/index.html';
 const TOKEN = 'f3a1c0de9b8e7d6c5b4a39281706f5e4d3c2b1a09f8e7d6c5b4a392817066aa1';
 /** Distinct URLs the requests cycle through, as an app's endpoints would. */
-const PATHS = Array.from({ length: 64 }, (_, i) => `/api/now/table/incident/${String(i).padStart(32, '0')}`);
+const PATHS = Array.from(
+  { length: 64 },
+  (_, i) => `/api/now/table/incident/${String(i).padStart(32, '0')}`,
+);
 
 export const ANGULAR = "Angular's XSRF interceptor";
 export const JWT = '@auth0/angular-jwt JwtInterceptor';
@@ -73,13 +76,17 @@ function configs(userTokenInterceptor) {
       name: OURS,
       origin: 'https://instance.example.com',
       expectedHeader: TOKEN,
-      providers: [provideHttpClient(withNoXsrfProtection(), withInterceptors([userTokenInterceptor]))],
+      providers: [
+        provideHttpClient(withNoXsrfProtection(), withInterceptors([userTokenInterceptor])),
+      ],
     },
     {
       name: 'ngx-user-token, cross origin (scope check only)',
       origin: 'https://other.example.net',
       expectedHeader: null,
-      providers: [provideHttpClient(withNoXsrfProtection(), withInterceptors([userTokenInterceptor]))],
+      providers: [
+        provideHttpClient(withNoXsrfProtection(), withInterceptors([userTokenInterceptor])),
+      ],
     },
   ];
 }
@@ -111,7 +118,9 @@ function prepare(config) {
   };
   run(1);
   if (lastHeader !== config.expectedHeader) {
-    throw new Error(`${config.name}: the backend saw X-UserToken=${lastHeader}, expected ${config.expectedHeader}`);
+    throw new Error(
+      `${config.name}: the backend saw X-UserToken=${lastHeader}, expected ${config.expectedHeader}`,
+    );
   }
   return { run, destroy: () => injector.destroy() };
 }
@@ -153,7 +162,11 @@ export function measureHotPath(options) {
   }
   prepared.forEach((p) => p.destroy());
   const medians = samples.map(median);
-  const rows = list.map((c, i) => ({ name: c.name, nsPerRequest: medians[i], addedNs: medians[i] - medians[0] }));
+  const rows = list.map((c, i) => ({
+    name: c.name,
+    nsPerRequest: medians[i],
+    addedNs: medians[i] - medians[0],
+  }));
   // Ratios of added cost are taken round by round (each round ran every configuration back to
   // back), then the median: drift of the machine between rounds cancels out.
   /** @param {string} name */

@@ -47,13 +47,15 @@ function naiveRefreshPer401(req, next) {
         return throwError(() => error);
       }
       hooks.onRefreshStart();
-      return backend.handle(new HttpRequest('GET', '/user_token.do', null, { responseType: 'text' })).pipe(
-        filter((event) => event instanceof HttpResponse),
-        switchMap((response) => {
-          page['g_ck'] = String(/** @type {HttpResponse<string>} */ (response).body).trim();
-          return next(withToken(req));
-        }),
-      );
+      return backend
+        .handle(new HttpRequest('GET', '/user_token.do', null, { responseType: 'text' }))
+        .pipe(
+          filter((event) => event instanceof HttpResponse),
+          switchMap((response) => {
+            page['g_ck'] = String(/** @type {HttpResponse<string>} */ (response).body).trim();
+            return next(withToken(req));
+          }),
+        );
     }),
   );
 }
@@ -62,10 +64,14 @@ const NAIVE_HOOKS = new InjectionToken('naive refresh hooks');
 
 /** Starts the mock instance in its own process, as a real server would be. */
 async function startInstance() {
-  const child = spawn(resolve(ROOT, 'node_modules/.bin/tsx'), ['projects/mock-instance/src/main.ts', '--port', '0', '--dev'], {
-    cwd: ROOT,
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
+  const child = spawn(
+    resolve(ROOT, 'node_modules/.bin/tsx'),
+    ['projects/mock-instance/src/main.ts', '--port', '0', '--dev'],
+    {
+      cwd: ROOT,
+      stdio: ['ignore', 'pipe', 'inherit'],
+    },
+  );
   let output = '';
   const url = await new Promise((resolveUrl, reject) => {
     child.stdout.on('data', (chunk) => {
@@ -178,7 +184,9 @@ async function measureStrategy(lib, url, strategy, n, repeats) {
   const wireCounter = (req, next) => {
     const counts = req.url.includes('wave=b') ? wire.waveB : wire;
     counts.attempts++;
-    return next(req).pipe(tap({ error: (e) => (e.status === 401 ? counts.rejected++ : undefined) }));
+    return next(req).pipe(
+      tap({ error: (e) => (e.status === 401 ? counts.rejected++ : undefined) }),
+    );
   };
   /** @type {(() => void) | null} */
   let onRefreshStart = null;
@@ -212,7 +220,8 @@ async function measureStrategy(lib, url, strategy, n, repeats) {
     let t0 = performance.now();
     const valid = await burst('wave=valid', n);
     validTimes.push(performance.now() - t0);
-    if (valid.includes(false)) throw new Error(`${strategy.name}: a request with a valid token failed`);
+    if (valid.includes(false))
+      throw new Error(`${strategy.name}: a request with a valid token failed`);
 
     await post(url, '/mock/rotate-token');
     await post(url, '/mock/stats/reset');

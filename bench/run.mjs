@@ -8,13 +8,16 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 
-import { ANGULAR, JWT, measureHotPath, OURS } from './hot-path.mjs';
+import { measureHotPath } from './hot-path.mjs';
 import { measureRoundTrips } from './round-trips.mjs';
 import { measureSize } from './size.mjs';
 
 const ROOT = resolve(import.meta.dirname, '..');
 const { values } = parseArgs({
-  options: { smoke: { type: 'boolean', default: false }, out: { type: 'string', default: 'bench' } },
+  options: {
+    smoke: { type: 'boolean', default: false },
+    out: { type: 'string', default: 'bench' },
+  },
 });
 const smoke = values.smoke;
 const outDir = resolve(ROOT, values.out);
@@ -29,7 +32,9 @@ const lib = await import(resolve(ROOT, 'dist/ngx-user-token/fesm2022/ngx-user-to
 
 console.log('1/3 hot path…');
 const hotPath = measureHotPath(
-  smoke ? { userTokenInterceptor: lib.userTokenInterceptor, requests: 200, rounds: 3, warmup: 1 } : { userTokenInterceptor: lib.userTokenInterceptor },
+  smoke
+    ? { userTokenInterceptor: lib.userTokenInterceptor, requests: 200, rounds: 3, warmup: 1 }
+    : { userTokenInterceptor: lib.userTokenInterceptor },
 );
 console.log('2/3 round trips…');
 const roundTrips = await measureRoundTrips(smoke ? { lib, bursts: [1, 3], repeats: 1 } : { lib });
@@ -37,19 +42,29 @@ console.log('3/3 size…');
 const size = measureSize();
 
 const goals = {
-  hotPathVsAngular: { goal: '≤ 1.0', value: hotPath.oursVsAngular, met: hotPath.oursVsAngular <= 1.0 },
+  hotPathVsAngular: {
+    goal: '≤ 1.0',
+    value: hotPath.oursVsAngular,
+    met: hotPath.oursVsAngular <= 1.0,
+  },
   hotPathVsJwt: { goal: '≤ 0.5', value: hotPath.oursVsJwt, met: hotPath.oursVsJwt <= 0.5 },
   tokenPageFetchesWithHeader: {
     goal: '0',
-    met: roundTrips.rows.filter((r) => r.strategy.includes('X-UserToken-Response')).every((r) => r.tokenPageFetches === 0),
+    met: roundTrips.rows
+      .filter((r) => r.strategy.includes('X-UserToken-Response'))
+      .every((r) => r.tokenPageFetches === 0),
   },
   tokenPageFetchesPageOnly: {
     goal: 'exactly 1 per burst',
-    met: roundTrips.rows.filter((r) => r.strategy.includes('token page only')).every((r) => r.tokenPageFetches === 1),
+    met: roundTrips.rows
+      .filter((r) => r.strategy.includes('token page only'))
+      .every((r) => r.tokenPageFetches === 1),
   },
   no401DuringRefresh: {
     goal: '0',
-    met: roundTrips.rows.filter((r) => r.strategy.startsWith('ngx-user-token')).every((r) => r.duringRefresh.unauthorized === 0),
+    met: roundTrips.rows
+      .filter((r) => r.strategy.startsWith('ngx-user-token'))
+      .every((r) => r.duringRefresh.unauthorized === 0),
   },
   smallerThanAngularJwt: {
     goal: '< angular-jwt (minified, gzipped)',
@@ -115,7 +130,11 @@ if (!smoke) {
   // README's "Performance" section quotes the latest tables, between two markers.
   const readmePath = resolve(ROOT, 'README.md');
   const readme = readFileSync(readmePath, 'utf8');
-  const quoted = md.slice(md.indexOf('Made by')).replaceAll('\n## ', '\n### ').replace(/^## /, '### ').trim();
+  const quoted = md
+    .slice(md.indexOf('Made by'))
+    .replaceAll('\n## ', '\n### ')
+    .replace(/^## /, '### ')
+    .trim();
   const updated = readme.replace(
     /(<!-- bench:start[^>]*-->\n)[\s\S]*?(\n<!-- bench:end -->)/,
     (_, open, close) => `${open}${quoted}${close}`,

@@ -28,11 +28,15 @@ function sizes(file) {
  */
 function demoContribution() {
   const outputPath = 'tmp/bench-demo';
-  execFileSync(resolve(ROOT, 'node_modules/.bin/ng'), ['build', 'demo', '--stats-json', '--output-path', outputPath], {
-    cwd: ROOT,
-    stdio: 'ignore',
-    env: { ...process.env, NG_CLI_ANALYTICS: 'false' },
-  });
+  execFileSync(
+    resolve(ROOT, 'node_modules/.bin/ng'),
+    ['build', 'demo', '--stats-json', '--output-path', outputPath],
+    {
+      cwd: ROOT,
+      stdio: 'ignore',
+      env: { ...process.env, NG_CLI_ANALYTICS: 'false' },
+    },
+  );
   const stats = JSON.parse(readFileSync(resolve(ROOT, outputPath, 'stats.json'), 'utf8'));
   let total = 0;
   let ngxUserToken = 0;
@@ -50,7 +54,9 @@ function demoContribution() {
 export function measureSize() {
   return {
     ngxUserToken: sizes(resolve(ROOT, 'dist/ngx-user-token/fesm2022/ngx-user-token.mjs')),
-    angularJwt: sizes(resolve(ROOT, 'node_modules/@auth0/angular-jwt/fesm2020/auth0-angular-jwt.mjs')),
+    angularJwt: sizes(
+      resolve(ROOT, 'node_modules/@auth0/angular-jwt/fesm2020/auth0-angular-jwt.mjs'),
+    ),
     demo: demoContribution(),
   };
 }

@@ -8,11 +8,24 @@ class BrowserLikeEnvironment extends TestEnvironment {
     const cookies = new Map();
     const nodeFetch = globalThis.fetch;
     const g = this.global;
-    for (const name of ['Headers', 'Request', 'Response', 'ReadableStream', 'AbortController', 'AbortSignal', 'TextDecoder', 'TextEncoder', 'DOMException']) {
+    for (const name of [
+      'Headers',
+      'Request',
+      'Response',
+      'ReadableStream',
+      'AbortController',
+      'AbortSignal',
+      'TextDecoder',
+      'TextEncoder',
+      'DOMException',
+    ]) {
       g[name] = globalThis[name];
     }
     g.fetch = async (input, init = {}) => {
-      const url = new URL(input instanceof globalThis.Request ? input.url : String(input), g.document.baseURI);
+      const url = new URL(
+        input instanceof globalThis.Request ? input.url : String(input),
+        g.document.baseURI,
+      );
       const headers = new globalThis.Headers(init.headers);
       const jar = cookies.get(url.origin);
       if (jar && jar.size > 0 && init.credentials !== 'omit') {

@@ -1,8 +1,19 @@
 // The library, through Angular's real HttpClient (fetch backend), against the mock instance over
 // loopback: a page served by the instance, its session cookie, and its window.g_ck.
-import { HttpClient, HttpErrorResponse, provideHttpClient, withFetch, withInterceptors } from '@angular/common/http';
+import {
+  HttpClient,
+  HttpErrorResponse,
+  provideHttpClient,
+  withFetch,
+  withInterceptors,
+} from '@angular/common/http';
 import { TestBed } from '@angular/core/testing';
-import { provideUserToken, UserTokenEvent, UserTokenEvents, userTokenInterceptor } from 'ngx-user-token';
+import {
+  provideUserToken,
+  UserTokenEvent,
+  UserTokenEvents,
+  userTokenInterceptor,
+} from 'ngx-user-token';
 import { firstValueFrom } from 'rxjs';
 
 import { MockInstance, startMockInstance } from '../projects/mock-instance/src/server';
@@ -10,7 +21,8 @@ import { logInAndLoadPage } from './page';
 
 declare const __setPageUrl: (url: string) => void;
 const page = window as unknown as { g_ck?: string };
-const LIST = '/api/now/table/incident?sysparm_query=active=true^caller_id=javascript:gs.getUserID()^ORopened_by=javascript:gs.getUserID()&sysparm_fields=number';
+const LIST =
+  '/api/now/table/incident?sysparm_query=active=true^caller_id=javascript:gs.getUserID()^ORopened_by=javascript:gs.getUserID()&sysparm_fields=number';
 
 let instance: MockInstance;
 let http: HttpClient;
@@ -25,7 +37,12 @@ async function post(path: string, body?: unknown): Promise<void> {
   expect(response.status).toBe(200);
 }
 
-async function stats(): Promise<{ api: number; unauthorized: number; tokenPage: number; rotations: number }> {
+async function stats(): Promise<{
+  api: number;
+  unauthorized: number;
+  tokenPage: number;
+  rotations: number;
+}> {
   return (await fetch('/mock/stats')).json();
 }
 

@@ -7,9 +7,20 @@ import { ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { resolve } from 'node:path';
 
-import { HttpClient, HttpErrorResponse, provideHttpClient, withFetch, withInterceptors } from '@angular/common/http';
+import {
+  HttpClient,
+  HttpErrorResponse,
+  provideHttpClient,
+  withFetch,
+  withInterceptors,
+} from '@angular/common/http';
 import { TestBed } from '@angular/core/testing';
-import { provideUserToken, UserTokenEvent, UserTokenEvents, userTokenInterceptor } from 'ngx-user-token';
+import {
+  provideUserToken,
+  UserTokenEvent,
+  UserTokenEvents,
+  userTokenInterceptor,
+} from 'ngx-user-token';
 import { firstValueFrom } from 'rxjs';
 
 import { logInAndLoadPage } from './page';
@@ -27,7 +38,6 @@ interface Outcome {
   status: number;
 }
 
-
 let server: ChildProcess;
 let baseUrl: string;
 
@@ -35,10 +45,14 @@ let baseUrl: string;
 // one event loop.
 beforeAll(async () => {
   const root = resolve(__dirname, '..');
-  server = spawn(resolve(root, 'node_modules/.bin/tsx'), ['projects/mock-instance/src/main.ts', '--port', '0', '--dev', '--token-ttl', '0.1'], {
-    cwd: root,
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
+  server = spawn(
+    resolve(root, 'node_modules/.bin/tsx'),
+    ['projects/mock-instance/src/main.ts', '--port', '0', '--dev', '--token-ttl', '0.1'],
+    {
+      cwd: root,
+      stdio: ['ignore', 'pipe', 'inherit'],
+    },
+  );
   baseUrl = await new Promise<string>((resolveUrl) => {
     let output = '';
     server.stdout!.on('data', (chunk: Buffer) => {
@@ -68,7 +82,9 @@ it('answers every request of a 1,000-request load, losing and duplicating nothin
   // Warm up as a running app would be (first requests compile Angular's code and open sockets).
   // The token already rotates, so a warm-up request may fail: only the warming matters here.
   await Promise.all(
-    Array.from({ length: 20 }, () => firstValueFrom(http.get('/api/now/table/sys_user?sysparm_limit=1')).catch(() => null)),
+    Array.from({ length: 20 }, () =>
+      firstValueFrom(http.get('/api/now/table/sys_user?sysparm_limit=1')).catch(() => null),
+    ),
   );
   events.length = 0;
   await fetch('/mock/stats/reset', { method: 'POST' });
@@ -81,14 +97,33 @@ it('answers every request of a 1,000-request load, losing and duplicating nothin
       const id = `load-${wave}-${i}`;
       const result: Promise<Outcome> =
         i % 2 === 0
-          ? firstValueFrom(http.post<{ result: { short_description: string } }>('/api/now/table/incident', { short_description: id })).then(
-              (r) => ({ id, kind: 'create', ok: r.result.short_description === id, status: 201 }),
-            )
-          : firstValueFrom(http.get<{ result: { name: string }[] }>(`/api/now/table/sys_user?sysparm_query=user_name=abel.tuter&sysparm_fields=name&id=${id}`)).then(
-              (r) => ({ id, kind: 'read', ok: JSON.stringify(r.result) === '[{"name":"Abel Tuter"}]', status: 200 }),
-            );
+          ? firstValueFrom(
+              http.post<{ result: { short_description: string } }>('/api/now/table/incident', {
+                short_description: id,
+              }),
+            ).then((r) => ({
+              id,
+              kind: 'create',
+              ok: r.result.short_description === id,
+              status: 201,
+            }))
+          : firstValueFrom(
+              http.get<{ result: { name: string }[] }>(
+                `/api/now/table/sys_user?sysparm_query=user_name=abel.tuter&sysparm_fields=name&id=${id}`,
+              ),
+            ).then((r) => ({
+              id,
+              kind: 'read',
+              ok: JSON.stringify(r.result) === '[{"name":"Abel Tuter"}]',
+              status: 200,
+            }));
       results.push(
-        result.catch((e: HttpErrorResponse) => ({ id, kind: i % 2 === 0 ? 'create' : 'read', ok: false, status: e.status })),
+        result.catch((e: HttpErrorResponse) => ({
+          id,
+          kind: i % 2 === 0 ? 'create' : 'read',
+          ok: false,
+          status: e.status,
+        })),
       );
     }
     await new Promise((resolve) => setTimeout(resolve, WAVE_EVERY_MS));
@@ -107,9 +142,12 @@ it('answers every request of a 1,000-request load, losing and duplicating nothin
   // Nothing lost or duplicated: each incident that was answered 201 exists exactly once on the
   // server, and each create that was refused exists not at all.
   const created = await (
-    await fetch('/api/now/table/incident?sysparm_query=short_descriptionSTARTSWITHload-&sysparm_fields=short_description', {
-      headers: { Authorization: `Basic ${btoa('abel.tuter:demo')}` },
-    })
+    await fetch(
+      '/api/now/table/incident?sysparm_query=short_descriptionSTARTSWITHload-&sysparm_fields=short_description',
+      {
+        headers: { Authorization: `Basic ${btoa('abel.tuter:demo')}` },
+      },
+    )
   ).json();
   const counts = new Map<string, number>();
   for (const { short_description: id } of created.result as { short_description: string }[]) {
@@ -126,6 +164,8 @@ it('answers every request of a 1,000-request load, losing and duplicating nothin
   // Most requests get through even so (the figure is in README's "Guarantees").
   expect(outcomes.filter((o) => o.ok).length).toBeGreaterThan(0);
   if (process.env['LOAD_FIGURES']) {
-    console.log(`load: ${outcomes.filter((o) => o.ok).length} of ${REQUESTS} succeeded; ${JSON.stringify(stats)}; ${retried} retried`);
+    console.log(
+      `load: ${outcomes.filter((o) => o.ok).length} of ${REQUESTS} succeeded; ${JSON.stringify(stats)}; ${retried} retried`,
+    );
   }
 }, 60_000);

@@ -30,7 +30,13 @@ async function main(): Promise<void> {
     appDir: join(root, 'dist/demo/browser'),
   });
 
-  const args = ['build', 'demo', '--configuration', 'development', ...(values.once ? [] : ['--watch'])];
+  const args = [
+    'build',
+    'demo',
+    '--configuration',
+    'development',
+    ...(values.once ? [] : ['--watch']),
+  ];
   const build = spawn(join(root, 'node_modules/.bin/ng'), args, {
     cwd: root,
     stdio: ['ignore', 'pipe', 'inherit'],
@@ -41,10 +47,16 @@ async function main(): Promise<void> {
     process.stdout.write(chunk);
     if (!announced && chunk.toString().includes('Application bundle generation complete')) {
       announced = true;
-      const others = LOGIN_USERS.slice(1).map((u) => u.userName).join(", ");
+      const others = LOGIN_USERS.slice(1)
+        .map((u) => u.userName)
+        .join(', ');
       console.log(`\nDemo running at ${instance.url}/`);
-      console.log(`Log in as ${LOGIN_USERS[0].userName} (also: ${others}), password "${DEMO_PASSWORD}".`);
-      console.log(values.once ? 'Built once; Ctrl+C to stop.' : 'Watching the sources; Ctrl+C to stop.');
+      console.log(
+        `Log in as ${LOGIN_USERS[0].userName} (also: ${others}), password "${DEMO_PASSWORD}".`,
+      );
+      console.log(
+        values.once ? 'Built once; Ctrl+C to stop.' : 'Watching the sources; Ctrl+C to stop.',
+      );
     }
   });
 

@@ -65,7 +65,10 @@ async function answerLoginPrompts(page: Page): Promise<string[]> {
       })
       .catch(() => undefined);
   });
-  await cdp.send('Fetch.enable', { handleAuthRequests: true, patterns: [{ urlPattern: '*/api/*' }] });
+  await cdp.send('Fetch.enable', {
+    handleAuthRequests: true,
+    patterns: [{ urlPattern: '*/api/*' }],
+  });
   return prompts;
 }
 
@@ -79,11 +82,14 @@ async function logIn(page: Page): Promise<void> {
   await expect(page.getByTestId('controls')).toBeVisible();
 }
 
-const listNumbers = (page: Page) => page.locator('[data-testid=incidents] td.number').allTextContents();
+const listNumbers = (page: Page) =>
+  page.locator('[data-testid=incidents] td.number').allTextContents();
 
 /** Clicks Reload and waits until the list request has ended (the log shows its outcome). */
 async function reloadList(page: Page): Promise<void> {
-  const outcomes = page.locator('[data-testid=log] li.ok, [data-testid=log] li.failure', { hasText: '→' });
+  const outcomes = page.locator('[data-testid=log] li.ok, [data-testid=log] li.failure', {
+    hasText: '→',
+  });
   const before = await outcomes.count();
   await page.getByTestId('reload').click();
   await expect(outcomes).toHaveCount(before + 1);
@@ -118,7 +124,9 @@ test('logs in and lists exactly my active incidents in the KB order', async ({ p
   expect(prompts).toEqual([]);
 });
 
-test('recovers from a rotated token with one 401 and one retry, and no token page fetch', async ({ page }) => {
+test('recovers from a rotated token with one 401 and one retry, and no token page fetch', async ({
+  page,
+}) => {
   const prompts = await answerLoginPrompts(page);
   await logIn(page);
   const before = await page.getByTestId('token').textContent();
@@ -140,7 +148,9 @@ test('recovers from a rotated token with one 401 and one retry, and no token pag
 
   // The refreshed token is the page's token now: the next load needs no retry.
   await reloadList(page);
-  expect(exchanges.filter((e) => e.path === LIST_PATH).map((e) => e.status)).toEqual([401, 200, 200]);
+  expect(exchanges.filter((e) => e.path === LIST_PATH).map((e) => e.status)).toEqual([
+    401, 200, 200,
+  ]);
   expect(prompts).toEqual([LIST_PATH]);
 });
 
@@ -157,7 +167,9 @@ test('fetches the token page once when the 401 names no token', async ({ page })
     await expect(page.getByTestId('incidents')).toBeVisible();
 
     expect(exchanges.filter((e) => e.path === LIST_PATH).map((e) => e.status)).toEqual([401, 200]);
-    expect(exchanges.filter((e) => e.path === '/user_token.do').map((e) => e.status)).toEqual([200]);
+    expect(exchanges.filter((e) => e.path === '/user_token.do').map((e) => e.status)).toEqual([
+      200,
+    ]);
     await expect(page.getByTestId('log')).toContainText('from the token page');
     expect(prompts).toEqual([LIST_PATH]);
   } finally {
@@ -166,7 +178,9 @@ test('fetches the token page once when the 401 names no token', async ({ page })
   }
 });
 
-test('a token refreshed in one tab reaches the other tab, which then needs no retry', async ({ context }) => {
+test('a token refreshed in one tab reaches the other tab, which then needs no retry', async ({
+  context,
+}) => {
   const first = await context.newPage();
   const firstPrompts = await answerLoginPrompts(first);
   await logIn(first);
@@ -179,15 +193,21 @@ test('a token refreshed in one tab reaches the other tab, which then needs no re
   await first.getByTestId('rotate').click();
   await expect(first.getByTestId('log')).toContainText('session token rotated');
   await reloadList(first);
-  await expect(second.getByTestId('log')).toContainText('token refreshed by another tab of this session');
+  await expect(second.getByTestId('log')).toContainText(
+    'token refreshed by another tab of this session',
+  );
   await reloadList(second);
 
   expect(secondExchanges.filter((e) => e.path === LIST_PATH).map((e) => e.status)).toEqual([200]);
   expect([firstPrompts, secondPrompts]).toEqual([[LIST_PATH], []]);
-  await expect(second.getByTestId('token')).toHaveText((await first.getByTestId('token').textContent())!);
+  await expect(second.getByTestId('token')).toHaveText(
+    (await first.getByTestId('token').textContent())!,
+  );
 });
 
-test('says the session is gone after one rejected request: no loop, no further prompt', async ({ page }) => {
+test('says the session is gone after one rejected request: no loop, no further prompt', async ({
+  page,
+}) => {
   const dialogs: string[] = [];
   page.on('dialog', (d) => dialogs.push(d.message()));
   const prompts = await answerLoginPrompts(page);
@@ -200,7 +220,10 @@ test('says the session is gone after one rejected request: no loop, no further p
 
   await expect(page.getByTestId('session-expired')).toBeVisible();
   await expect(page.getByTestId('incidents')).toHaveCount(0);
-  await expect(page.getByRole('link', { name: 'Log in again' })).toHaveAttribute('href', '/login.do?sysparm_goto=%2F');
+  await expect(page.getByRole('link', { name: 'Log in again' })).toHaveAttribute(
+    'href',
+    '/login.do?sysparm_goto=%2F',
+  );
   await page.waitForTimeout(2000);
   expect(exchanges.map((e) => `${e.path} ${e.status}`)).toEqual([`${LIST_PATH} 401`]);
   expect(prompts).toEqual([LIST_PATH]);

@@ -14,7 +14,10 @@ export default async function globalSetup(): Promise<() => Promise<void>> {
   });
   const url = await new Promise<string>((resolveUrl, reject) => {
     let output = '';
-    const timer = setTimeout(() => reject(new Error(`npm start did not come up:\n${output}`)), 180_000);
+    const timer = setTimeout(
+      () => reject(new Error(`npm start did not come up:\n${output}`)),
+      180_000,
+    );
     server.stdout!.on('data', (chunk: Buffer) => {
       output += chunk.toString();
       const match = /Demo running at (http:\/\/\S+?)\/?\s/.exec(output);

@@ -19,7 +19,10 @@ export class Database {
   reset(): void {
     const seed = buildSeed();
     this.tables = new Map(
-      Object.entries(seed).map(([name, rows]) => [name, new Map(rows.map((r: Row) => [r['sys_id'], r]))]),
+      Object.entries(seed).map(([name, rows]) => [
+        name,
+        new Map(rows.map((r: Row) => [r['sys_id'], r])),
+      ]),
     );
     this.counters = new Map([['incident', 10001 + seed.incident.length]]);
   }

@@ -1,11 +1,53 @@
-import { compareValues, CURRENT_USER, matchesQuery, parseEncodedQuery, sortByQuery } from './encoded-query';
+import {
+  compareValues,
+  CURRENT_USER,
+  matchesQuery,
+  parseEncodedQuery,
+  sortByQuery,
+} from './encoded-query';
 
 type Rec = Record<string, string>;
 const RECORDS: Rec[] = [
-  { number: 'INC1', state: '1', priority: '1', short_description: 'Email down', caller_id: 'abel', opened_by: 'beth', closed_at: '', opened_at: '2026-01-05 08:00:00' },
-  { number: 'INC2', state: '2', priority: '3', short_description: 'VPN drops', caller_id: 'beth', opened_by: 'abel', closed_at: '', opened_at: '2026-01-06 09:30:00' },
-  { number: 'INC3', state: '7', priority: '10', short_description: 'Printer jam', caller_id: 'carl', opened_by: 'carl', closed_at: '2026-02-01 10:00:00', opened_at: '2026-01-07 12:00:00' },
-  { number: 'PRB4', state: '6', priority: '2', short_description: 'email relay', caller_id: 'beth', opened_by: 'beth', closed_at: '', opened_at: '2026-01-08 00:00:00' },
+  {
+    number: 'INC1',
+    state: '1',
+    priority: '1',
+    short_description: 'Email down',
+    caller_id: 'abel',
+    opened_by: 'beth',
+    closed_at: '',
+    opened_at: '2026-01-05 08:00:00',
+  },
+  {
+    number: 'INC2',
+    state: '2',
+    priority: '3',
+    short_description: 'VPN drops',
+    caller_id: 'beth',
+    opened_by: 'abel',
+    closed_at: '',
+    opened_at: '2026-01-06 09:30:00',
+  },
+  {
+    number: 'INC3',
+    state: '7',
+    priority: '10',
+    short_description: 'Printer jam',
+    caller_id: 'carl',
+    opened_by: 'carl',
+    closed_at: '2026-02-01 10:00:00',
+    opened_at: '2026-01-07 12:00:00',
+  },
+  {
+    number: 'PRB4',
+    state: '6',
+    priority: '2',
+    short_description: 'email relay',
+    caller_id: 'beth',
+    opened_by: 'beth',
+    closed_at: '',
+    opened_at: '2026-01-08 00:00:00',
+  },
 ];
 
 /** Numbers of the records matching `query`, in their order after sorting. */

@@ -214,9 +214,7 @@ function matchesCondition(condition: Condition, read: FieldReader, userId: strin
       return actual !== '' && compareValues(actual, expected) >= 0;
     case 'BETWEEN': {
       const [low, high] = expected.split('@');
-      return (
-        actual !== '' && compareValues(actual, low) >= 0 && compareValues(actual, high) <= 0
-      );
+      return actual !== '' && compareValues(actual, low) >= 0 && compareValues(actual, high) <= 0;
     }
   }
 }
@@ -232,7 +230,11 @@ export function compareValues(a: string, b: string): number {
 }
 
 /** Sorts records in place by the query's `ORDERBY` terms (stable). */
-export function sortByQuery<T>(records: T[], query: EncodedQuery, read: (r: T) => FieldReader): T[] {
+export function sortByQuery<T>(
+  records: T[],
+  query: EncodedQuery,
+  read: (r: T) => FieldReader,
+): T[] {
   if (query.orderBy.length === 0) {
     return records;
   }

@@ -18,34 +18,99 @@ interface Fuzzed {
 
 function arbitraryRequest(session: { cookie: string; token: string }): fc.Arbitrary<Fuzzed> {
   const junk = fc.string({ maxLength: 24, unit: 'binary' }).map(encodeURIComponent);
-  const rawJunk = fc.constantFrom('%', '%zz', '%E0%A4%A', '..', '%2e%2e', '%00', '//', '\\', '~', ';x=1', '*');
-  const segment = fc.oneof(junk, rawJunk, fc.constantFrom('incident', 'sys_user', 'Incident', 'sys_db_object', ''));
+  const rawJunk = fc.constantFrom(
+    '%',
+    '%zz',
+    '%E0%A4%A',
+    '..',
+    '%2e%2e',
+    '%00',
+    '//',
+    '\\',
+    '~',
+    ';x=1',
+    '*',
+  );
+  const segment = fc.oneof(
+    junk,
+    rawJunk,
+    fc.constantFrom('incident', 'sys_user', 'Incident', 'sys_db_object', ''),
+  );
   const sysId = fc.oneof(fc.stringMatching(/^[0-9a-f]{0,40}$/), junk);
   const path = fc.oneof(
-    fc.tuple(segment, fc.option(sysId)).map(([t, id]) => `/api/now/table/${t}${id === null ? '' : `/${id}`}`),
+    fc
+      .tuple(segment, fc.option(sysId))
+      .map(([t, id]) => `/api/now/table/${t}${id === null ? '' : `/${id}`}`),
     fc.tuple(segment, segment).map(([a, b]) => `/api/${a}/${b}`),
-    fc.constantFrom('/api', '/api/', '/login.do', '/logout.do', '/user_token.do', '/', '/index.html', '/mock/state'),
+    fc.constantFrom(
+      '/api',
+      '/api/',
+      '/login.do',
+      '/logout.do',
+      '/user_token.do',
+      '/',
+      '/index.html',
+      '/mock/state',
+    ),
     fc.tuple(fc.constantFrom('/mock/', '/', '/api/now/'), junk).map(([a, b]) => a + b),
   );
   const queryValue = fc.oneof(
     fc.string({ maxLength: 40 }),
-    fc.stringMatching(/^[a-z_.]{0,12}(=|!=|LIKE|IN|ISEMPTY|<=|>|BETWEEN|STARTSWITH|NOT IN)[\w@,^ ]{0,12}(\^(OR|NQ)?[a-z_]{0,8}=?[\w]{0,6}){0,4}$/),
+    fc.stringMatching(
+      /^[a-z_.]{0,12}(=|!=|LIKE|IN|ISEMPTY|<=|>|BETWEEN|STARTSWITH|NOT IN)[\w@,^ ]{0,12}(\^(OR|NQ)?[a-z_]{0,8}=?[\w]{0,6}){0,4}$/,
+    ),
     fc.constantFrom('-1', '1e9', '999999999999', 'NaN', 'true', 'all', '', '0x10', '1.5'),
   );
   const param = fc.tuple(
-    fc.constantFrom('sysparm_query', 'sysparm_limit', 'sysparm_offset', 'sysparm_fields', 'sysparm_display_value', 'sysparm_exclude_reference_link', 'sysparm_no_count', 'x'),
+    fc.constantFrom(
+      'sysparm_query',
+      'sysparm_limit',
+      'sysparm_offset',
+      'sysparm_fields',
+      'sysparm_display_value',
+      'sysparm_exclude_reference_link',
+      'sysparm_no_count',
+      'x',
+    ),
     queryValue,
   );
-  const query = fc.array(param, { maxLength: 6 }).map((ps) => (ps.length ? `?${new URLSearchParams(ps)}` : ''));
+  const query = fc
+    .array(param, { maxLength: 6 })
+    .map((ps) => (ps.length ? `?${new URLSearchParams(ps)}` : ''));
   const headerValue = fc.stringMatching(/^[\x20-\x7e]{0,60}$/);
   const headers = fc.record(
     {
-      accept: fc.oneof(headerValue, fc.constantFrom('application/json', 'application/xml', 'text/html', '*/*', 'image/png', ';;;', 'application/json;q=0')),
-      'content-type': fc.oneof(headerValue, fc.constantFrom('application/json', 'text/plain', 'application/x-www-form-urlencoded', 'application/json; charset=utf-16')),
+      accept: fc.oneof(
+        headerValue,
+        fc.constantFrom(
+          'application/json',
+          'application/xml',
+          'text/html',
+          '*/*',
+          'image/png',
+          ';;;',
+          'application/json;q=0',
+        ),
+      ),
+      'content-type': fc.oneof(
+        headerValue,
+        fc.constantFrom(
+          'application/json',
+          'text/plain',
+          'application/x-www-form-urlencoded',
+          'application/json; charset=utf-16',
+        ),
+      ),
       'x-usertoken': fc.oneof(headerValue, fc.constant(session.token)),
       authorization: fc.oneof(
         headerValue,
-        fc.constantFrom(`Basic ${btoa('abel.tuter:demo')}`, 'Basic', 'Basic !!!', `Basic ${btoa('nobody:x')}`, 'Bearer abc'),
+        fc.constantFrom(
+          `Basic ${btoa('abel.tuter:demo')}`,
+          'Basic',
+          'Basic !!!',
+          `Basic ${btoa('nobody:x')}`,
+          'Bearer abc',
+        ),
       ),
       cookie: fc.oneof(headerValue, fc.constant(session.cookie), fc.constant('JSESSIONID=%zz; a')),
     },
@@ -55,13 +120,28 @@ function arbitraryRequest(session: { cookie: string; token: string }): fc.Arbitr
     fc.oneof(
       fc.string({ maxLength: 200 }),
       fc.json({ maxDepth: 3 }),
-      fc.constantFrom('{"short_description":', '[]', 'null', '{"state":{"$gt":1}}', 'x'.repeat(BODY_LIMIT_BYTES + 10)),
+      fc.constantFrom(
+        '{"short_description":',
+        '[]',
+        'null',
+        '{"state":{"$gt":1}}',
+        'x'.repeat(BODY_LIMIT_BYTES + 10),
+      ),
     ),
     { nil: undefined },
   );
   return fc
     .record({
-      method: fc.constantFrom('GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD', 'OPTIONS', 'PROPFIND'),
+      method: fc.constantFrom(
+        'GET',
+        'POST',
+        'PUT',
+        'PATCH',
+        'DELETE',
+        'HEAD',
+        'OPTIONS',
+        'PROPFIND',
+      ),
       path: fc.tuple(path, query).map(([p, q]) => p + q),
       headers,
       body,

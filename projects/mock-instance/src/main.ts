@@ -63,7 +63,9 @@ async function main(): Promise<void> {
     bodyLimit: values['body-limit'],
   });
   console.log(`Mock instance listening on ${instance.url}/`);
-  console.log(`  log in as ${LOGIN_USERS.map((u) => u.userName).join(', ')} — password "${DEMO_PASSWORD}"`);
+  console.log(
+    `  log in as ${LOGIN_USERS.map((u) => u.userName).join(', ')} — password "${DEMO_PASSWORD}"`,
+  );
   console.log(
     `  dev control API: ${values.dev ? `${instance.url}/mock/` : 'off (start with --dev)'}; ` +
       `token TTL: ${values['token-ttl'] ?? 'none'}; session timeout: ${values['session-timeout'] ?? 'none'}; ` +

@@ -30,7 +30,9 @@ function safeGoto(value: unknown): string {
 }
 
 function loginPage(goto: string, message: string | null): string {
-  const users = LOGIN_USERS.map((u) => `<li><code>${u.userName}</code> — ${escapeHtml(u.about)}</li>`).join('');
+  const users = LOGIN_USERS.map(
+    (u) => `<li><code>${u.userName}</code> — ${escapeHtml(u.about)}</li>`,
+  ).join('');
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>Log in | Mock instance</title>
 <style>body{font:16px system-ui,sans-serif;max-width:28rem;margin:4rem auto;padding:0 1rem}
@@ -69,7 +71,10 @@ export function pages(sessions: SessionStore, db: Database, options: PageOptions
     res.redirect(302, `/login.do?sysparm_goto=${encodeURIComponent(req.originalUrl)}`);
 
   router.get('/login.do', (req, res) => {
-    res.set(NO_CACHE_HEADERS).type('html').send(loginPage(safeGoto(req.query['sysparm_goto']), null));
+    res
+      .set(NO_CACHE_HEADERS)
+      .type('html')
+      .send(loginPage(safeGoto(req.query['sysparm_goto']), null));
   });
 
   router.post('/login.do', form, (req, res) => {
@@ -78,7 +83,11 @@ export function pages(sessions: SessionStore, db: Database, options: PageOptions
     const goto = safeGoto(body['sysparm_goto']);
     const canLogIn = user && LOGIN_USERS.some((u) => u.userName === user['user_name']);
     if (!canLogIn || body['user_password'] !== DEMO_PASSWORD) {
-      res.status(200).set(NO_CACHE_HEADERS).type('html').send(loginPage(goto, 'User name or password invalid'));
+      res
+        .status(200)
+        .set(NO_CACHE_HEADERS)
+        .type('html')
+        .send(loginPage(goto, 'User name or password invalid'));
       return;
     }
     const session = sessions.create({ sys_id: user['sys_id'], user_name: user['user_name'] });

@@ -46,7 +46,10 @@ export function sendError(
 ): void {
   res.status(status).set({ ...NO_CACHE_HEADERS, ...headers });
   if (negotiate(req) === 'xml') {
-    const body = { error: { message: error.message, detail: error.detail ?? '' }, status: 'failure' };
+    const body = {
+      error: { message: error.message, detail: error.detail ?? '' },
+      status: 'failure',
+    };
     sendBody(res, XML_TYPE, toXml(body));
   } else {
     sendBody(res, JSON_TYPE, JSON.stringify({ error, status: 'failure' }));

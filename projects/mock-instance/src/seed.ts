@@ -10,18 +10,47 @@ export const DEMO_PASSWORD = 'demo';
 
 /** Users who can log in (user name → role in the demo). */
 export const LOGIN_USERS: readonly { userName: string; name: string; about: string }[] = [
-  { userName: 'abel.tuter', name: 'Abel Tuter', about: 'the demo user: caller and opener of incidents' },
-  { userName: 'beth.anglin', name: 'Beth Anglin', about: 'another caller, to show one user never sees the other\'s list' },
+  {
+    userName: 'abel.tuter',
+    name: 'Abel Tuter',
+    about: 'the demo user: caller and opener of incidents',
+  },
+  {
+    userName: 'beth.anglin',
+    name: 'Beth Anglin',
+    about: "another caller, to show one user never sees the other's list",
+  },
   { userName: 'admin', name: 'System Administrator', about: 'opens incidents for others' },
 ];
 
 const OTHER_USERS = [
-  'David Miller', 'Fred Luddy', 'Charlie Whitherspoon', 'Don Goodliffe', 'Bud Richman',
-  'Carol Coughlin', 'Christen Mitchell', 'Luke Wilson', 'Jerrod Bennett', 'Tia Cunningham',
-  'Rick Berzle', 'Bow Ruggeri', 'Lucius Bagnoli', 'Zane Sulikowski', 'Margaret Grey',
-  'Natasha Ingram', 'Ron Kettering', 'Sam Sorokin', 'Taylor Vreeland', 'Valerie Pou',
-  'Wendy Tsai', 'Yvette Kokoska', 'Allie Pumphrey', 'Joe Employee', 'Krystle Stika',
-  'Jimmie Barninger', 'Hollis Mattson',
+  'David Miller',
+  'Fred Luddy',
+  'Charlie Whitherspoon',
+  'Don Goodliffe',
+  'Bud Richman',
+  'Carol Coughlin',
+  'Christen Mitchell',
+  'Luke Wilson',
+  'Jerrod Bennett',
+  'Tia Cunningham',
+  'Rick Berzle',
+  'Bow Ruggeri',
+  'Lucius Bagnoli',
+  'Zane Sulikowski',
+  'Margaret Grey',
+  'Natasha Ingram',
+  'Ron Kettering',
+  'Sam Sorokin',
+  'Taylor Vreeland',
+  'Valerie Pou',
+  'Wendy Tsai',
+  'Yvette Kokoska',
+  'Allie Pumphrey',
+  'Joe Employee',
+  'Krystle Stika',
+  'Jimmie Barninger',
+  'Hollis Mattson',
 ];
 
 const SHORT_DESCRIPTIONS = [
@@ -86,8 +115,10 @@ export function buildSeed(): Seed {
     sys_mod_count: '0',
   });
 
-  const names = [...LOGIN_USERS.map((u) => ({ userName: u.userName, name: u.name })),
-    ...OTHER_USERS.map((name) => ({ userName: name.toLowerCase().replace(/ /g, '.'), name }))];
+  const names = [
+    ...LOGIN_USERS.map((u) => ({ userName: u.userName, name: u.name })),
+    ...OTHER_USERS.map((name) => ({ userName: name.toLowerCase().replace(/ /g, '.'), name })),
+  ];
   const users: Row[] = names.map(({ userName, name }, i) => {
     const [first, ...rest] = name.split(' ');
     return {

@@ -8,9 +8,14 @@ import { MockInstance, MockInstanceOptions, startMockInstance } from './server';
 
 const KB_REQUEST =
   '/api/now/table/incident?sysparm_query=active=true^ORDERBYDESCsys_updated_on^caller_id=javascript:gs.getUserID()^ORopened_by=javascript:gs.getUserID()&sysparm_display_value=true&sysparm_fields=number,short_description,description,sys_updated_on,closed_at,incident_state,opened_at,caller_id,state,sys_id,resolved_at&sysparm_limit=1&stamp=1454246237320';
-const KB_FIELDS = 'number,short_description,description,sys_updated_on,closed_at,incident_state,opened_at,caller_id,state,sys_id,resolved_at'.split(',');
-const KB_JSON = '{"error":{"message":"User Not Authenticated","detail":"Required to provide Auth information"},"status":"failure"}';
-const KB_XML = '<response><error><message>User Not Authenticated</message><detail>Required to provide Auth information</detail></error><status>failure</status></response>';
+const KB_FIELDS =
+  'number,short_description,description,sys_updated_on,closed_at,incident_state,opened_at,caller_id,state,sys_id,resolved_at'.split(
+    ',',
+  );
+const KB_JSON =
+  '{"error":{"message":"User Not Authenticated","detail":"Required to provide Auth information"},"status":"failure"}';
+const KB_XML =
+  '<response><error><message>User Not Authenticated</message><detail>Required to provide Auth information</detail></error><status>failure</status></response>';
 const ABEL = seededSysId('sys_user:abel.tuter');
 const BASIC = `Basic ${Buffer.from('abel.tuter:demo').toString('base64')}`;
 
@@ -39,7 +44,19 @@ describe('the CSRF check', () => {
     const response = await browser.fetch(KB_REQUEST);
     expect(response.status).toBe(401);
     expect(await response.text()).toBe(KB_JSON);
-    expect(Object.fromEntries(['www-authenticate', 'content-type', 'cache-control', 'pragma', 'expires', 'x-is-logged-in', 'x-usertoken-response'].map((h) => [h, response.headers.get(h)]))).toEqual({
+    expect(
+      Object.fromEntries(
+        [
+          'www-authenticate',
+          'content-type',
+          'cache-control',
+          'pragma',
+          'expires',
+          'x-is-logged-in',
+          'x-usertoken-response',
+        ].map((h) => [h, response.headers.get(h)]),
+      ),
+    ).toEqual({
       'www-authenticate': 'BASIC realm="Service-now"',
       'content-type': 'application/json;charset=UTF-8',
       'cache-control': 'no-cache,no-store,must-revalidate,max-age=-1',
@@ -62,9 +79,12 @@ describe('the CSRF check', () => {
 
   it('serves the KB request with the token: the KB fields, the demo user rows only', async () => {
     const token = await browser.logIn();
-    const response = await browser.fetch(KB_REQUEST.replace('sysparm_limit=1', 'sysparm_limit=1000'), {
-      headers: { 'X-UserToken': token },
-    });
+    const response = await browser.fetch(
+      KB_REQUEST.replace('sysparm_limit=1', 'sysparm_limit=1000'),
+      {
+        headers: { 'X-UserToken': token },
+      },
+    );
     expect(response.status).toBe(200);
     const { result } = await json(response);
     const mine = instance.db
@@ -81,14 +101,23 @@ describe('the CSRF check', () => {
   it('returns none of the demo user rows to another user', async () => {
     const other = client(instance.url);
     const token = await other.logIn('beth.anglin');
-    const response = await other.fetch(KB_REQUEST.replace('sysparm_limit=1', 'sysparm_limit=1000').replace('sysparm_display_value=true', 'sysparm_display_value=false'), {
-      headers: { 'X-UserToken': token },
-    });
+    const response = await other.fetch(
+      KB_REQUEST.replace('sysparm_limit=1', 'sysparm_limit=1000').replace(
+        'sysparm_display_value=true',
+        'sysparm_display_value=false',
+      ),
+      {
+        headers: { 'X-UserToken': token },
+      },
+    );
     const { result } = await json(response);
     expect(result.length).toBeGreaterThan(5);
     const beth = seededSysId('sys_user:beth.anglin');
     for (const row of result) {
-      expect(row.caller_id.value === beth || instance.db.get('incident', row.sys_id)!['opened_by'] === beth).toBe(true);
+      expect(
+        row.caller_id.value === beth ||
+          instance.db.get('incident', row.sys_id)!['opened_by'] === beth,
+      ).toBe(true);
     }
   });
 
@@ -125,7 +154,9 @@ describe('the CSRF check', () => {
     expect(current).not.toBe(old);
     expect(response.headers.get('x-usertoken-response')).toBe(current);
     expect(response.headers.get('x-is-logged-in')).toBe('true');
-    expect((await browser.fetch(KB_REQUEST, { headers: { 'X-UserToken': current } })).status).toBe(200);
+    expect((await browser.fetch(KB_REQUEST, { headers: { 'X-UserToken': current } })).status).toBe(
+      200,
+    );
   });
 
   it('answers an ended session with X-Is-Logged-In: false and no token', async () => {
@@ -158,7 +189,12 @@ describe('the CSRF check', () => {
     await browser.fetch(KB_REQUEST);
     await browser.fetch(KB_REQUEST, { headers: { 'X-UserToken': token } });
     await browser.token();
-    expect(await json(await browser.fetch('/mock/stats'))).toEqual({ api: 2, unauthorized: 1, tokenPage: 1, rotations: 0 });
+    expect(await json(await browser.fetch('/mock/stats'))).toEqual({
+      api: 2,
+      unauthorized: 1,
+      tokenPage: 1,
+      rotations: 0,
+    });
   });
 });
 
@@ -179,7 +215,9 @@ describe('token life on a timer', () => {
     await start({ sessionTimeout: 1800 });
     const token = await browser.logIn();
     now += 1_799_000;
-    expect((await browser.fetch(KB_REQUEST, { headers: { 'X-UserToken': token } })).status).toBe(200);
+    expect((await browser.fetch(KB_REQUEST, { headers: { 'X-UserToken': token } })).status).toBe(
+      200,
+    );
     now += 1_800_000;
     const response = await browser.fetch(KB_REQUEST, { headers: { 'X-UserToken': token } });
     expect(response.status).toBe(401);
@@ -199,10 +237,16 @@ describe('pages', () => {
     expect(await page.text()).toContain('name="user_password"');
     const login = await browser.fetch('/login.do', {
       method: 'POST',
-      body: new URLSearchParams({ user_name: 'abel.tuter', user_password: 'demo', sysparm_goto: '/' }),
+      body: new URLSearchParams({
+        user_name: 'abel.tuter',
+        user_password: 'demo',
+        sysparm_goto: '/',
+      }),
     });
     expect(login.status).toBe(302);
-    expect(login.headers.get('set-cookie')).toMatch(/^JSESSIONID=[0-9A-F]+; Path=\/; HttpOnly; SameSite=Lax$/);
+    expect(login.headers.get('set-cookie')).toMatch(
+      /^JSESSIONID=[0-9A-F]+; Path=\/; HttpOnly; SameSite=Lax$/,
+    );
   });
 
   it('refuses a wrong password and never redirects off the instance', async () => {
@@ -214,7 +258,11 @@ describe('pages', () => {
     expect(await wrong.text()).toContain('User name or password invalid');
     const login = await browser.fetch('/login.do', {
       method: 'POST',
-      body: new URLSearchParams({ user_name: 'abel.tuter', user_password: 'demo', sysparm_goto: '//evil.test/' }),
+      body: new URLSearchParams({
+        user_name: 'abel.tuter',
+        user_password: 'demo',
+        sysparm_goto: '//evil.test/',
+      }),
     });
     expect(login.headers.get('location')).toBe('/');
   });
@@ -235,7 +283,10 @@ describe('pages', () => {
   it('serves a built app with g_ck injected, and its assets', async () => {
     await instance.close();
     const dir = mkdtempSync(join(tmpdir(), 'mock-app-'));
-    writeFileSync(join(dir, 'index.html'), '<!doctype html><html><head><title>App</title></head><body><app-root></app-root><script src="main.js"></script></body></html>');
+    writeFileSync(
+      join(dir, 'index.html'),
+      '<!doctype html><html><head><title>App</title></head><body><app-root></app-root><script src="main.js"></script></body></html>',
+    );
     writeFileSync(join(dir, 'main.js'), 'console.log("app");');
     await start({ appDir: dir });
     const token = await browser.logIn();
@@ -258,7 +309,10 @@ describe('the control API', () => {
     await start();
     const token = await browser.logIn();
     const id = instance.db.rows('incident')[0]['sys_id'];
-    await browser.fetch(`/api/now/table/incident/${id}`, { method: 'DELETE', headers: { 'X-UserToken': token } });
+    await browser.fetch(`/api/now/table/incident/${id}`, {
+      method: 'DELETE',
+      headers: { 'X-UserToken': token },
+    });
     expect(instance.db.get('incident', id)).toBeNull();
     await browser.fetch('/mock/reset', { method: 'POST' });
     expect(instance.db.get('incident', id)).not.toBeNull();
@@ -267,8 +321,16 @@ describe('the control API', () => {
   it('reports its state and rejects a bad config body', async () => {
     await start();
     await browser.logIn();
-    expect(await json(await browser.fetch('/mock/state'))).toEqual({ dev: true, tokenResponseHeader: true, user: 'abel.tuter' });
-    const bad = await browser.fetch('/mock/config', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: '{"tokenResponseHeader":"no"}' });
+    expect(await json(await browser.fetch('/mock/state'))).toEqual({
+      dev: true,
+      tokenResponseHeader: true,
+      user: 'abel.tuter',
+    });
+    const bad = await browser.fetch('/mock/config', {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: '{"tokenResponseHeader":"no"}',
+    });
     expect(bad.status).toBe(400);
   });
 });

@@ -72,7 +72,8 @@ export function createMockInstanceApp(options: MockInstanceOptions = {}): {
   state: MockInstanceState;
 } {
   const clock = options.clock ?? Date.now;
-  const seconds = (s: number | null | undefined) => (s === null || s === undefined ? null : s * 1000);
+  const seconds = (s: number | null | undefined) =>
+    s === null || s === undefined ? null : s * 1000;
   const bodyLimit = options.bodyLimit ?? '1mb';
   const state: MockInstanceState = {
     db: new Database(clock),
@@ -98,7 +99,10 @@ export function createMockInstanceApp(options: MockInstanceOptions = {}): {
   app.use((req: Request, res: Response, next: NextFunction) => {
     if (Number(req.headers['content-length'] ?? 0) > maxBodyBytes) {
       res.set('Connection', 'close');
-      sendError(req, res, 413, { message: 'Request body too large', detail: `The limit is ${bodyLimit}` });
+      sendError(req, res, 413, {
+        message: 'Request body too large',
+        detail: `The limit is ${bodyLimit}`,
+      });
       return;
     }
     next();
@@ -156,7 +160,13 @@ export function createMockInstanceApp(options: MockInstanceOptions = {}): {
     app.use('/mock', controlApi(state, bodyLimit));
   }
 
-  app.use(pages(sessions, db, { appDir: options.appDir ?? null, bodyLimit, onTokenPage: () => stats.tokenPage++ }));
+  app.use(
+    pages(sessions, db, {
+      appDir: options.appDir ?? null,
+      bodyLimit,
+      onTokenPage: () => stats.tokenPage++,
+    }),
+  );
 
   // Mistakes of the client keep their 4xx status; anything else is the server's fault.
   app.use((error: unknown, req: Request, res: Response, _next: NextFunction) => {
@@ -198,7 +208,9 @@ function controlApi(state: MockInstanceState, bodyLimit: string): express.Router
   const sessionOf = (req: Request) =>
     state.sessions.get((req.cookies as Record<string, string>)[SESSION_COOKIE]);
   const noSession = (res: Response) =>
-    res.status(404).json({ error: { message: 'No session', detail: 'Log in first' }, status: 'failure' });
+    res
+      .status(404)
+      .json({ error: { message: 'No session', detail: 'Log in first' }, status: 'failure' });
 
   router.get('/state', (req, res) => {
     const session = sessionOf(req);
@@ -263,7 +275,9 @@ export async function startMockInstance(options: MockInstanceOptions = {}): Prom
   const { app, state } = createMockInstanceApp(options);
   const host = options.host ?? '127.0.0.1';
   const server: Server = await new Promise((resolve, reject) => {
-    const s = app.listen(options.port ?? 0, host, (error?: Error) => (error ? reject(error) : resolve(s)));
+    const s = app.listen(options.port ?? 0, host, (error?: Error) =>
+      error ? reject(error) : resolve(s),
+    );
     s.once('error', reject);
   });
   const port = (server.address() as AddressInfo).port;

@@ -56,7 +56,12 @@ function shapeOf(req: Request): Shape {
 
 function fieldsOf(req: Request): string[] | null {
   const fields = param(req, 'sysparm_fields');
-  return fields ? fields.split(',').map((f) => f.trim()).filter(Boolean) : null;
+  return fields
+    ? fields
+        .split(',')
+        .map((f) => f.trim())
+        .filter(Boolean)
+    : null;
 }
 
 function nonNegativeInt(req: Request, name: string, fallback: number): number {
@@ -65,7 +70,11 @@ function nonNegativeInt(req: Request, name: string, fallback: number): number {
     return fallback;
   }
   if (!/^\d{1,9}$/.test(raw)) {
-    throw new BadRequest(400, `Invalid value for ${name}: ${raw}`, `${name} must be a non-negative integer`);
+    throw new BadRequest(
+      400,
+      `Invalid value for ${name}: ${raw}`,
+      `${name} must be a non-negative integer`,
+    );
   }
   return Number(raw);
 }
@@ -82,12 +91,18 @@ function tableOf(req: Request): TableDef {
 /** Values of a request body for `def`: known, writable fields only, as strings. */
 function valuesOf(def: TableDef, req: Request): Row {
   const body: unknown = req.body;
-  const hasBody = Number(req.headers['content-length'] ?? 0) > 0 || req.headers['transfer-encoding'] !== undefined;
+  const hasBody =
+    Number(req.headers['content-length'] ?? 0) > 0 ||
+    req.headers['transfer-encoding'] !== undefined;
   if (!hasBody) {
     throw new BadRequest(400, 'Exception while reading request', 'The request body is empty');
   }
   if (body === null || typeof body !== 'object' || Array.isArray(body)) {
-    throw new BadRequest(400, 'Exception while reading request', 'The payload must be a JSON object');
+    throw new BadRequest(
+      400,
+      'Exception while reading request',
+      'The payload must be a JSON object',
+    );
   }
   const values: Row = {};
   for (const [field, value] of Object.entries(body)) {
@@ -105,16 +120,15 @@ export function tableApi(db: Database, bodyLimit: string): Router {
   const json = express.json({ limit: bodyLimit, type: () => true, strict: false });
   const shape = (def: TableDef, row: Row, req: Request) =>
     shapeRecord(def, row, fieldsOf(req), shapeOf(req), (t, id) => db.displayOf(t, id));
-  const readerFor = (def: TableDef) => (row: Row) => (field: string) => readField(db, def, row, field);
+  const readerFor = (def: TableDef) => (row: Row) => (field: string) =>
+    readField(db, def, row, field);
 
   router.get('/now/table/:table', (req, res) => {
     const def = tableOf(req);
     const shapeParams = shapeOf(req);
     const limit = nonNegativeInt(req, 'sysparm_limit', DEFAULT_LIMIT);
     const offset = nonNegativeInt(req, 'sysparm_offset', 0);
-    const query = parseEncodedQuery(param(req, 'sysparm_query') ?? '', (f) =>
-      knownField(def, f),
-    );
+    const query = parseEncodedQuery(param(req, 'sysparm_query') ?? '', (f) => knownField(def, f));
     const caller = callerOf(res);
     const read = readerFor(def);
     const all = sortByQuery(
@@ -129,7 +143,12 @@ export function tableApi(db: Database, bodyLimit: string): Router {
     if (!flag(req, 'sysparm_suppress_pagination_header') && limit > 0) {
       res.set('Link', paginationLinks(req, shapeParams.baseUrl, all.length, limit, offset));
     }
-    sendResult(req, res, 200, page.map((row) => shape(def, row, req)));
+    sendResult(
+      req,
+      res,
+      200,
+      page.map((row) => shape(def, row, req)),
+    );
   });
 
   router.get('/now/table/:table/:sysId', (req, res) => {
@@ -217,7 +236,13 @@ function readField(db: Database, def: TableDef, row: Row, path: string): string 
 }
 
 /** `Link` header with first, prev, next and last pages, as absolute URLs. */
-function paginationLinks(req: Request, baseUrl: string, total: number, limit: number, offset: number): string {
+function paginationLinks(
+  req: Request,
+  baseUrl: string,
+  total: number,
+  limit: number,
+  offset: number,
+): string {
   const url = (pageOffset: number) => {
     const query = new URLSearchParams();
     for (const [key, value] of Object.entries(req.query as Record<string, unknown>)) {

@@ -120,7 +120,12 @@ export interface Shape {
 export type DisplayOf = (table: string, sysId: string) => string;
 
 /** One field of a record as the Table API returns it. */
-export function shapeField(def: FieldDef, value: string, shape: Shape, displayOf: DisplayOf): unknown {
+export function shapeField(
+  def: FieldDef,
+  value: string,
+  shape: Shape,
+  displayOf: DisplayOf,
+): unknown {
   if (def.type === 'reference') {
     if (value === '') {
       return shape.displayValue === 'all' ? { display_value: '', value: '' } : '';

@@ -16,7 +16,11 @@ export function client(baseUrl: string): Client {
       if (cookies.size > 0) {
         headers.set('Cookie', [...cookies].map(([k, v]) => `${k}=${v}`).join('; '));
       }
-      const response = await fetch(new URL(path, baseUrl), { ...init, headers, redirect: 'manual' });
+      const response = await fetch(new URL(path, baseUrl), {
+        ...init,
+        headers,
+        redirect: 'manual',
+      });
       for (const line of response.headers.getSetCookie()) {
         const [pair] = line.split(';');
         const [name, value] = pair.split('=');

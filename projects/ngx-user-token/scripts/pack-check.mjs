@@ -22,18 +22,36 @@ function check(what, ok, detail = '') {
 }
 
 /** @param {string} cmd @param {string[]} args @param {string} cwd */
-const run = (cmd, args, cwd) => execFileSync(cmd, args, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+const run = (cmd, args, cwd) =>
+  execFileSync(cmd, args, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
 
 run(join(ROOT, 'node_modules/.bin/ng'), ['build', 'ngx-user-token'], ROOT);
 const scratch = mkdtempSync(join(tmpdir(), 'ngx-user-token-pack-'));
 try {
-  const [packed] = JSON.parse(run('npm', ['pack', '--json', '--pack-destination', scratch, join(ROOT, 'dist/ngx-user-token')], ROOT));
+  const [packed] = JSON.parse(
+    run(
+      'npm',
+      ['pack', '--json', '--pack-destination', scratch, join(ROOT, 'dist/ngx-user-token')],
+      ROOT,
+    ),
+  );
   const files = packed.files.map((/** @type {{ path: string }} */ f) => f.path);
   check('tarball made', typeof packed.filename === 'string', packed.filename);
-  for (const file of ['package.json', 'README.md', 'LICENSE', 'fesm2022/ngx-user-token.mjs', 'fesm2022/ngx-user-token-testing.mjs', 'types/ngx-user-token.d.ts', 'types/ngx-user-token-testing.d.ts']) {
+  for (const file of [
+    'package.json',
+    'README.md',
+    'LICENSE',
+    'fesm2022/ngx-user-token.mjs',
+    'fesm2022/ngx-user-token-testing.mjs',
+    'types/ngx-user-token.d.ts',
+    'types/ngx-user-token-testing.d.ts',
+  ]) {
     check(`tarball holds ${file}`, files.includes(file));
   }
-  check('no sources or specs in the tarball', !files.some((/** @type {string} */ f) => f.endsWith('.ts') && !f.endsWith('.d.ts')));
+  check(
+    'no sources or specs in the tarball',
+    !files.some((/** @type {string} */ f) => f.endsWith('.ts') && !f.endsWith('.d.ts')),
+  );
 
   run('tar', ['-xzf', join(scratch, packed.filename), '-C', scratch], ROOT);
   const manifest = JSON.parse(readFileSync(join(scratch, 'package/package.json'), 'utf8'));
@@ -43,20 +61,30 @@ try {
   check(
     'peerDependencies',
     JSON.stringify(manifest.peerDependencies) ===
-      JSON.stringify({ '@angular/common': '>=20.0.0 <23.0.0', '@angular/core': '>=20.0.0 <23.0.0', rxjs: '^7.4.0' }),
+      JSON.stringify({
+        '@angular/common': '>=20.0.0 <23.0.0',
+        '@angular/core': '>=20.0.0 <23.0.0',
+        rxjs: '^7.4.0',
+      }),
     JSON.stringify(manifest.peerDependencies),
   );
   check(
     'keywords',
-    ['servicenow', 'csrf', 'x-usertoken', 'g_ck', 'angular', 'interceptor'].every((k) => manifest.keywords?.includes(k)),
+    ['servicenow', 'csrf', 'x-usertoken', 'g_ck', 'angular', 'interceptor'].every((k) =>
+      manifest.keywords?.includes(k),
+    ),
     String(manifest.keywords),
   );
-  check('exports: . and ./testing', Boolean(manifest.exports?.['.']?.default && manifest.exports?.['./testing']?.default));
+  check(
+    'exports: . and ./testing',
+    Boolean(manifest.exports?.['.']?.default && manifest.exports?.['./testing']?.default),
+  );
 
   // A scratch app, outside the workspace, that installs the tarball like any user would.
   const app = join(scratch, 'app');
   mkdirSync(join(app, 'src'), { recursive: true });
-  const version = (/** @type {string} */ name) => workspace.dependencies[name] ?? workspace.devDependencies[name];
+  const version = (/** @type {string} */ name) =>
+    workspace.dependencies[name] ?? workspace.devDependencies[name];
   writeFileSync(
     join(app, 'package.json'),
     JSON.stringify(
@@ -64,9 +92,21 @@ try {
         name: 'scratch-app',
         private: true,
         dependencies: Object.fromEntries(
-          ['@angular/common', '@angular/compiler', '@angular/core', '@angular/platform-browser', 'rxjs', 'tslib'].map((n) => [n, version(n)]),
+          [
+            '@angular/common',
+            '@angular/compiler',
+            '@angular/core',
+            '@angular/platform-browser',
+            'rxjs',
+            'tslib',
+          ].map((n) => [n, version(n)]),
         ),
-        devDependencies: Object.fromEntries(['@angular/build', '@angular/cli', '@angular/compiler-cli', 'typescript'].map((n) => [n, version(n)])),
+        devDependencies: Object.fromEntries(
+          ['@angular/build', '@angular/cli', '@angular/compiler-cli', 'typescript'].map((n) => [
+            n,
+            version(n),
+          ]),
+        ),
       },
       null,
       2,
@@ -85,7 +125,12 @@ try {
           architect: {
             build: {
               builder: '@angular/build:application',
-              options: { browser: 'src/main.ts', index: 'src/index.html', tsConfig: 'tsconfig.json', outputPath: 'dist' },
+              options: {
+                browser: 'src/main.ts',
+                index: 'src/index.html',
+                tsConfig: 'tsconfig.json',
+                outputPath: 'dist',
+              },
             },
           },
         },
@@ -94,9 +139,21 @@ try {
   );
   writeFileSync(
     join(app, 'tsconfig.json'),
-    JSON.stringify({ compilerOptions: { strict: true, target: 'ES2022', module: 'preserve', skipLibCheck: false, types: [] }, files: ['src/main.ts'] }),
+    JSON.stringify({
+      compilerOptions: {
+        strict: true,
+        target: 'ES2022',
+        module: 'preserve',
+        skipLibCheck: false,
+        types: [],
+      },
+      files: ['src/main.ts'],
+    }),
   );
-  writeFileSync(join(app, 'src/index.html'), '<!doctype html><html><head><base href="/"></head><body><app-root></app-root></body></html>');
+  writeFileSync(
+    join(app, 'src/index.html'),
+    '<!doctype html><html><head><base href="/"></head><body><app-root></app-root></body></html>',
+  );
   writeFileSync(
     join(app, 'src/main.ts'),
     `import { provideHttpClient, withFetch, withInterceptors } from '@angular/common/http';
@@ -120,15 +177,34 @@ bootstrapApplication(App, {
 `,
   );
   run('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline', '--loglevel=error'], app);
-  run('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline', '--loglevel=error', join(scratch, packed.filename)], app);
-  const installed = JSON.parse(readFileSync(join(app, 'node_modules/ngx-user-token/package.json'), 'utf8'));
-  check('the scratch app installed the tarball', installed.version === manifest.version, installed.version);
+  run(
+    'npm',
+    [
+      'install',
+      '--no-audit',
+      '--no-fund',
+      '--prefer-offline',
+      '--loglevel=error',
+      join(scratch, packed.filename),
+    ],
+    app,
+  );
+  const installed = JSON.parse(
+    readFileSync(join(app, 'node_modules/ngx-user-token/package.json'), 'utf8'),
+  );
+  check(
+    'the scratch app installed the tarball',
+    installed.version === manifest.version,
+    installed.version,
+  );
   run(join(app, 'node_modules/.bin/ng'), ['build'], app);
   const main = readdirSync(join(app, 'dist/browser')).find((f) => /^main(-\w+)?\.js$/.test(f));
   const bundle = main ? readFileSync(join(app, 'dist/browser', main), 'utf8') : '';
-  check('the scratch app builds for production with the library in it', bundle.includes('X-UserToken'));
+  check(
+    'the scratch app builds for production with the library in it',
+    bundle.includes('X-UserToken'),
+  );
 } finally {
   rmSync(scratch, { recursive: true, force: true });
 }
 console.log(`${passed} passed, 0 failed`);
-

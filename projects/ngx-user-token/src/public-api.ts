@@ -15,7 +15,11 @@ export type {
   TokenWithheldEvent,
   UserTokenEvent,
 } from './lib/events';
-export { UserTokenInterceptor, userTokenInterceptor, userTokenOriginGuard } from './lib/interceptor';
+export {
+  UserTokenInterceptor,
+  userTokenInterceptor,
+  userTokenOriginGuard,
+} from './lib/interceptor';
 export { maskUserToken } from './lib/mask';
 export type { UserTokenOptions } from './lib/options';
 export { provideUserToken } from './lib/provider';

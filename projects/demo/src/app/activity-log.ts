@@ -41,13 +41,19 @@ export class ActivityLog {
   private onEvent(event: UserTokenEvent): void {
     switch (event.type) {
       case 'token-rejected':
-        this.add('rejected', `${event.method} ${shortUrl(event.url)} → ${event.status}: token rejected`);
+        this.add(
+          'rejected',
+          `${event.method} ${shortUrl(event.url)} → ${event.status}: token rejected`,
+        );
         break;
       case 'refresh-started':
         this.add('refresh', 'refreshing the token (one refresh for every request that failed)');
         break;
       case 'token-refreshed':
-        this.add('refresh', `token refreshed ${VIA[event.via] ?? `(${event.via})`}: ${event.token}`);
+        this.add(
+          'refresh',
+          `token refreshed ${VIA[event.via] ?? `(${event.via})`}: ${event.token}`,
+        );
         break;
       case 'request-retried':
         this.add('retry', `${event.method} ${shortUrl(event.url)} retried once with the new token`);
@@ -56,7 +62,10 @@ export class ActivityLog {
         this.add('failure', `token refresh failed (${event.error.reason})`);
         break;
       case 'token-withheld':
-        this.add('failure', `${event.method} ${shortUrl(event.url)}: token withheld from another origin`);
+        this.add(
+          'failure',
+          `${event.method} ${shortUrl(event.url)}: token withheld from another origin`,
+        );
         break;
       case 'session-expired':
         this.add('failure', 'session expired: log in again');

@@ -37,5 +37,7 @@ export class App {
     url: '/api/now/table/sys_user',
     params: { sysparm_query: 'sys_id=javascript:gs.getUserID()', sysparm_fields: 'name,user_name' },
   }));
-  protected readonly name = computed(() => (this.me.hasValue() ? (this.me.value().result[0]?.name ?? null) : null));
+  protected readonly name = computed(() =>
+    this.me.hasValue() ? (this.me.value().result[0]?.name ?? null) : null,
+  );
 }

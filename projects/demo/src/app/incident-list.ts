@@ -1,5 +1,13 @@
 import { HttpErrorResponse, httpResource } from '@angular/common/http';
-import { ChangeDetectionStrategy, Component, computed, effect, inject, signal, untracked } from '@angular/core';
+import {
+  ChangeDetectionStrategy,
+  Component,
+  computed,
+  effect,
+  inject,
+  signal,
+  untracked,
+} from '@angular/core';
 
 import { ActivityLog } from './activity-log';
 import { IncidentList as IncidentListBody, KB_FIELDS, KB_QUERY, pageLinks } from './incidents';
@@ -18,7 +26,12 @@ import { IncidentList as IncidentListBody, KB_FIELDS, KB_QUERY, pageLinks } from
           }
         </select>
       </label>
-      <button type="button" (click)="incidents.reload()" [disabled]="incidents.isLoading()" data-testid="reload">
+      <button
+        type="button"
+        (click)="incidents.reload()"
+        [disabled]="incidents.isLoading()"
+        data-testid="reload"
+      >
         Reload
       </button>
       @if (incidents.isLoading()) {
@@ -41,7 +54,12 @@ import { IncidentList as IncidentListBody, KB_FIELDS, KB_QUERY, pageLinks } from
       } @else {
         <table data-testid="incidents">
           <thead>
-            <tr><th>Number</th><th>Short description</th><th>State</th><th>Last update (UTC)</th></tr>
+            <tr>
+              <th>Number</th>
+              <th>Short description</th>
+              <th>State</th>
+              <th>Last update (UTC)</th>
+            </tr>
           </thead>
           <tbody>
             @for (incident of rows(); track incident.sys_id) {
@@ -56,11 +74,29 @@ import { IncidentList as IncidentListBody, KB_FIELDS, KB_QUERY, pageLinks } from
         </table>
       }
       <nav class="pager" aria-label="Pages">
-        <button type="button" (click)="goTo(links().first)" [disabled]="links().prev === undefined">First</button>
-        <button type="button" (click)="goTo(links().prev)" [disabled]="links().prev === undefined" data-testid="prev">Previous</button>
+        <button type="button" (click)="goTo(links().first)" [disabled]="links().prev === undefined">
+          First
+        </button>
+        <button
+          type="button"
+          (click)="goTo(links().prev)"
+          [disabled]="links().prev === undefined"
+          data-testid="prev"
+        >
+          Previous
+        </button>
         <span data-testid="range">{{ range() }}</span>
-        <button type="button" (click)="goTo(links().next)" [disabled]="links().next === undefined" data-testid="next">Next</button>
-        <button type="button" (click)="goTo(links().last)" [disabled]="links().next === undefined">Last</button>
+        <button
+          type="button"
+          (click)="goTo(links().next)"
+          [disabled]="links().next === undefined"
+          data-testid="next"
+        >
+          Next
+        </button>
+        <button type="button" (click)="goTo(links().last)" [disabled]="links().next === undefined">
+          Last
+        </button>
       </nav>
     }
   `,
@@ -86,12 +122,18 @@ export class IncidentList {
         },
   );
 
-  protected readonly rows = computed(() => (this.incidents.hasValue() ? this.incidents.value().result : []));
+  protected readonly rows = computed(() =>
+    this.incidents.hasValue() ? this.incidents.value().result : [],
+  );
   protected readonly links = computed(() => pageLinks(this.incidents.headers()));
-  protected readonly total = computed(() => Number(this.incidents.headers()?.get('X-Total-Count') ?? 0));
+  protected readonly total = computed(() =>
+    Number(this.incidents.headers()?.get('X-Total-Count') ?? 0),
+  );
   protected readonly range = computed(() => {
     const count = this.rows().length;
-    return count === 0 ? `0 of ${this.total()}` : `${this.offset() + 1}–${this.offset() + count} of ${this.total()}`;
+    return count === 0
+      ? `0 of ${this.total()}`
+      : `${this.offset() + 1}–${this.offset() + count} of ${this.total()}`;
   });
 
   constructor() {
@@ -100,7 +142,10 @@ export class IncidentList {
       const status = this.incidents.status();
       untracked(() => {
         if (status === 'loading' || status === 'reloading') {
-          this.log.add('request', `GET /api/now/table/incident (limit ${this.pageSize()}, offset ${this.offset()})`);
+          this.log.add(
+            'request',
+            `GET /api/now/table/incident (limit ${this.pageSize()}, offset ${this.offset()})`,
+          );
         } else if (status === 'resolved') {
           this.log.add('ok', `→ ${this.incidents.statusCode() ?? 200}: ${this.range()}`);
         } else if (status === 'error') {

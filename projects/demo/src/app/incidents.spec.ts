@@ -14,6 +14,8 @@ describe('pageLinks', () => {
 
   it('ignores what it cannot read', () => {
     expect(pageLinks(undefined)).toEqual({});
-    expect(pageLinks(new HttpHeaders({ Link: '<x?sysparm_offset=-3>;rel="next",garbage' }))).toEqual({});
+    expect(
+      pageLinks(new HttpHeaders({ Link: '<x?sysparm_offset=-3>;rel="next",garbage' })),
+    ).toEqual({});
   });
 });

@@ -25,7 +25,9 @@ export class MockControls {
 
   async load(): Promise<void> {
     try {
-      const state = await firstValueFrom(this.http.get<MockState>('/mock/state', { context: this.context }));
+      const state = await firstValueFrom(
+        this.http.get<MockState>('/mock/state', { context: this.context }),
+      );
       this.available.set(state.dev === true);
       this.tokenResponseHeader.set(state.tokenResponseHeader);
     } catch {

@@ -15,19 +15,31 @@ import { MockControls } from './mock-controls';
 
     @if (controls.available()) {
       <div class="controls" data-testid="controls">
-        <p class="hint">The mock instance runs in dev mode: make the token go stale, then reload the list.</p>
-        <button type="button" (click)="controls.rotateToken()" data-testid="rotate">Rotate the server's token</button>
-        <button type="button" (click)="controls.toggleTokenResponseHeader()" data-testid="toggle-header">
+        <p class="hint">
+          The mock instance runs in dev mode: make the token go stale, then reload the list.
+        </p>
+        <button type="button" (click)="controls.rotateToken()" data-testid="rotate">
+          Rotate the server's token
+        </button>
+        <button
+          type="button"
+          (click)="controls.toggleTokenResponseHeader()"
+          data-testid="toggle-header"
+        >
           Turn X-UserToken-Response {{ controls.tokenResponseHeader() ? 'off' : 'on' }}
         </button>
-        <button type="button" (click)="controls.endSession()" data-testid="end-session">End the session</button>
+        <button type="button" (click)="controls.endSession()" data-testid="end-session">
+          End the session
+        </button>
       </div>
     }
 
     <h2>What happened</h2>
     <ol class="log" data-testid="log" aria-live="polite">
       @for (entry of log.entries(); track entry.id) {
-        <li [class]="entry.kind"><time>{{ entry.time }}</time> {{ entry.text }}</li>
+        <li [class]="entry.kind">
+          <time>{{ entry.time }}</time> {{ entry.text }}
+        </li>
       } @empty {
         <li>Nothing yet.</li>
       }

@@ -7,7 +7,8 @@
  * - `timeout`: the refresh took longer than `refreshTimeout`;
  * - `failed`: the source failed (for example the token page answered 500 or the network failed).
  */
-export type UserTokenRefreshFailure = 'logged-out' | 'no-token' | 'same-token' | 'timeout' | 'failed';
+export type UserTokenRefreshFailure =
+  'logged-out' | 'no-token' | 'same-token' | 'timeout' | 'failed';
 
 /**
  * The error a token refresh ends with. It is reported on {@link UserTokenEvents}; the requests that

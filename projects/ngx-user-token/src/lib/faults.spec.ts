@@ -1,7 +1,16 @@
 // Faults: whatever goes wrong with a refresh, nothing hangs, loops or gets lost, and the next
 // request starts afresh. Runs the real default token source with a token page.
-import { HttpClient, HttpErrorResponse, provideHttpClient, withInterceptors } from '@angular/common/http';
-import { HttpTestingController, provideHttpClientTesting, TestRequest } from '@angular/common/http/testing';
+import {
+  HttpClient,
+  HttpErrorResponse,
+  provideHttpClient,
+  withInterceptors,
+} from '@angular/common/http';
+import {
+  HttpTestingController,
+  provideHttpClientTesting,
+  TestRequest,
+} from '@angular/common/http/testing';
 import { ApplicationRef, Injectable } from '@angular/core';
 import { TestBed } from '@angular/core/testing';
 import {
@@ -34,7 +43,11 @@ function setUp() {
   });
   const events: UserTokenEvent[] = [];
   TestBed.inject(UserTokenEvents).events.subscribe((e) => events.push(e));
-  return { http: TestBed.inject(HttpClient), httpTesting: TestBed.inject(HttpTestingController), events };
+  return {
+    http: TestBed.inject(HttpClient),
+    httpTesting: TestBed.inject(HttpTestingController),
+    events,
+  };
 }
 
 /** Sends `n` GETs, answers each first attempt with the instance's 401, and returns them. */
@@ -50,7 +63,11 @@ const FAILURES: [string, Answer | null, string][] = [
   ['403', (r) => r.flush('', { status: 403, statusText: 'Forbidden' }), 'failed'],
   ['500', (r) => r.flush('', { status: 500, statusText: 'Server Error' }), 'failed'],
   ['a network error (status 0)', (r) => r.error(new ProgressEvent('error')), 'failed'],
-  ['an HTML login page', (r) => r.flush('<!doctype html><form action="/login.do"></form>'), 'no-token'],
+  [
+    'an HTML login page',
+    (r) => r.flush('<!doctype html><form action="/login.do"></form>'),
+    'no-token',
+  ],
   ['an empty body', (r) => r.flush(''), 'no-token'],
   ['the token that was rejected', (r) => r.flush(OLD), 'same-token'],
   ['nothing, ever', null, 'timeout'],
@@ -66,41 +83,46 @@ describe('when the token page fails', () => {
     delete page['g_ck'];
   });
 
-  it.each(FAILURES)('answering %s: every request errors in time, once retried at most, one refresh', (_, answer, reason) => {
-    const { http, httpTesting, events } = setUp();
-    const outcomes = burstRejected(http, httpTesting, 5);
+  it.each(FAILURES)(
+    'answering %s: every request errors in time, once retried at most, one refresh',
+    (_, answer, reason) => {
+      const { http, httpTesting, events } = setUp();
+      const outcomes = burstRejected(http, httpTesting, 5);
 
-    const tokenPages = httpTesting.match(TOKEN_PAGE);
-    expect(tokenPages).toHaveLength(1);
-    if (answer) {
-      answer(tokenPages[0]);
-    } else {
-      jest.advanceTimersByTime(TIMEOUT - 1);
-      expect(outcomes.some((o) => o.done)).toBe(false);
-      jest.advanceTimersByTime(1);
-      expect(tokenPages[0].cancelled).toBe(true);
-    }
+      const tokenPages = httpTesting.match(TOKEN_PAGE);
+      expect(tokenPages).toHaveLength(1);
+      if (answer) {
+        answer(tokenPages[0]);
+      } else {
+        jest.advanceTimersByTime(TIMEOUT - 1);
+        expect(outcomes.some((o) => o.done)).toBe(false);
+        jest.advanceTimersByTime(1);
+        expect(tokenPages[0].cancelled).toBe(true);
+      }
 
-    for (const outcome of outcomes) {
-      expect(outcome.error).toBeInstanceOf(HttpErrorResponse);
-      expect((outcome.error as HttpErrorResponse).status).toBe(401);
-    }
-    httpTesting.expectNone((r) => r.url.startsWith(LIST)); // nobody was sent a second time
-    httpTesting.expectNone(TOKEN_PAGE);
-    expect(events.filter((e) => e.type === 'refresh-started')).toHaveLength(1);
-    expect(events.find((e) => e.type === 'refresh-failed')).toMatchObject({ error: { reason } });
-    expect(events.filter((e) => e.type === 'token-rejected')).toHaveLength(5);
-    expect(JSON.stringify(events)).not.toContain(OLD);
-    expect(page['g_ck']).toBe(OLD);
+      for (const outcome of outcomes) {
+        expect(outcome.error).toBeInstanceOf(HttpErrorResponse);
+        expect((outcome.error as HttpErrorResponse).status).toBe(401);
+      }
+      httpTesting.expectNone((r) => r.url.startsWith(LIST)); // nobody was sent a second time
+      httpTesting.expectNone(TOKEN_PAGE);
+      expect(events.filter((e) => e.type === 'refresh-started')).toHaveLength(1);
+      expect(events.find((e) => e.type === 'refresh-failed')).toMatchObject({ error: { reason } });
+      expect(events.filter((e) => e.type === 'token-rejected')).toHaveLength(5);
+      expect(JSON.stringify(events)).not.toContain(OLD);
+      expect(page['g_ck']).toBe(OLD);
 
-    // Later, the next request starts a fresh attempt, and this one succeeds.
-    const later = watch(http.get(LIST));
-    flushUserTokenRejection(httpTesting.expectOne(LIST));
-    httpTesting.expectOne(TOKEN_PAGE).flush(NEW);
-    httpTesting.expectOne((r) => r.url === LIST && r.headers.get('X-UserToken') === NEW).flush({ ok: true });
-    expect(later.values).toEqual([{ ok: true }]);
-    httpTesting.verify();
-  });
+      // Later, the next request starts a fresh attempt, and this one succeeds.
+      const later = watch(http.get(LIST));
+      flushUserTokenRejection(httpTesting.expectOne(LIST));
+      httpTesting.expectOne(TOKEN_PAGE).flush(NEW);
+      httpTesting
+        .expectOne((r) => r.url === LIST && r.headers.get('X-UserToken') === NEW)
+        .flush({ ok: true });
+      expect(later.values).toEqual([{ ok: true }]);
+      httpTesting.verify();
+    },
+  );
 
   it('a retry that 401s again reaches the caller: two sends per request, one refresh', () => {
     const { http, httpTesting, events } = setUp();
@@ -217,7 +239,10 @@ describe('the token in errors, logs and events', () => {
     const errors = [failed.error, expired.error];
 
     expect(errors.every((e) => e instanceof HttpErrorResponse)).toBe(true);
-    const everything = JSON.stringify(errors) + JSON.stringify(events) + events.map((e) => ('error' in e ? e.error.message : '')).join();
+    const everything =
+      JSON.stringify(errors) +
+      JSON.stringify(events) +
+      events.map((e) => ('error' in e ? e.error.message : '')).join();
     for (const token of [OLD, NEW]) {
       expect(everything).not.toContain(token);
       for (const spy of spies) {

@@ -74,9 +74,7 @@ describe.each(INTERCEPTOR_FORMS)('userTokenInterceptor (%s form)', (form) => {
 
   it('leaves a request with SKIP_USER_TOKEN alone: no header, no refresh', () => {
     const { http, httpTesting, tokens } = setUp({ token: 'token-1' }, form);
-    const outcome = watch(
-      http.get(URL, { context: new HttpContext().set(SKIP_USER_TOKEN, true) }),
-    );
+    const outcome = watch(http.get(URL, { context: new HttpContext().set(SKIP_USER_TOKEN, true) }));
     flushUserTokenRejection(expectOneWithToken(httpTesting, URL, null), {
       currentToken: 'token-1',
     });
@@ -135,7 +133,10 @@ describe('userTokenInterceptor without provideUserToken()', () => {
   it('reads window.g_ck and recovers from X-UserToken-Response on defaults', () => {
     (window as unknown as Record<string, unknown>)['g_ck'] = 'page-token';
     TestBed.configureTestingModule({
-      providers: [provideHttpClient(withInterceptors([userTokenInterceptor])), provideHttpClientTesting()],
+      providers: [
+        provideHttpClient(withInterceptors([userTokenInterceptor])),
+        provideHttpClientTesting(),
+      ],
     });
     const http = TestBed.inject(HttpClient);
     const httpTesting = TestBed.inject(HttpTestingController);
@@ -168,17 +169,27 @@ describe('userTokenOriginGuard, registered last', () => {
     });
     const events: UserTokenEvent[] = [];
     TestBed.inject(UserTokenEvents).events.subscribe((e) => events.push(e));
-    return { http: TestBed.inject(HttpClient), httpTesting: TestBed.inject(HttpTestingController), events };
+    return {
+      http: TestBed.inject(HttpClient),
+      httpTesting: TestBed.inject(HttpTestingController),
+      events,
+    };
   }
 
   it('strips the token from a request a later interceptor sent to another origin', () => {
-    const { http, httpTesting, events } = setUpChain([userTokenInterceptor, rebase, userTokenOriginGuard]);
+    const { http, httpTesting, events } = setUpChain([
+      userTokenInterceptor,
+      rebase,
+      userTokenOriginGuard,
+    ]);
     http.get('/reports/weekly').subscribe();
     http.get(URL).subscribe();
     const moved = httpTesting.expectOne(`${FOREIGN}/reports/weekly`);
     expect(moved.request.headers.has('X-UserToken')).toBe(false);
     expect(httpTesting.expectOne(URL).request.headers.get('X-UserToken')).toBe('token-1');
-    expect(events).toEqual([{ type: 'token-withheld', method: 'GET', url: `${FOREIGN}/reports/weekly` }]);
+    expect(events).toEqual([
+      { type: 'token-withheld', method: 'GET', url: `${FOREIGN}/reports/weekly` },
+    ]);
   });
 
   it('strips a header the caller set for another origin', () => {
@@ -190,6 +201,8 @@ describe('userTokenOriginGuard, registered last', () => {
   it('is what stops the leak: without it, the moved request carries the token', () => {
     const { http, httpTesting } = setUpChain([userTokenInterceptor, rebase]);
     http.get('/reports/weekly').subscribe();
-    expect(httpTesting.expectOne(`${FOREIGN}/reports/weekly`).request.headers.get('X-UserToken')).toBe('token-1');
+    expect(
+      httpTesting.expectOne(`${FOREIGN}/reports/weekly`).request.headers.get('X-UserToken'),
+    ).toBe('token-1');
   });
 });

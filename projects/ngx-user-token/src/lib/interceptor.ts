@@ -17,8 +17,8 @@ import { sendWithFreshToken } from './retry';
  * Sends the session token (`X-UserToken: <window.g_ck>` by default) on every request, whatever its
  * method, whose parsed origin is the page's own or an allowed one — never to any other origin —
  * and recovers from a rejection: on a 401 it refreshes the token once, shared by all requests that
- * fail meanwhile, and sends each rejected request once more. Requests issued during a refresh wait
- * for it. A header the caller set is left alone, and such a request is not retried.
+ * fail meanwhile, and sends each rejected request once more (`retries` times, if configured).
+ * Requests issued during a refresh wait for it. A header the caller set is left alone, and such a request is not retried.
  *
  * Works on defaults without {@link provideUserToken}.
  *

@@ -27,7 +27,8 @@ export interface UserTokenOptions {
   refreshOn?: readonly number[];
   /**
    * How many times a rejected request is sent again, each time with a token other than the one
-   * just rejected. Default `1`. Raise it only if tokens rotate faster than a request's round trip.
+   * just rejected. Default `1`; `0` turns refresh and retry off for every request. Raise it only
+   * if tokens rotate faster than a request's round trip.
    */
   retries?: number;
   /** Milliseconds a token refresh may take before it fails and waiting requests error. Default `10000`. */
@@ -97,7 +98,10 @@ export function resolveUserTokenOptions(options: UserTokenOptions = {}): UserTok
   if (!(Number.isFinite(config.refreshTimeout) && config.refreshTimeout > 0)) {
     throw optionError('refreshTimeout', 'a positive number of milliseconds', config.refreshTimeout);
   }
-  if (config.tokenUrl !== null && (typeof config.tokenUrl !== 'string' || !config.tokenUrl.trim())) {
+  if (
+    config.tokenUrl !== null &&
+    (typeof config.tokenUrl !== 'string' || !config.tokenUrl.trim())
+  ) {
     throw optionError('tokenUrl', 'a same-origin URL or null', config.tokenUrl);
   }
   if (!/^[A-Za-z_$][\w$]*$/.test(config.globalName)) {

@@ -38,7 +38,7 @@ describe.each(INTERCEPTOR_FORMS)('refresh and retry (%s form)', (form) => {
     retries.forEach((r, i) => r.flush({ n: i }));
 
     expect(tokens.refreshCount).toBe(1);
-    expect(outcomes.every((o, i) => o.done && o.values[0] && o.error === undefined)).toBe(true);
+    expect(outcomes.every((o) => o.done && o.values[0] && o.error === undefined)).toBe(true);
     expect(outcomes.map((o) => (o.values[0] as { n: number }).n)).toEqual(
       Array.from({ length: 100 }, (_, i) => i),
     );
@@ -55,7 +55,10 @@ describe.each(INTERCEPTOR_FORMS)('refresh and retry (%s form)', (form) => {
     const outcome = watch(http.get(URL));
     flushUserTokenRejection(expectOneWithToken(httpTesting, URL, 'token-1'));
     const retry = expectOneWithToken(httpTesting, URL, 'token-2');
-    retry.flush({ error: { message: 'User Not Authenticated' } }, { status: 401, statusText: 'Unauthorized' });
+    retry.flush(
+      { error: { message: 'User Not Authenticated' } },
+      { status: 401, statusText: 'Unauthorized' },
+    );
 
     expect(outcome.error).toBeInstanceOf(HttpErrorResponse);
     expect((outcome.error as HttpErrorResponse).status).toBe(401);
@@ -251,7 +254,10 @@ describe.each(INTERCEPTOR_FORMS)('refresh and retry (%s form)', (form) => {
         const outcome = watch(http.request(method, URL, { body: {} }));
         httpTesting
           .expectOne(URL)
-          .flush({ error: { message: 'Insufficient rights' } }, { status: 401, statusText: 'Unauthorized' });
+          .flush(
+            { error: { message: 'Insufficient rights' } },
+            { status: 401, statusText: 'Unauthorized' },
+          );
         expect((outcome.error as HttpErrorResponse).status).toBe(401);
         expect(tokens.refreshCount).toBe(0);
       },
@@ -355,7 +361,9 @@ describe('retries', () => {
     flushUserTokenRejection(httpTesting.expectOne(URL));
     expectOneWithToken(httpTesting, URL, 'token-2').flush({ early: true });
     // The late one was refused after yet another rotation, and its 401 says so.
-    flushUserTokenRejection(expectOneWithToken(httpTesting, OTHER, 'token-1'), { currentToken: 'token-3' });
+    flushUserTokenRejection(expectOneWithToken(httpTesting, OTHER, 'token-1'), {
+      currentToken: 'token-3',
+    });
     expectOneWithToken(httpTesting, OTHER, 'token-3').flush({ late: true });
     expect([early.values, late.values]).toEqual([[{ early: true }], [{ late: true }]]);
     expect(tokens.current()).toBe('token-2'); // a late response never moves the page's token

@@ -22,7 +22,17 @@ function destination(url: string): string | null {
 const hostileUrl = fc
   .tuple(
     fc.constantFrom('', ' ', '\t', '\n', '//', '/', '\\\\', '/\\', '///'),
-    fc.constantFrom('', 'https:', 'http:', 'HTTPS:', 'ws:', 'data:', 'javascript:', 'blob:https:', 'file:'),
+    fc.constantFrom(
+      '',
+      'https:',
+      'http:',
+      'HTTPS:',
+      'ws:',
+      'data:',
+      'javascript:',
+      'blob:https:',
+      'file:',
+    ),
     fc.constantFrom('', '//', '\\\\', '/', '///'),
     fc.constantFrom('', 'user@', 'user:pw@', 'instance.example.com@', '%40'),
     fc.constantFrom(
@@ -39,7 +49,15 @@ const hostileUrl = fc
       '',
     ),
     fc.constantFrom('', ':443', ':8443', ':80', ':0', ':99999', ':'),
-    fc.constantFrom('', '/api/now/table/incident', '/../api', '?q=1', '#x', '/a\\b', '@evil.test/x'),
+    fc.constantFrom(
+      '',
+      '/api/now/table/incident',
+      '/../api',
+      '?q=1',
+      '#x',
+      '/a\\b',
+      '@evil.test/x',
+    ),
     fc.string({ maxLength: 4 }),
   )
   .map((parts) => parts.join(''));

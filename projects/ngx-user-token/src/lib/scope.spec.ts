@@ -113,8 +113,8 @@ describe('which requests get the token', () => {
       'http://api.example.com:8443/api',
     ];
     urls.forEach((url) => http.get(url).subscribe());
-    const headers = urls.map(
-      (url) => httpTesting.expectOne(url).request.headers.get('X-UserToken'),
+    const headers = urls.map((url) =>
+      httpTesting.expectOne(url).request.headers.get('X-UserToken'),
     );
     expect(headers).toEqual(['token-1', null, null, null]);
   });
@@ -134,7 +134,12 @@ describe('which requests get the token', () => {
   });
 
   it('rejects allowedOrigins that are not plain origins, naming the option', () => {
-    for (const bad of ['*.example.com', 'https://api.example.com/path', 'ftp://api.example.com', 'api.example.com']) {
+    for (const bad of [
+      '*.example.com',
+      'https://api.example.com/path',
+      'ftp://api.example.com',
+      'api.example.com',
+    ]) {
       expect(() => provideUserToken({ allowedOrigins: [bad] })).toThrow(/option "allowedOrigins"/);
     }
   });

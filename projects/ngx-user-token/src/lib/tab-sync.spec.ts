@@ -3,7 +3,13 @@ import { HttpClient, provideHttpClient, withInterceptors } from '@angular/common
 import { HttpTestingController, provideHttpClientTesting } from '@angular/common/http/testing';
 import { ApplicationRef, PLATFORM_ID, provideZonelessChangeDetection } from '@angular/core';
 import { createApplication } from '@angular/platform-browser';
-import { provideUserToken, UserTokenEvent, UserTokenEvents, userTokenInterceptor, UserTokenOptions } from 'ngx-user-token';
+import {
+  provideUserToken,
+  UserTokenEvent,
+  UserTokenEvents,
+  userTokenInterceptor,
+  UserTokenOptions,
+} from 'ngx-user-token';
 import { expectOneWithToken, flushUserTokenRejection } from 'ngx-user-token/testing';
 import { BroadcastChannel as NodeBroadcastChannel } from 'node:worker_threads';
 
@@ -23,7 +29,11 @@ async function openTab(options: UserTokenOptions = {}) {
       { provide: PLATFORM_ID, useValue: 'browser' },
       {
         provide: DOCUMENT,
-        useValue: { URL: 'https://instance.example.com/', baseURI: 'https://instance.example.com/', defaultView: window },
+        useValue: {
+          URL: 'https://instance.example.com/',
+          baseURI: 'https://instance.example.com/',
+          defaultView: window,
+        },
       },
       {
         provide: TAB_CHANNEL_FACTORY,

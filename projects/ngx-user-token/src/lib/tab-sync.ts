@@ -30,7 +30,10 @@ export const TAB_CHANNEL_FACTORY = new InjectionToken<(name: string) => TabChann
  * a token one tab refreshed is stale in the others. `announce` tells them; `onToken` hears them.
  * Closed with the injector.
  */
-export function openTabSync(name: string, onToken: (token: string) => void): (token: string) => void {
+export function openTabSync(
+  name: string,
+  onToken: (token: string) => void,
+): (token: string) => void {
   const channel = inject(TAB_CHANNEL_FACTORY)(name);
   if (!channel) {
     return () => undefined;

@@ -1,5 +1,11 @@
 import { DOCUMENT } from '@angular/common';
-import { HttpClient, HttpErrorResponse, HttpHeaders, provideHttpClient, withInterceptors } from '@angular/common/http';
+import {
+  HttpClient,
+  HttpErrorResponse,
+  HttpHeaders,
+  provideHttpClient,
+  withInterceptors,
+} from '@angular/common/http';
 import { HttpTestingController, provideHttpClientTesting } from '@angular/common/http/testing';
 import { PLATFORM_ID } from '@angular/core';
 import { TestBed } from '@angular/core/testing';
@@ -133,8 +139,15 @@ describe('WindowUserTokenSource', () => {
     expectOneWithToken(httpTesting, URL, 'token-2').flush({});
   });
 
-  describe.each<[string, (r: ReturnType<HttpTestingController['expectOne']>) => void, string, boolean]>([
-    ['a login page', (r) => r.flush('<html><form action="login.do">…</form></html>'), 'no-token', true],
+  describe.each<
+    [string, (r: ReturnType<HttpTestingController['expectOne']>) => void, string, boolean]
+  >([
+    [
+      'a login page',
+      (r) => r.flush('<html><form action="login.do">…</form></html>'),
+      'no-token',
+      true,
+    ],
     ['an empty body', (r) => r.flush(''), 'no-token', true],
     ['the rejected token', (r) => r.flush('token-1'), 'same-token', false],
     ['401', (r) => r.flush('', { status: 401, statusText: 'Unauthorized' }), 'failed', false],

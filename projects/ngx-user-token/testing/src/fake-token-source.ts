@@ -96,6 +96,11 @@ export class FakeUserTokenSource extends UserTokenSource {
     });
     const delayed = this.delayMs > 0 ? timer(this.delayMs).pipe(switchMap(() => answer)) : answer;
     const held = this.held;
-    return held ? held.pipe(take(1), switchMap(() => delayed)) : delayed;
+    return held
+      ? held.pipe(
+          take(1),
+          switchMap(() => delayed),
+        )
+      : delayed;
   }
 }

@@ -25,7 +25,9 @@ export interface UserTokenTestingOptions extends UserTokenOptions {
  * });
  * ```
  */
-export function provideUserTokenTesting(options: UserTokenTestingOptions = {}): EnvironmentProviders {
+export function provideUserTokenTesting(
+  options: UserTokenTestingOptions = {},
+): EnvironmentProviders {
   const { token = 'token-1', ...userTokenOptions } = options;
   return makeEnvironmentProviders([
     provideUserToken(userTokenOptions),

@@ -1,5 +1,10 @@
 // Uses the testing entry point the way an app's own unit test would.
-import { HttpClient, HttpErrorResponse, provideHttpClient, withInterceptors } from '@angular/common/http';
+import {
+  HttpClient,
+  HttpErrorResponse,
+  provideHttpClient,
+  withInterceptors,
+} from '@angular/common/http';
 import { HttpTestingController, provideHttpClientTesting } from '@angular/common/http/testing';
 import { inject, Injectable } from '@angular/core';
 import { TestBed } from '@angular/core/testing';
@@ -50,8 +55,12 @@ describe('ngx-user-token/testing in an app test', () => {
   it('scripts 401 → refresh → retry', async () => {
     tokens.rotate('server-token');
     const result = firstValueFrom(incidents.active());
-    flushUserTokenRejection(expectOneWithToken(httpTesting, '/api/now/table/incident', 'page-token'));
-    expectOneWithToken(httpTesting, '/api/now/table/incident', 'server-token').flush({ result: [1] });
+    flushUserTokenRejection(
+      expectOneWithToken(httpTesting, '/api/now/table/incident', 'page-token'),
+    );
+    expectOneWithToken(httpTesting, '/api/now/table/incident', 'server-token').flush({
+      result: [1],
+    });
     expect(await result).toEqual({ result: [1] });
     expect(tokens.refreshCount).toBe(1);
     expect(tokens.rejections[0].token).toBe('page-token');
@@ -61,7 +70,10 @@ describe('ngx-user-token/testing in an app test', () => {
   it('answers like an instance: status, body and headers', async () => {
     const result = firstValueFrom(incidents.active()).catch((e: HttpErrorResponse) => e);
     tokens.failNextRefresh();
-    flushUserTokenRejection(httpTesting.expectOne(() => true), { currentToken: 'fresh' });
+    flushUserTokenRejection(
+      httpTesting.expectOne(() => true),
+      { currentToken: 'fresh' },
+    );
     const error = (await result) as HttpErrorResponse;
     expect(error.status).toBe(401);
     expect(error.error).toEqual(USER_TOKEN_REJECTION_BODY);
@@ -87,7 +99,9 @@ describe('ngx-user-token/testing in an app test', () => {
       jest.advanceTimersByTime(199);
       httpTesting.expectNone(() => true);
       jest.advanceTimersByTime(1);
-      expectOneWithToken(httpTesting, '/api/now/table/incident', 'late-token').flush({ result: [] });
+      expectOneWithToken(httpTesting, '/api/now/table/incident', 'late-token').flush({
+        result: [],
+      });
       expect(values).toEqual([{ result: [] }]);
     } finally {
       jest.useRealTimers();
