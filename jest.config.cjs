@@ -9,12 +9,26 @@ module.exports = {
       ...createCjsPreset({ tsconfig: '<rootDir>/projects/ngx-user-token/tsconfig.spec.json' }),
       rootDir: __dirname,
       roots: ['<rootDir>/projects/ngx-user-token'],
+      testPathIgnorePatterns: ['/node_modules/', '<rootDir>/projects/ngx-user-token/schematics/'],
       // The page the library runs on in unit tests: an instance's portal page.
       testEnvironmentOptions: { url: 'https://instance.example.com/x_demo/index.html' },
       setupFilesAfterEnv: ['<rootDir>/projects/ngx-user-token/setup-jest.ts'],
       moduleNameMapper: {
         '^ngx-user-token$': '<rootDir>/projects/ngx-user-token/src/public-api.ts',
         '^ngx-user-token/testing$': '<rootDir>/projects/ngx-user-token/testing/src/public-api.ts',
+      },
+    },
+    {
+      displayName: 'schematics',
+      rootDir: __dirname,
+      roots: ['<rootDir>/projects/ngx-user-token/schematics'],
+      testEnvironment: 'node',
+      moduleNameMapper: { '^ora$': '<rootDir>/projects/ngx-user-token/schematics/ora-stub.cjs' },
+      transform: {
+        '^.+\\.ts$': [
+          'ts-jest',
+          { tsconfig: '<rootDir>/projects/ngx-user-token/tsconfig.schematics.spec.json' },
+        ],
       },
     },
     {

@@ -25,7 +25,7 @@ function check(what, ok, detail = '') {
 const run = (cmd, args, cwd) =>
   execFileSync(cmd, args, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
 
-run(join(ROOT, 'node_modules/.bin/ng'), ['build', 'ngx-user-token'], ROOT);
+run('npm', ['run', 'build'], ROOT);
 const scratch = mkdtempSync(join(tmpdir(), 'ngx-user-token-pack-'));
 try {
   const [packed] = JSON.parse(
@@ -45,6 +45,9 @@ try {
     'fesm2022/ngx-user-token-testing.mjs',
     'types/ngx-user-token.d.ts',
     'types/ngx-user-token-testing.d.ts',
+    'schematics/collection.json',
+    'schematics/ng-add/index.js',
+    'schematics/ng-add/schema.json',
   ]) {
     check(`tarball holds ${file}`, files.includes(file));
   }
@@ -196,6 +199,24 @@ bootstrapApplication(App, {
     'the scratch app installed the tarball',
     installed.version === manifest.version,
     installed.version,
+  );
+  // The CLI loads a schematic by its file path, with require() (ES modules included, Node >= 20.19).
+  const factory = join(app, 'node_modules/ngx-user-token/schematics/ng-add/index.js');
+  const ngAdd = run(
+    process.execPath,
+    ['-p', `typeof require(${JSON.stringify(factory)}).ngAdd`],
+    app,
+  ).trim();
+  check('the shipped ng add schematic loads in the app', ngAdd === 'function', ngAdd);
+  const generated = run(
+    join(app, 'node_modules/.bin/ng'),
+    ['generate', 'ngx-user-token:ng-add'],
+    app,
+  );
+  check(
+    'ng add runs through the CLI (the app is set up already: it changes nothing)',
+    generated.includes('already set up'),
+    generated.trim(),
   );
   run(join(app, 'node_modules/.bin/ng'), ['build'], app);
   const main = readdirSync(join(app, 'dist/browser')).find((f) => /^main(-\w+)?\.js$/.test(f));
