@@ -36,12 +36,28 @@ export function httpClientWith(form: InterceptorForm): (Provider | EnvironmentPr
       ];
 }
 
-export interface Harness {
+export interface Harness extends AppParts {
+  tokens: FakeUserTokenSource;
+}
+
+/** What a spec gets from an app set up in TestBed: its HttpClient, the testing backend, the events. */
+export interface AppParts {
   http: HttpClient;
   httpTesting: HttpTestingController;
-  tokens: FakeUserTokenSource;
   /** Every event the library emitted since setup, in order. */
   events: UserTokenEvent[];
+}
+
+/** Configures TestBed with `providers` and starts recording the library's events. */
+export function setUpWith(providers: (Provider | EnvironmentProviders)[]): AppParts {
+  TestBed.configureTestingModule({ providers });
+  const events: UserTokenEvent[] = [];
+  TestBed.inject(UserTokenEvents).events.subscribe((e) => events.push(e));
+  return {
+    http: TestBed.inject(HttpClient),
+    httpTesting: TestBed.inject(HttpTestingController),
+    events,
+  };
 }
 
 /** Configures TestBed like an app that uses the fake token source, and returns its parts. */
@@ -50,22 +66,13 @@ export function setUp(
   form: InterceptorForm = 'functional',
   extra: (Provider | EnvironmentProviders)[] = [],
 ): Harness {
-  TestBed.configureTestingModule({
-    providers: [
-      ...httpClientWith(form),
-      provideHttpClientTesting(),
-      provideUserTokenTesting(options),
-      ...extra,
-    ],
-  });
-  const events: UserTokenEvent[] = [];
-  TestBed.inject(UserTokenEvents).events.subscribe((e) => events.push(e));
-  return {
-    http: TestBed.inject(HttpClient),
-    httpTesting: TestBed.inject(HttpTestingController),
-    tokens: TestBed.inject(FakeUserTokenSource),
-    events,
-  };
+  const parts = setUpWith([
+    ...httpClientWith(form),
+    provideHttpClientTesting(),
+    provideUserTokenTesting(options),
+    ...extra,
+  ]);
+  return { ...parts, tokens: TestBed.inject(FakeUserTokenSource) };
 }
 
 /** Result of subscribing to a request: what it emitted and how it ended. */

@@ -15,8 +15,6 @@ import { ApplicationRef, Injectable } from '@angular/core';
 import { TestBed } from '@angular/core/testing';
 import {
   provideUserToken,
-  UserTokenEvent,
-  UserTokenEvents,
   userTokenInterceptor,
   UserTokenRejection,
   UserTokenSource,
@@ -24,7 +22,7 @@ import {
 import { flushUserTokenRejection } from 'ngx-user-token/testing';
 import { Observable } from 'rxjs';
 
-import { watch } from '../../test/harness';
+import { setUpWith, watch } from '../../test/harness';
 
 const LIST = '/api/now/table/incident';
 const TOKEN_PAGE = '/x_token.do';
@@ -34,20 +32,11 @@ const TIMEOUT = 3000;
 const page = window as unknown as Record<string, unknown>;
 
 function setUp() {
-  TestBed.configureTestingModule({
-    providers: [
-      provideHttpClient(withInterceptors([userTokenInterceptor])),
-      provideHttpClientTesting(),
-      provideUserToken({ tokenUrl: TOKEN_PAGE, refreshTimeout: TIMEOUT }),
-    ],
-  });
-  const events: UserTokenEvent[] = [];
-  TestBed.inject(UserTokenEvents).events.subscribe((e) => events.push(e));
-  return {
-    http: TestBed.inject(HttpClient),
-    httpTesting: TestBed.inject(HttpTestingController),
-    events,
-  };
+  return setUpWith([
+    provideHttpClient(withInterceptors([userTokenInterceptor])),
+    provideHttpClientTesting(),
+    provideUserToken({ tokenUrl: TOKEN_PAGE, refreshTimeout: TIMEOUT }),
+  ]);
 }
 
 /** Sends `n` GETs, answers each first attempt with the instance's 401, and returns them. */

@@ -11,8 +11,6 @@ import { TestBed } from '@angular/core/testing';
 import {
   SKIP_TOKEN_REFRESH,
   SKIP_USER_TOKEN,
-  UserTokenEvent,
-  UserTokenEvents,
   userTokenInterceptor,
   userTokenOriginGuard,
 } from 'ngx-user-token';
@@ -22,7 +20,7 @@ import {
   provideUserTokenTesting,
 } from 'ngx-user-token/testing';
 
-import { INTERCEPTOR_FORMS, setUp, watch } from '../../test/harness';
+import { INTERCEPTOR_FORMS, setUp, setUpWith, watch } from '../../test/harness';
 
 const URL = '/api/now/table/incident';
 
@@ -160,20 +158,11 @@ describe('userTokenOriginGuard, registered last', () => {
     next(req.url.startsWith('/reports/') ? req.clone({ url: FOREIGN + req.url }) : req);
 
   function setUpChain(interceptors: HttpInterceptorFn[]) {
-    TestBed.configureTestingModule({
-      providers: [
-        provideHttpClient(withInterceptors(interceptors)),
-        provideHttpClientTesting(),
-        provideUserTokenTesting({ token: 'token-1' }),
-      ],
-    });
-    const events: UserTokenEvent[] = [];
-    TestBed.inject(UserTokenEvents).events.subscribe((e) => events.push(e));
-    return {
-      http: TestBed.inject(HttpClient),
-      httpTesting: TestBed.inject(HttpTestingController),
-      events,
-    };
+    return setUpWith([
+      provideHttpClient(withInterceptors(interceptors)),
+      provideHttpClientTesting(),
+      provideUserTokenTesting({ token: 'token-1' }),
+    ]);
   }
 
   it('strips the token from a request a later interceptor sent to another origin', () => {

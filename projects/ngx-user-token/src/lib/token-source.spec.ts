@@ -1,19 +1,16 @@
 import { DOCUMENT } from '@angular/common';
 import {
-  HttpClient,
   HttpErrorResponse,
   HttpHeaders,
   provideHttpClient,
   withInterceptors,
 } from '@angular/common/http';
 import { HttpTestingController, provideHttpClientTesting } from '@angular/common/http/testing';
-import { PLATFORM_ID } from '@angular/core';
+import { PLATFORM_ID, Provider } from '@angular/core';
 import { TestBed } from '@angular/core/testing';
 import {
   provideUserToken,
   RefreshedUserToken,
-  UserTokenEvent,
-  UserTokenEvents,
   UserTokenOptions,
   UserTokenRefreshError,
   userTokenInterceptor,
@@ -23,28 +20,19 @@ import {
 import { expectOneWithToken, flushUserTokenRejection } from 'ngx-user-token/testing';
 import { firstValueFrom } from 'rxjs';
 
-import { watch } from '../../test/harness';
+import { setUpWith, watch } from '../../test/harness';
 
 const URL = '/api/now/table/incident';
 const TOKEN_PAGE = '/x_demo_token.do';
 const page = window as unknown as Record<string, unknown>;
 
-function setUp(options: UserTokenOptions = {}, extra: unknown[] = []) {
-  TestBed.configureTestingModule({
-    providers: [
-      provideHttpClient(withInterceptors([userTokenInterceptor])),
-      provideHttpClientTesting(),
-      provideUserToken(options),
-      ...(extra as never[]),
-    ],
-  });
-  const events: UserTokenEvent[] = [];
-  TestBed.inject(UserTokenEvents).events.subscribe((e) => events.push(e));
-  return {
-    http: TestBed.inject(HttpClient),
-    httpTesting: TestBed.inject(HttpTestingController),
-    events,
-  };
+function setUp(options: UserTokenOptions = {}, extra: Provider[] = []) {
+  return setUpWith([
+    provideHttpClient(withInterceptors([userTokenInterceptor])),
+    provideHttpClientTesting(),
+    provideUserToken(options),
+    ...extra,
+  ]);
 }
 
 function rejection(token: string | null, headers: Record<string, string> = {}) {
