@@ -4,7 +4,9 @@ import { insertImport } from '@schematics/angular/utility/ast-utils';
 import { applyToUpdateRecorder, Change, InsertChange } from '@schematics/angular/utility/change';
 import * as ts from '@schematics/angular/third_party/github.com/Microsoft/TypeScript/lib/typescript';
 
+/** Options of `ng add ngx-user-token`. */
 export interface NgAddOptions {
+  /** The application to set up; default: the first application of the workspace. */
   project?: string;
 }
 
