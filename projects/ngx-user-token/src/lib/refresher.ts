@@ -87,7 +87,8 @@ export class UserTokenRefresher {
       // else the page's. Neither is written back: the page keeps the token of the latest refresh,
       // as responses may arrive out of order.
       const named = rejection.response.headers.get(TOKEN_RESPONSE_HEADER);
-      const token = named !== null && named !== rejection.token ? named : this.source.current();
+      const usable = named !== null && HEADER_SAFE.test(named) && named !== rejection.token;
+      const token = usable ? named : this.source.current();
       if (token !== null && token !== rejection.token) {
         return of(token);
       }
