@@ -14,6 +14,16 @@ import { Session, SessionStore } from './sessions';
 
 export const SESSION_COOKIE = 'JSESSIONID';
 
+/** The session id the request's cookie carries, if any. */
+export function sessionIdOf(req: Request): string | undefined {
+  return (req.cookies as Record<string, string> | undefined)?.[SESSION_COOKIE];
+}
+
+/** What a UI page renders for `gs.getSessionToken()`. */
+function tokenScript(session: Session): string {
+  return `<script>window.g_ck = ${JSON.stringify(session.token)};</script>`;
+}
+
 export interface PageOptions {
   readonly appDir: string | null;
   readonly bodyLimit: string;
@@ -53,7 +63,7 @@ ${message ? `<p class="error" role="alert">${escapeHtml(message)}</p>` : ''}
 function homePage(session: Session): string {
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>Mock instance</title>
-<script>window.g_ck = ${JSON.stringify(session.token)};</script></head>
+${tokenScript(session)}</head>
 <body><h1>Mock instance</h1><p>Logged in as <code>${escapeHtml(session.userName)}</code>.
 No app is being served (start with <code>--app &lt;dir&gt;</code>). <a href="/logout.do">Log out</a></p></body></html>`;
 }
@@ -65,8 +75,7 @@ const BUILDING_PAGE = `<!doctype html><html lang="en"><head><meta charset="utf-8
 export function pages(sessions: SessionStore, db: Database, options: PageOptions): Router {
   const router = express.Router();
   const form = express.urlencoded({ extended: false, limit: options.bodyLimit });
-  const sessionOf = (req: Request) =>
-    sessions.get((req.cookies as Record<string, string> | undefined)?.[SESSION_COOKIE]);
+  const sessionOf = (req: Request) => sessions.get(sessionIdOf(req));
   const toLogin = (req: Request, res: Response) =>
     res.redirect(302, `/login.do?sysparm_goto=${encodeURIComponent(req.originalUrl)}`);
 
@@ -96,7 +105,7 @@ export function pages(sessions: SessionStore, db: Database, options: PageOptions
   });
 
   router.get('/logout.do', (req, res) => {
-    const id = (req.cookies as Record<string, string> | undefined)?.[SESSION_COOKIE];
+    const id = sessionIdOf(req);
     if (id) {
       sessions.end(id);
     }
@@ -131,8 +140,7 @@ export function pages(sessions: SessionStore, db: Database, options: PageOptions
       res.status(503).send(BUILDING_PAGE);
       return;
     }
-    const script = `<script>window.g_ck = ${JSON.stringify(session.token)};</script>`;
-    res.send(readFileSync(index, 'utf8').replace(/<\/head>/i, `${script}</head>`));
+    res.send(readFileSync(index, 'utf8').replace(/<\/head>/i, `${tokenScript(session)}</head>`));
   });
 
   if (options.appDir) {

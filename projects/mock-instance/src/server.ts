@@ -11,7 +11,7 @@ import cookieParser from 'cookie-parser';
 import express, { NextFunction, Request, Response } from 'express';
 
 import { Database } from './database';
-import { pages, SESSION_COOKIE } from './pages';
+import { pages, sessionIdOf } from './pages';
 import { negotiate, NOT_AUTHENTICATED, sendError } from './responses';
 import { DEMO_PASSWORD, LOGIN_USERS } from './seed';
 import { SessionStore } from './sessions';
@@ -133,7 +133,7 @@ export function createMockInstanceApp(options: MockInstanceOptions = {}): {
       }
       res.locals['caller'] = { sysId: user['sys_id'], userName: user['user_name'] };
     } else {
-      const session = sessions.get((req.cookies as Record<string, string>)[SESSION_COOKIE]);
+      const session = sessions.get(sessionIdOf(req));
       if (!session) {
         reject(false, null);
         return;
@@ -205,8 +205,7 @@ export function createMockInstanceApp(options: MockInstanceOptions = {}): {
 function controlApi(state: MockInstanceState, bodyLimit: string): express.Router {
   const router = express.Router();
   const json = express.json({ limit: bodyLimit });
-  const sessionOf = (req: Request) =>
-    state.sessions.get((req.cookies as Record<string, string>)[SESSION_COOKIE]);
+  const sessionOf = (req: Request) => state.sessions.get(sessionIdOf(req));
   const noSession = (res: Response) =>
     res
       .status(404)

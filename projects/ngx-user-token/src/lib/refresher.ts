@@ -18,7 +18,12 @@ import { maskUserToken } from './mask';
 import { USER_TOKEN_CONFIG } from './options';
 import { UserTokenScope } from './scope';
 import { RefreshedUserToken, UserTokenRejection, UserTokenSource } from './token-source';
-import { LOGGED_IN_HEADER, NOT_AUTHENTICATED_MESSAGE, TOKEN_RESPONSE_HEADER } from './wire';
+import {
+  LOGGED_IN_HEADER,
+  NOT_AUTHENTICATED_MESSAGE,
+  TOKEN_PATTERN,
+  TOKEN_RESPONSE_HEADER,
+} from './wire';
 
 /** Methods that may be sent again after any refresh status: they change nothing on the server. */
 const SAFE_METHODS: ReadonlySet<string> = new Set(['GET', 'HEAD', 'OPTIONS']);
@@ -87,7 +92,7 @@ export class UserTokenRefresher {
       // else the page's. Neither is written back: the page keeps the token of the latest refresh,
       // as responses may arrive out of order.
       const named = rejection.response.headers.get(TOKEN_RESPONSE_HEADER);
-      const usable = named !== null && HEADER_SAFE.test(named) && named !== rejection.token;
+      const usable = named !== null && TOKEN_PATTERN.test(named) && named !== rejection.token;
       const token = usable ? named : this.source.current();
       if (token !== null && token !== rejection.token) {
         return of(token);

@@ -14,7 +14,7 @@ import { UserTokenRefreshError } from './errors';
 import { UserTokenEvents } from './events';
 import { maskUserToken } from './mask';
 import { USER_TOKEN_CONFIG } from './options';
-import { TOKEN_RESPONSE_HEADER } from './wire';
+import { TOKEN_PATTERN, TOKEN_RESPONSE_HEADER } from './wire';
 import { UserTokenScope } from './scope';
 import { openTabSync } from './tab-sync';
 
@@ -68,9 +68,6 @@ export abstract class UserTokenSource {
   ): Observable<string | RefreshedUserToken> | Promise<string | RefreshedUserToken>;
 }
 
-/** What a session token looks like: no spaces, no markup, a sane length. */
-const TOKEN_SHAPE = /^[A-Za-z0-9._~+/=-]{1,1024}$/;
-
 /**
  * The default {@link UserTokenSource}: the token a ServiceNow page renders as `window.g_ck`
  * (`globalName` option).
@@ -108,7 +105,7 @@ export class WindowUserTokenSource extends UserTokenSource {
   /** A new token from the 401, the page's global or the token page, in that order. */
   refresh(rejection: UserTokenRejection): Observable<RefreshedUserToken> {
     const fromHeader = rejection.response.headers.get(TOKEN_RESPONSE_HEADER);
-    if (fromHeader !== null && TOKEN_SHAPE.test(fromHeader) && fromHeader !== rejection.token) {
+    if (fromHeader !== null && TOKEN_PATTERN.test(fromHeader) && fromHeader !== rejection.token) {
       return of(this.adopt(fromHeader, 'response-header'));
     }
     const fromGlobal = this.current();
@@ -188,7 +185,7 @@ export class WindowUserTokenSource extends UserTokenSource {
 
   /** Another tab refreshed the session's token: use it from now on, without a 401. */
   private fromOtherTab(token: string): void {
-    if (this.window && TOKEN_SHAPE.test(token) && token !== this.current()) {
+    if (this.window && TOKEN_PATTERN.test(token) && token !== this.current()) {
       this.window[this.config.globalName] = token;
       this.events.emit({ type: 'token-refreshed', via: 'other-tab', token: maskUserToken(token) });
     }
@@ -207,5 +204,5 @@ function tokenFromPage(body: string | null): string | null {
       return null;
     }
   }
-  return TOKEN_SHAPE.test(text) ? text : null;
+  return TOKEN_PATTERN.test(text) ? text : null;
 }

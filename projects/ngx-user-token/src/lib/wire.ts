@@ -8,3 +8,6 @@ export const LOGGED_IN_HEADER = 'X-Is-Logged-In';
 
 /** The message of the instance's 401 when it refuses a request before running it. */
 export const NOT_AUTHENTICATED_MESSAGE = 'User Not Authenticated';
+
+/** What a session token looks like (hex on an instance): no spaces, no markup, a sane length. */
+export const TOKEN_PATTERN = /^[A-Za-z0-9._~+/=-]{1,1024}$/;
