@@ -5,6 +5,7 @@ import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 
 import { DEMO_PASSWORD, LOGIN_USERS } from './seed';
+import type { ChallengePolicy, SsoMode } from './auth';
 import { startMockInstance } from './server';
 
 const USAGE = `Usage: npm run mock-instance -- [options]
@@ -15,6 +16,12 @@ const USAGE = `Usage: npm run mock-instance -- [options]
   --token-ttl <s>        rotate each session's token every <s> seconds (default: never)
   --session-timeout <s>  end sessions idle for <s> seconds (default: never)
   --no-token-response    401s carry no X-UserToken-Response header
+  --no-allow-resubmit    401s say X-UserToken-AllowResubmit: false
+  --challenge <policy>   which 401s carry WWW-Authenticate (the browser's login dialog):
+                         missing-token (default: only when no X-UserToken was sent), always, never
+  --sso <mode>           a REST call without a live session gets: off (default) the 401;
+                         redirect: a 302 to an identity provider on another port; html: 200 and
+                         the login page
   --app <dir>            serve the built app in <dir> at /, with window.g_ck injected
   --body-limit <size>    largest request body (default 1mb)
   --help                 show this help`;
@@ -39,6 +46,9 @@ async function main(): Promise<void> {
       'token-ttl': { type: 'string' },
       'session-timeout': { type: 'string' },
       'no-token-response': { type: 'boolean', default: false },
+      'no-allow-resubmit': { type: 'boolean', default: false },
+      challenge: { type: 'string', default: 'missing-token' },
+      sso: { type: 'string', default: 'off' },
       app: { type: 'string' },
       'body-limit': { type: 'string', default: '1mb' },
       help: { type: 'boolean', default: false },
@@ -59,6 +69,9 @@ async function main(): Promise<void> {
     tokenTtl: positiveNumber('token-ttl', values['token-ttl']),
     sessionTimeout: positiveNumber('session-timeout', values['session-timeout']),
     tokenResponseHeader: !values['no-token-response'],
+    allowResubmit: !values['no-allow-resubmit'],
+    challenge: values.challenge as ChallengePolicy,
+    sso: values.sso as SsoMode,
     appDir: values.app ? resolve(values.app) : null,
     bodyLimit: values['body-limit'],
   });
@@ -69,8 +82,12 @@ async function main(): Promise<void> {
   console.log(
     `  dev control API: ${values.dev ? `${instance.url}/mock/` : 'off (start with --dev)'}; ` +
       `token TTL: ${values['token-ttl'] ?? 'none'}; session timeout: ${values['session-timeout'] ?? 'none'}; ` +
-      `X-UserToken-Response: ${values['no-token-response'] ? 'off' : 'on'}`,
+      `X-UserToken-Response: ${values['no-token-response'] ? 'off' : 'on'}; ` +
+      `AllowResubmit: ${!values['no-allow-resubmit']}; challenge: ${values.challenge}; SSO: ${values.sso}`,
   );
+  if (values.sso === 'redirect') {
+    console.log(`  identity provider: ${instance.identityProviderUrl}/`);
+  }
   if (values.app) {
     console.log(`  serving the app in ${values.app} at /`);
   }

@@ -7,10 +7,12 @@ import { join } from 'node:path';
 
 import express, { Request, Response, Router } from 'express';
 
+import { checkPassword } from './auth';
 import { Database } from './database';
 import { NO_CACHE_HEADERS } from './responses';
 import { DEMO_PASSWORD, LOGIN_USERS } from './seed';
 import { Session, SessionStore } from './sessions';
+import { Row } from './tables';
 
 export const SESSION_COOKIE = 'JSESSIONID';
 
@@ -22,6 +24,13 @@ export function sessionIdOf(req: Request): string | undefined {
 /** What a UI page renders for `gs.getSessionToken()`. */
 function tokenScript(session: Session): string {
   return `<script>window.g_ck = ${JSON.stringify(session.token)};</script>`;
+}
+
+/** Starts a UI session for `user` and hands its cookie to the browser. */
+export function startSession(res: Response, sessions: SessionStore, user: Row): Session {
+  const session = sessions.create({ sys_id: user['sys_id'], user_name: user['user_name'] });
+  res.cookie(SESSION_COOKIE, session.id, { httpOnly: true, sameSite: 'lax', path: '/' });
+  return session;
 }
 
 export interface PageOptions {
@@ -39,7 +48,8 @@ function safeGoto(value: unknown): string {
   return typeof value === 'string' && /^\/(?![/\\])/.test(value) ? value : '/';
 }
 
-function loginPage(goto: string, message: string | null): string {
+/** The instance's login page, which sends the browser to `goto` once logged in. */
+export function loginPage(goto: string, message: string | null): string {
   const users = LOGIN_USERS.map(
     (u) => `<li><code>${u.userName}</code> — ${escapeHtml(u.about)}</li>`,
   ).join('');
@@ -88,10 +98,9 @@ export function pages(sessions: SessionStore, db: Database, options: PageOptions
 
   router.post('/login.do', form, (req, res) => {
     const body = (req.body ?? {}) as Record<string, unknown>;
-    const user = typeof body['user_name'] === 'string' ? db.findUser(body['user_name']) : null;
+    const user = checkPassword(db, body['user_name'], body['user_password']);
     const goto = safeGoto(body['sysparm_goto']);
-    const canLogIn = user && LOGIN_USERS.some((u) => u.userName === user['user_name']);
-    if (!canLogIn || body['user_password'] !== DEMO_PASSWORD) {
+    if (!user) {
       res
         .status(200)
         .set(NO_CACHE_HEADERS)
@@ -99,8 +108,7 @@ export function pages(sessions: SessionStore, db: Database, options: PageOptions
         .send(loginPage(goto, 'User name or password invalid'));
       return;
     }
-    const session = sessions.create({ sys_id: user['sys_id'], user_name: user['user_name'] });
-    res.cookie(SESSION_COOKIE, session.id, { httpOnly: true, sameSite: 'lax', path: '/' });
+    startSession(res, sessions, user);
     res.redirect(302, goto);
   });
 

@@ -53,7 +53,10 @@ describe('the CSRF check', () => {
           'pragma',
           'expires',
           'x-is-logged-in',
+          'x-sessionloggedin',
+          'x-usertoken-request',
           'x-usertoken-response',
+          'x-usertoken-allowresubmit',
         ].map((h) => [h, response.headers.get(h)]),
       ),
     ).toEqual({
@@ -63,7 +66,10 @@ describe('the CSRF check', () => {
       pragma: 'no-store,no-cache',
       expires: '0',
       'x-is-logged-in': 'true',
+      'x-sessionloggedin': 'true',
+      'x-usertoken-request': null,
       'x-usertoken-response': token,
+      'x-usertoken-allowresubmit': 'true',
     });
   });
 
@@ -142,7 +148,8 @@ describe('the CSRF check', () => {
       headers: { Authorization: `Basic ${Buffer.from('abel.tuter:wrong').toString('base64')}` },
     });
     expect(bad.status).toBe(401);
-    expect(bad.headers.get('x-is-logged-in')).toBe('false');
+    expect(bad.headers.get('x-sessionloggedin')).toBe('false');
+    expect(bad.headers.get('www-authenticate')).toBe('BASIC realm="Service-now"');
   });
 
   it('rejects the old token after a rotation and names the new one', async () => {
@@ -159,12 +166,14 @@ describe('the CSRF check', () => {
     );
   });
 
-  it('answers an ended session with X-Is-Logged-In: false and no token', async () => {
+  it('answers an ended session with X-SessionLoggedIn: false and no token', async () => {
     const token = await browser.logIn();
     await browser.fetch('/mock/end-session', { method: 'POST' });
     const response = await browser.fetch(KB_REQUEST, { headers: { 'X-UserToken': token } });
     expect(response.status).toBe(401);
-    expect(response.headers.get('x-is-logged-in')).toBe('false');
+    expect(response.headers.get('x-sessionloggedin')).toBe('false');
+    // X-Is-Logged-In reads true for a guest too: it is not the session signal.
+    expect(response.headers.get('x-is-logged-in')).toBe('true');
     expect(response.headers.has('x-usertoken-response')).toBe(false);
     expect(await response.text()).toBe(KB_JSON);
   });
@@ -192,6 +201,8 @@ describe('the CSRF check', () => {
     expect(await json(await browser.fetch('/mock/stats'))).toEqual({
       api: 2,
       unauthorized: 1,
+      challenged: 1,
+      ssoLogin: 0,
       tokenPage: 1,
       rotations: 0,
     });
@@ -221,7 +232,7 @@ describe('token life on a timer', () => {
     now += 1_800_000;
     const response = await browser.fetch(KB_REQUEST, { headers: { 'X-UserToken': token } });
     expect(response.status).toBe(401);
-    expect(response.headers.get('x-is-logged-in')).toBe('false');
+    expect(response.headers.get('x-sessionloggedin')).toBe('false');
     expect((await browser.fetch('/user_token.do')).headers.get('location')).toMatch(/^\/login\.do/);
   });
 });
@@ -277,7 +288,7 @@ describe('pages', () => {
     const token = await browser.logIn();
     expect((await browser.fetch('/logout.do')).headers.get('location')).toBe('/login.do');
     const response = await browser.fetch(KB_REQUEST, { headers: { 'X-UserToken': token } });
-    expect(response.headers.get('x-is-logged-in')).toBe('false');
+    expect(response.headers.get('x-sessionloggedin')).toBe('false');
   });
 
   it('serves a built app with g_ck injected, and its assets', async () => {
@@ -324,6 +335,9 @@ describe('the control API', () => {
     expect(await json(await browser.fetch('/mock/state'))).toEqual({
       dev: true,
       tokenResponseHeader: true,
+      allowResubmit: true,
+      challenge: 'missing-token',
+      sso: 'off',
       user: 'abel.tuter',
     });
     const bad = await browser.fetch('/mock/config', {
@@ -332,5 +346,23 @@ describe('the control API', () => {
       body: '{"tokenResponseHeader":"no"}',
     });
     expect(bad.status).toBe(400);
+    for (const body of [
+      '{"challenge":"sometimes"}',
+      '{"sso":true}',
+      '{"colour":"red"}',
+      '{}',
+      '[]',
+    ]) {
+      const refused = await browser.fetch('/mock/config', {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json' },
+        body,
+      });
+      expect(refused.status).toBe(400);
+      expect((await json(refused)).error.detail).toMatch(
+        /challenge \(missing-token\|always\|never\)/,
+      );
+    }
+    expect((await json(await browser.fetch('/mock/state'))).challenge).toBe('missing-token');
   });
 });

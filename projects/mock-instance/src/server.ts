@@ -10,10 +10,19 @@ import parseBytes from 'bytes';
 import cookieParser from 'cookie-parser';
 import express, { NextFunction, Request, Response } from 'express';
 
+import { angularProcessor } from './angular-processor';
+import {
+  AuthConfig,
+  AuthStats,
+  authenticate,
+  CHALLENGE_POLICIES,
+  ChallengePolicy,
+  SSO_MODES,
+  SsoMode,
+} from './auth';
 import { Database } from './database';
 import { pages, sessionIdOf } from './pages';
-import { negotiate, NOT_AUTHENTICATED, sendError } from './responses';
-import { DEMO_PASSWORD, LOGIN_USERS } from './seed';
+import { negotiate, sendError } from './responses';
 import { SessionStore } from './sessions';
 import { tableApi } from './table-api';
 
@@ -30,6 +39,15 @@ export interface MockInstanceOptions {
   sessionTimeout?: number | null;
   /** Whether a 401 on a live session carries `X-UserToken-Response`. Default true. */
   tokenResponseHeader?: boolean;
+  /** The value of `X-UserToken-AllowResubmit` on a CSRF 401. Default true. */
+  allowResubmit?: boolean;
+  /** Which 401s carry the `WWW-Authenticate` challenge. Default `'missing-token'`. */
+  challenge?: ChallengePolicy;
+  /**
+   * How a REST call without a live session is answered: `'off'` (default) the 401; `'redirect'`
+   * a 302 to the identity provider (served on a second port); `'html'` 200 with the login page.
+   */
+  sso?: SsoMode;
   /** A built single-page app served at `/`, with `window.g_ck` injected. Default none. */
   appDir?: string | null;
   /** Largest request body accepted. Default `'1mb'`. */
@@ -43,20 +61,25 @@ export interface MockInstanceOptions {
  * rotated, by timer or on demand; `sessions.rotations` in process). Reset with
  * `POST /mock/stats/reset`.
  */
-export interface MockInstanceStats {
+export interface MockInstanceStats extends AuthStats {
   /** Requests to `/api/`. */
   api: number;
-  /** Of those, answered 401 by the CSRF / authentication check. */
-  unauthorized: number;
   /** Requests to the token page. */
   tokenPage: number;
+}
+
+/** What `POST /mock/config` can switch while the instance runs. */
+export interface MockInstanceConfig extends AuthConfig {
+  readonly dev: boolean;
 }
 
 export interface MockInstanceState {
   readonly db: Database;
   readonly sessions: SessionStore;
   readonly stats: MockInstanceStats;
-  readonly config: { tokenResponseHeader: boolean; readonly dev: boolean };
+  readonly config: MockInstanceConfig;
+  /** The identity provider's origin (`sso: 'redirect'`), once it listens. */
+  identityProviderUrl: string | null;
 }
 
 export interface MockInstance extends MockInstanceState {
@@ -82,8 +105,19 @@ export function createMockInstanceApp(options: MockInstanceOptions = {}): {
       sessionTimeoutMs: seconds(options.sessionTimeout),
       clock,
     }),
-    stats: { api: 0, unauthorized: 0, tokenPage: 0 },
-    config: { tokenResponseHeader: options.tokenResponseHeader ?? true, dev: options.dev ?? false },
+    stats: emptyStats(),
+    config: {
+      tokenResponseHeader: options.tokenResponseHeader ?? true,
+      allowResubmit: options.allowResubmit ?? true,
+      challenge: checkedChoice(
+        'challenge',
+        options.challenge ?? 'missing-token',
+        CHALLENGE_POLICIES,
+      ),
+      sso: checkedChoice('sso', options.sso ?? 'off', SSO_MODES),
+      dev: options.dev ?? false,
+    },
+    identityProviderUrl: null,
   };
   const { db, sessions, stats, config } = state;
 
@@ -110,49 +144,27 @@ export function createMockInstanceApp(options: MockInstanceOptions = {}): {
   app.use(cookieParser());
 
   // REST: authenticate (Basic, or the session cookie plus X-UserToken), then the Table API.
+  const auth = {
+    db,
+    sessions,
+    config,
+    stats,
+    identityProvider: () => state.identityProviderUrl ?? 'http://idp.invalid',
+  };
+  app.use(angularProcessor(auth, bodyLimit));
+  const check = authenticate(auth);
   app.use('/api', (req: Request, res: Response, next: NextFunction) => {
     stats.api++;
-    const reject = (loggedIn: boolean, currentToken: string | null) => {
-      stats.unauthorized++;
-      const headers: Record<string, string> = {
-        'WWW-Authenticate': 'BASIC realm="Service-now"',
-        'X-Is-Logged-In': String(loggedIn),
-      };
-      if (currentToken !== null && config.tokenResponseHeader) {
-        headers['X-UserToken-Response'] = currentToken;
-      }
-      sendError(req, res, 401, NOT_AUTHENTICATED, headers);
-    };
-
-    const authorization = req.headers.authorization;
-    if (authorization !== undefined) {
-      const user = basicUser(authorization);
-      if (!user) {
-        reject(false, null);
+    check(req, res, () => {
+      if (negotiate(req) === null) {
+        sendError(req, res, 406, {
+          message: 'Not Acceptable',
+          detail: 'The Accept header must allow application/json or application/xml',
+        });
         return;
       }
-      res.locals['caller'] = { sysId: user['sys_id'], userName: user['user_name'] };
-    } else {
-      const session = sessions.get(sessionIdOf(req));
-      if (!session) {
-        reject(false, null);
-        return;
-      }
-      if (req.headers['x-usertoken'] !== session.token) {
-        reject(true, session.token);
-        return;
-      }
-      res.locals['caller'] = { sysId: session.userSysId, userName: session.userName };
-    }
-    res.set('X-Is-Logged-In', 'true');
-    if (negotiate(req) === null) {
-      sendError(req, res, 406, {
-        message: 'Not Acceptable',
-        detail: 'The Accept header must allow application/json or application/xml',
-      });
-      return;
-    }
-    next();
+      next();
+    });
   });
   app.use('/api', tableApi(db, bodyLimit));
 
@@ -186,18 +198,6 @@ export function createMockInstanceApp(options: MockInstanceOptions = {}): {
     sendError(req, res, 500, { message: 'Internal server error', detail: null });
   });
 
-  function basicUser(header: string) {
-    const match = /^Basic ([A-Za-z0-9+/=]+)$/i.exec(header.trim());
-    if (!match) {
-      return null;
-    }
-    const decoded = Buffer.from(match[1], 'base64').toString('utf8');
-    const colon = decoded.indexOf(':');
-    const user = colon > 0 ? db.findUser(decoded.slice(0, colon)) : null;
-    const canLogIn = user && LOGIN_USERS.some((u) => u.userName === user['user_name']);
-    return canLogIn && decoded.slice(colon + 1) === DEMO_PASSWORD ? user : null;
-  }
-
   return { app, state };
 }
 
@@ -215,7 +215,7 @@ function controlApi(state: MockInstanceState, bodyLimit: string): express.Router
     const session = sessionOf(req);
     res.set('Cache-Control', 'no-store').json({
       dev: true,
-      tokenResponseHeader: state.config.tokenResponseHeader,
+      ...publicConfig(state.config),
       user: session?.userName ?? null,
     });
   });
@@ -238,20 +238,19 @@ function controlApi(state: MockInstanceState, bodyLimit: string): express.Router
     res.json({ ended: true });
   });
   router.post('/config', json, (req, res) => {
-    const value = (req.body as Record<string, unknown> | undefined)?.['tokenResponseHeader'];
-    if (typeof value !== 'boolean') {
-      res.status(400).json({
-        error: { message: 'Bad request', detail: 'Expected {"tokenResponseHeader": true|false}' },
-        status: 'failure',
-      });
+    const update = configUpdate(req.body);
+    if (typeof update === 'string') {
+      res
+        .status(400)
+        .json({ error: { message: 'Bad request', detail: update }, status: 'failure' });
       return;
     }
-    state.config.tokenResponseHeader = value;
-    res.json({ tokenResponseHeader: value });
+    Object.assign(state.config, update);
+    res.json(publicConfig(state.config));
   });
   const stats = () => ({ ...state.stats, rotations: state.sessions.rotations });
   const resetStats = () => {
-    Object.assign(state.stats, { api: 0, unauthorized: 0, tokenPage: 0 });
+    Object.assign(state.stats, emptyStats());
     state.sessions.rotations = 0;
   };
   router.get('/stats', (req, res) => {
@@ -269,25 +268,96 @@ function controlApi(state: MockInstanceState, bodyLimit: string): express.Router
   return router;
 }
 
+function emptyStats(): MockInstanceStats {
+  return { api: 0, unauthorized: 0, challenged: 0, ssoLogin: 0, tokenPage: 0 };
+}
+
+function checkedChoice<T extends string>(name: string, value: T, choices: readonly T[]): T {
+  if (!choices.includes(value)) {
+    throw new Error(`${name} must be one of ${choices.join(', ')}; got "${String(value)}"`);
+  }
+  return value;
+}
+
+function publicConfig(config: MockInstanceConfig): AuthConfig {
+  const { tokenResponseHeader, allowResubmit, challenge, sso } = config;
+  return { tokenResponseHeader, allowResubmit, challenge, sso };
+}
+
+/** The switches a `POST /mock/config` body sets, or what is wrong with it. */
+function configUpdate(body: unknown): Partial<AuthConfig> | string {
+  const expected =
+    'Expected a JSON object with any of tokenResponseHeader (boolean), allowResubmit (boolean), ' +
+    `challenge (${CHALLENGE_POLICIES.join('|')}), sso (${SSO_MODES.join('|')})`;
+  if (body === null || typeof body !== 'object' || Array.isArray(body)) {
+    return expected;
+  }
+  const checks: Record<keyof AuthConfig, (v: unknown) => boolean> = {
+    tokenResponseHeader: (v) => typeof v === 'boolean',
+    allowResubmit: (v) => typeof v === 'boolean',
+    challenge: (v) => CHALLENGE_POLICIES.includes(v as ChallengePolicy),
+    sso: (v) => SSO_MODES.includes(v as SsoMode),
+  };
+  const entries = Object.entries(body);
+  const valid = entries.every(
+    ([key, value]) => Object.hasOwn(checks, key) && checks[key as keyof AuthConfig](value),
+  );
+  return valid && entries.length > 0
+    ? (Object.fromEntries(entries) as Partial<AuthConfig>)
+    : expected;
+}
+
+/**
+ * The identity provider an SSO instance sends an ended session to (`sso: 'redirect'`): a login
+ * page on its own origin. It only has to exist and be another origin; no one logs in there.
+ */
+function identityProviderApp(): express.Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.get('/sso/login', (req, res) => {
+    const relay = typeof req.query['RelayState'] === 'string' ? req.query['RelayState'] : '';
+    const back = /^https?:\/\//.test(relay) ? new URL('/login.do', relay).href : null;
+    res
+      .set('Cache-Control', 'no-store')
+      .type('html')
+      .send(
+        `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Sign in | Identity provider</title></head>` +
+          `<body><h1>Identity provider (mock)</h1><p>Your instance session has ended.</p>` +
+          (back ? `<p><a href="${back}">Sign in to the instance again</a></p>` : '') +
+          `</body></html>`,
+      );
+  });
+  return app;
+}
+
+async function listen(app: express.Express, port: number, host: string): Promise<Server> {
+  return new Promise((resolve, reject) => {
+    const s = app.listen(port, host, (error?: Error) => (error ? reject(error) : resolve(s)));
+    s.once('error', reject);
+  });
+}
+
+const closeServer = (server: Server) =>
+  new Promise<void>((resolve, reject) => {
+    server.closeAllConnections();
+    server.close((error) => (error ? reject(error) : resolve()));
+  });
+
 /** Starts the mock instance and resolves once it listens. */
 export async function startMockInstance(options: MockInstanceOptions = {}): Promise<MockInstance> {
   const { app, state } = createMockInstanceApp(options);
   const host = options.host ?? '127.0.0.1';
-  const server: Server = await new Promise((resolve, reject) => {
-    const s = app.listen(options.port ?? 0, host, (error?: Error) =>
-      error ? reject(error) : resolve(s),
-    );
-    s.once('error', reject);
-  });
+  const shownHost = host === '0.0.0.0' ? '127.0.0.1' : host;
+  const server = await listen(app, options.port ?? 0, host);
+  // The identity provider always listens (on a free port), so `sso` can be switched at run time.
+  const idp = await listen(identityProviderApp(), 0, host);
+  state.identityProviderUrl = `http://${shownHost}:${(idp.address() as AddressInfo).port}`;
   const port = (server.address() as AddressInfo).port;
-  return {
-    ...state,
-    url: `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${port}`,
+  return Object.assign(state, {
+    url: `http://${shownHost}:${port}`,
     port,
-    close: () =>
-      new Promise<void>((resolve, reject) => {
-        server.closeAllConnections();
-        server.close((error) => (error ? reject(error) : resolve()));
-      }),
-  };
+    close: async () => {
+      await Promise.all([closeServer(server), closeServer(idp)]);
+    },
+  });
 }

@@ -4,20 +4,11 @@
  */
 import express, { Request, Response, Router } from 'express';
 
+import { callerOf } from './auth';
 import { Database } from './database';
 import { matchesQuery, parseEncodedQuery, sortByQuery } from './encoded-query';
 import { sendError, sendResult } from './responses';
 import { Row, Shape, shapeRecord, TableDef, TABLES } from './tables';
-
-/** The caller of an authenticated request (set by the authentication step). */
-export interface Caller {
-  readonly sysId: string;
-  readonly userName: string;
-}
-
-export function callerOf(res: Response): Caller {
-  return res.locals['caller'] as Caller;
-}
 
 const DEFAULT_LIMIT = 10000;
 

@@ -1,0 +1,201 @@
+import { client, Client } from '../test/client';
+import { MockInstance, MockInstanceOptions, startMockInstance } from './server';
+
+// The ServiceNow SDK CLI's own login code, as shipped (not ours): it must get a session and its
+// token from the mock exactly as it does from an instance.
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const { UISession } = require('@servicenow/sdk-cli/dist/auth/basic-auth/UISession.js') as {
+  UISession: new (url: string) => {
+    login(user: string, password: string): Promise<{ userToken: string; cookie: CookieJarLike }>;
+  };
+};
+interface CookieJarLike {
+  getCookieStringSync(url: string): string;
+}
+
+const LIST = '/api/now/table/incident?sysparm_limit=1';
+
+let instance: MockInstance;
+let browser: Client;
+
+async function start(options: MockInstanceOptions = {}): Promise<void> {
+  instance = await startMockInstance({ dev: true, ...options });
+  browser = client(instance.url);
+}
+afterEach(async () => {
+  await instance?.close();
+  instance = undefined as unknown as MockInstance;
+});
+
+async function configure(body: Record<string, unknown>): Promise<void> {
+  const response = await browser.fetch('/mock/config', {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify(body),
+  });
+  expect(response.status).toBe(200);
+}
+
+const header = (response: Response, name: string) => response.headers.get(name);
+
+describe('the CSRF 401 speaks the resubmit protocol', () => {
+  beforeEach(() => start());
+
+  it('echoes the token the request carried and names the session token', async () => {
+    const token = await browser.logIn();
+    const response = await browser.fetch(LIST, { headers: { 'X-UserToken': 'stale-token' } });
+    expect(response.status).toBe(401);
+    expect(header(response, 'x-usertoken-request')).toBe('stale-token');
+    expect(header(response, 'x-usertoken-response')).toBe(token);
+    expect(header(response, 'x-sessionloggedin')).toBe('true');
+    expect(header(response, 'x-usertoken-allowresubmit')).toBe('true');
+  });
+
+  it('says the session is alive on every successful response', async () => {
+    const token = await browser.logIn();
+    const response = await browser.fetch(LIST, { headers: { 'X-UserToken': token } });
+    expect(response.status).toBe(200);
+    expect(header(response, 'x-sessionloggedin')).toBe('true');
+    expect(header(response, 'x-is-logged-in')).toBe('true');
+  });
+
+  it('says X-UserToken-AllowResubmit: false when switched, at run time or at start', async () => {
+    await browser.logIn();
+    await configure({ allowResubmit: false });
+    const response = await browser.fetch(LIST, { headers: { 'X-UserToken': 'stale' } });
+    expect(header(response, 'x-usertoken-allowresubmit')).toBe('false');
+    await instance.close();
+
+    await start({ allowResubmit: false });
+    await browser.logIn();
+    const again = await browser.fetch(LIST, { headers: { 'X-UserToken': 'stale' } });
+    expect(header(again, 'x-usertoken-allowresubmit')).toBe('false');
+  });
+
+  it('tells a guest that no session lives, while X-Is-Logged-In still reads true', async () => {
+    const response = await browser.fetch(LIST, { headers: { 'X-UserToken': 'whatever' } });
+    expect(response.status).toBe(401);
+    expect(header(response, 'x-sessionloggedin')).toBe('false');
+    expect(header(response, 'x-is-logged-in')).toBe('true');
+    expect(response.headers.has('x-usertoken-response')).toBe(false);
+  });
+});
+
+describe('the WWW-Authenticate challenge policy', () => {
+  const challenged = async (init: RequestInit) =>
+    header(await browser.fetch(LIST, init), 'www-authenticate');
+
+  it('by default challenges only a request that carried no X-UserToken (the KB case)', async () => {
+    await start();
+    await browser.logIn();
+    expect(await challenged({})).toBe('BASIC realm="Service-now"');
+    expect(await challenged({ headers: { 'X-UserToken': 'stale' } })).toBeNull();
+    expect(
+      await challenged({ headers: { 'X-UserToken': 'token_intentionally_left_blank' } }),
+    ).toBeNull();
+    expect(instance.stats).toMatchObject({ unauthorized: 3, challenged: 1 });
+  });
+
+  it('challenges every 401 under "always", none under "never"', async () => {
+    await start({ challenge: 'always' });
+    await browser.logIn();
+    expect(await challenged({ headers: { 'X-UserToken': 'stale' } })).toBe(
+      'BASIC realm="Service-now"',
+    );
+    await configure({ challenge: 'never' });
+    expect(await challenged({})).toBeNull();
+    expect(instance.stats).toMatchObject({ unauthorized: 2, challenged: 1 });
+  });
+
+  it('refuses an unknown policy at start', async () => {
+    await expect(startMockInstance({ challenge: 'sometimes' as never })).rejects.toThrow(
+      /challenge must be one of missing-token, always, never/,
+    );
+  });
+});
+
+describe('the ServiceNow CLI login (/angular.do)', () => {
+  beforeEach(() => start());
+
+  it("logs the CLI's own UISession in and hands it the session token through the 401", async () => {
+    const login = await new UISession(instance.url).login('abel.tuter', 'demo');
+    const cookie = login.cookie.getCookieStringSync(instance.url);
+    expect(cookie).toMatch(/^JSESSIONID=[0-9A-F]{32}$/);
+    const page = await fetch(`${instance.url}/user_token.do`, { headers: { Cookie: cookie } });
+    expect(login.userToken).toBe(await page.text());
+    const list = await fetch(instance.url + LIST, {
+      headers: { Cookie: cookie, 'X-UserToken': login.userToken },
+    });
+    expect(list.status).toBe(200);
+  });
+
+  it('makes the CLI fail with the instance message on a wrong password', async () => {
+    await expect(new UISession(instance.url).login('abel.tuter', 'nope')).rejects.toThrow(
+      'User name or password invalid',
+    );
+    expect(instance.sessions.size).toBe(0);
+  });
+
+  it('answers get_user with the user once the token is sent', async () => {
+    const response = await browser.fetch('/angular.do?sysparm_type=view_form.login', {
+      method: 'POST',
+      body: new URLSearchParams({
+        sysparm_type: 'login',
+        'ni.nolog.user_password': 'true',
+        user_name: 'beth.anglin',
+        user_password: 'demo',
+      }),
+    });
+    expect(await response.json()).toMatchObject({ status: 'success' });
+    const refused = await browser.fetch('/angular.do?sysparm_type=get_user', { method: 'POST' });
+    expect(refused.status).toBe(401);
+    const token = header(refused, 'x-usertoken-response')!;
+    const user = await browser.fetch('/angular.do?sysparm_type=get_user', {
+      method: 'POST',
+      headers: { 'X-UserToken': token },
+    });
+    expect(user.status).toBe(200);
+    expect(await user.json()).toMatchObject({ user_name: 'beth.anglin' });
+    const unknown = await browser.fetch('/angular.do?sysparm_type=nothing', {
+      method: 'POST',
+      headers: { 'X-UserToken': token },
+    });
+    expect(unknown.status).toBe(400);
+  });
+});
+
+describe('SSO: an ended session is not a 401', () => {
+  it('redirects a REST call to the identity provider on another origin', async () => {
+    await start({ sso: 'redirect' });
+    const token = await browser.logIn();
+    expect((await browser.fetch(LIST, { headers: { 'X-UserToken': token } })).status).toBe(200);
+    await browser.fetch('/mock/end-session', { method: 'POST' });
+    const response = await browser.fetch(LIST, { headers: { 'X-UserToken': token } });
+    expect(response.status).toBe(302);
+    const location = new URL(header(response, 'location')!);
+    expect(location.origin).toBe(instance.identityProviderUrl);
+    expect(location.origin).not.toBe(instance.url);
+    const idp = await fetch(location);
+    expect(idp.status).toBe(200);
+    expect(await idp.text()).toContain('Identity provider');
+    expect(instance.stats).toMatchObject({ ssoLogin: 1, unauthorized: 0 });
+  });
+
+  it('answers 200 with the HTML login page in "html" mode', async () => {
+    await start({ sso: 'html' });
+    const response = await browser.fetch(LIST, { headers: { 'X-UserToken': 'x' } });
+    expect(response.status).toBe(200);
+    expect(header(response, 'content-type')).toMatch(/^text\/html/);
+    expect(await response.text()).toContain('<form method="post" action="/login.do">');
+  });
+
+  it('still answers a live session with a stale token with the CSRF 401', async () => {
+    await start({ sso: 'html' });
+    await browser.logIn();
+    const response = await browser.fetch(LIST, { headers: { 'X-UserToken': 'stale' } });
+    expect(response.status).toBe(401);
+    await configure({ sso: 'off' });
+    await browser.fetch('/mock/end-session', { method: 'POST' });
+    expect((await browser.fetch(LIST, { headers: { 'X-UserToken': 'x' } })).status).toBe(401);
+  });
+});
