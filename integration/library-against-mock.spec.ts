@@ -40,6 +40,8 @@ async function post(path: string, body?: unknown): Promise<void> {
 async function stats(): Promise<{
   api: number;
   unauthorized: number;
+  challenged: number;
+  ssoLogin: number;
   tokenPage: number;
   rotations: number;
 }> {
@@ -58,7 +60,12 @@ afterAll(() => instance.close());
 
 beforeEach(async () => {
   await logInAndLoadPage();
-  await post('/mock/config', { tokenResponseHeader: true });
+  await post('/mock/config', {
+    tokenResponseHeader: true,
+    allowResubmit: true,
+    challenge: 'missing-token',
+    sso: 'off',
+  });
   await post('/mock/stats/reset');
 
   TestBed.configureTestingModule({
@@ -76,7 +83,14 @@ describe('ngx-user-token against the mock instance', () => {
   it('sends the token the page has: the KB list loads with no 401', async () => {
     const { result } = await get();
     expect(result.length).toBeGreaterThan(10);
-    expect(await stats()).toEqual({ api: 1, unauthorized: 0, tokenPage: 0, rotations: 0 });
+    expect(await stats()).toEqual({
+      api: 1,
+      unauthorized: 0,
+      challenged: 0,
+      ssoLogin: 0,
+      tokenPage: 0,
+      rotations: 0,
+    });
   });
 
   it('recovers from a rotation mid-stream with one retry and no token page fetch', async () => {
@@ -88,7 +102,14 @@ describe('ngx-user-token against the mock instance', () => {
     for (let i = 0; i < 5; i++) {
       await get();
     }
-    expect(await stats()).toEqual({ api: 11, unauthorized: 1, tokenPage: 0, rotations: 1 });
+    expect(await stats()).toEqual({
+      api: 11,
+      unauthorized: 1,
+      challenged: 0,
+      ssoLogin: 0,
+      tokenPage: 0,
+      rotations: 1,
+    });
     expect(page.g_ck).not.toBe(before);
     expect(events.filter((e) => e.type === 'token-refreshed')).toEqual([
       expect.objectContaining({ via: 'response-header' }),
@@ -99,7 +120,14 @@ describe('ngx-user-token against the mock instance', () => {
     await post('/mock/rotate-token');
     const results = await Promise.all(Array.from({ length: 20 }, () => get()));
     expect(results.every((r) => r.result.length > 10)).toBe(true);
-    expect(await stats()).toEqual({ api: 40, unauthorized: 20, tokenPage: 0, rotations: 1 });
+    expect(await stats()).toEqual({
+      api: 40,
+      unauthorized: 20,
+      challenged: 0,
+      ssoLogin: 0,
+      tokenPage: 0,
+      rotations: 1,
+    });
     expect(events.filter((e) => e.type === 'refresh-started')).toHaveLength(1);
   });
 
@@ -108,7 +136,14 @@ describe('ngx-user-token against the mock instance', () => {
     await post('/mock/rotate-token');
     const results = await Promise.all(Array.from({ length: 50 }, () => get()));
     expect(results.every((r) => r.result.length > 10)).toBe(true);
-    expect(await stats()).toEqual({ api: 100, unauthorized: 50, tokenPage: 1, rotations: 1 });
+    expect(await stats()).toEqual({
+      api: 100,
+      unauthorized: 50,
+      challenged: 0,
+      ssoLogin: 0,
+      tokenPage: 1,
+      rotations: 1,
+    });
     expect(events.find((e) => e.type === 'token-refreshed')).toMatchObject({ via: 'token-url' });
   });
 
@@ -118,7 +153,52 @@ describe('ngx-user-token against the mock instance', () => {
       Array.from({ length: 10 }, () => get().catch((e: HttpErrorResponse) => e)),
     );
     expect(outcomes.every((o) => o instanceof HttpErrorResponse && o.status === 401)).toBe(true);
-    expect(await stats()).toEqual({ api: 10, unauthorized: 10, tokenPage: 0, rotations: 0 });
+    expect(await stats()).toEqual({
+      api: 10,
+      unauthorized: 10,
+      challenged: 0,
+      ssoLogin: 0,
+      tokenPage: 0,
+      rotations: 0,
+    });
     expect(events.filter((e) => e.type === 'session-expired')).toHaveLength(1);
   });
+
+  it('recovers a page that has no token at all without a login challenge', async () => {
+    delete page.g_ck;
+    const { result } = await get();
+    expect(result.length).toBeGreaterThan(10);
+    expect(await stats()).toMatchObject({ api: 2, unauthorized: 1, challenged: 0, tokenPage: 0 });
+  });
+
+  it('resends nothing when the instance forbids it, yet the next request carries the new token', async () => {
+    await post('/mock/config', { allowResubmit: false });
+    await post('/mock/rotate-token');
+    const refused = await get().catch((e: HttpErrorResponse) => e);
+    expect(refused).toBeInstanceOf(HttpErrorResponse);
+    expect((refused as HttpErrorResponse).status).toBe(401);
+    expect((await get()).result.length).toBeGreaterThan(10);
+    expect(await stats()).toMatchObject({ api: 2, unauthorized: 1, tokenPage: 0 });
+    expect(events.map((e) => e.type)).toContain('retry-skipped');
+  });
+
+  it.each(['html', 'redirect'])(
+    'ends the session once when an SSO instance answers with a login page (%s)',
+    async (sso) => {
+      await post('/mock/config', { sso });
+      await post('/mock/end-session');
+      const outcomes = await Promise.all(
+        Array.from({ length: 5 }, () => get().catch((e: HttpErrorResponse) => e)),
+      );
+      for (const outcome of outcomes) {
+        expect(outcome).toBeInstanceOf(HttpErrorResponse);
+        expect((outcome as HttpErrorResponse).statusText).toBe('Session ended');
+      }
+      expect(await stats()).toMatchObject({ api: 5, ssoLogin: 5, unauthorized: 0, tokenPage: 0 });
+      const expired = events.filter((e) => e.type === 'session-expired');
+      expect(expired).toEqual([
+        expect.objectContaining({ error: expect.objectContaining({ reason: 'login-page' }) }),
+      ]);
+    },
+  );
 });

@@ -67,8 +67,19 @@ export class ActivityLog {
           `${event.method} ${shortUrl(event.url)}: token withheld from another origin`,
         );
         break;
+      case 'retry-skipped':
+        this.add(
+          'failure',
+          `${event.method} ${shortUrl(event.url)} not retried: the instance forbids a resubmit`,
+        );
+        break;
       case 'session-expired':
-        this.add('failure', 'session expired: log in again');
+        this.add(
+          'failure',
+          event.error.reason === 'login-page'
+            ? 'session expired (a login page came instead of JSON): log in again'
+            : 'session expired: log in again',
+        );
         this.sessionExpired.set(true);
         break;
     }

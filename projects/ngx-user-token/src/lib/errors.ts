@@ -1,6 +1,10 @@
 /**
  * Why a token refresh failed:
- * - `logged-out`: the 401 said the session is gone (`X-Is-Logged-In: false`);
+ * - `logged-out`: the 401 said the session is gone (`X-SessionLoggedIn: false`, or
+ *   `X-Is-Logged-In: false` where the former is absent);
+ * - `login-page`: a request that expected JSON got a login page (HTML, or a redirect to a login
+ *   page the browser would not follow): an instance behind single sign-on answers so once the
+ *   session has ended;
  * - `no-token`: no new token could be had (no `X-UserToken-Response`, no changed global, the token
  *   page answered without one — e.g. with the login page);
  * - `same-token`: the source offered the token the server had just rejected;
@@ -8,7 +12,7 @@
  * - `failed`: the source failed (for example the token page answered 500 or the network failed).
  */
 export type UserTokenRefreshFailure =
-  'logged-out' | 'no-token' | 'same-token' | 'timeout' | 'failed';
+  'logged-out' | 'login-page' | 'no-token' | 'same-token' | 'timeout' | 'failed';
 
 /**
  * The error a token refresh ends with. It is reported on {@link UserTokenEvents}; the requests that
@@ -30,6 +34,8 @@ export class UserTokenRefreshError extends Error {
 
   /** True when the session is gone and the user has to log in again. */
   get sessionExpired(): boolean {
-    return this.reason === 'logged-out' || this.reason === 'no-token';
+    return (
+      this.reason === 'logged-out' || this.reason === 'login-page' || this.reason === 'no-token'
+    );
   }
 }

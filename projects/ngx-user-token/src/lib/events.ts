@@ -37,8 +37,9 @@ export interface RefreshFailedEvent {
 }
 
 /**
- * The session is gone: the 401 said so (`X-Is-Logged-In: false`) or no token could be had. Send
- * the user to log in; retrying will not help.
+ * The session is gone: the 401 said so (`X-SessionLoggedIn: false`), a request got a login page
+ * instead of JSON (single sign-on), or no token could be had. `error.reason` says which. Send the
+ * user to log in; retrying will not help.
  */
 export interface SessionExpiredEvent {
   readonly type: 'session-expired';
@@ -50,6 +51,18 @@ export interface RequestRetriedEvent {
   readonly type: 'request-retried';
   readonly method: string;
   readonly url: string | null;
+}
+
+/**
+ * A rejected request was not sent again because the server said it may not be
+ * (`X-UserToken-AllowResubmit: false`); its caller got the 401. A token the 401 named was still
+ * adopted, so the next request carries it.
+ */
+export interface RetrySkippedEvent {
+  readonly type: 'retry-skipped';
+  readonly method: string;
+  readonly url: string | null;
+  readonly reason: 'resubmit-not-allowed';
 }
 
 /**
@@ -70,6 +83,7 @@ export type UserTokenEvent =
   | RefreshFailedEvent
   | SessionExpiredEvent
   | RequestRetriedEvent
+  | RetrySkippedEvent
   | TokenWithheldEvent;
 
 /**

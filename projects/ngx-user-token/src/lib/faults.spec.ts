@@ -224,7 +224,7 @@ describe('the token in errors, logs and events', () => {
     flushUserTokenRejection(httpTesting.expectOne(LIST));
     httpTesting.expectOne(TOKEN_PAGE).flush(OLD);
     const expired = watch(http.get(LIST));
-    flushUserTokenRejection(httpTesting.expectOne(LIST), { loggedIn: false });
+    flushUserTokenRejection(httpTesting.expectOne(LIST), { sessionLoggedIn: false });
     const errors = [failed.error, expired.error];
 
     expect(errors.every((e) => e instanceof HttpErrorResponse)).toBe(true);

@@ -50,15 +50,30 @@ describe.each(INTERCEPTOR_FORMS)('userTokenInterceptor (%s form)', (form) => {
     expect(tokens.refreshCount).toBe(0);
   });
 
-  it('sends no header when there is no token, and recovers on the 401', () => {
+  it("sends ServiceNow's placeholder when there is no token, and recovers on the 401", () => {
     const { http, httpTesting, tokens } = setUp({ token: null }, form);
     tokens.rotate('token-2');
     const outcome = watch(http.get(URL));
-    flushUserTokenRejection(expectOneWithToken(httpTesting, URL, null));
+    flushUserTokenRejection(
+      expectOneWithToken(httpTesting, URL, 'token_intentionally_left_blank'),
+      { requestToken: 'token_intentionally_left_blank' },
+    );
     expectOneWithToken(httpTesting, URL, 'token-2').flush({ result: [] });
     expect(outcome.values).toEqual([{ result: [] }]);
     expect(tokens.refreshCount).toBe(1);
     expect(tokens.rejections[0].token).toBeNull();
+  });
+
+  it('sends no header at all with placeholderToken: null', () => {
+    const { http, httpTesting } = setUp({ token: null, placeholderToken: null }, form);
+    http.get(URL).subscribe();
+    expectOneWithToken(httpTesting, URL, null).flush({});
+  });
+
+  it('sends a configured placeholder', () => {
+    const { http, httpTesting } = setUp({ token: null, placeholderToken: 'none-yet' }, form);
+    http.get(URL).subscribe();
+    expectOneWithToken(httpTesting, URL, 'none-yet').flush({});
   });
 
   it('uses the configured header name', () => {

@@ -16,9 +16,13 @@ import { sendWithFreshToken } from './retry';
 /**
  * Sends the session token (`X-UserToken: <window.g_ck>` by default) on every request, whatever its
  * method, whose parsed origin is the page's own or an allowed one — never to any other origin —
- * and recovers from a rejection: on a 401 it refreshes the token once, shared by all requests that
- * fail meanwhile, and sends each rejected request once more (`retries` times, if configured).
- * Requests issued during a refresh wait for it. A header the caller set is left alone, and such a request is not retried.
+ * and recovers from a rejection as ServiceNow's own clients do: on a 401 it resends with the page's
+ * token if that changed meanwhile, else refreshes the token once, shared by all requests that
+ * fail meanwhile, and sends each rejected request once more (`retries` times, if configured) —
+ * unless the 401 says the session ended (`X-SessionLoggedIn: false`) or forbids a resubmit
+ * (`X-UserToken-AllowResubmit: false`). A login page instead of JSON (single sign-on) ends the
+ * session too. Requests issued during a refresh wait for it. With no token known it sends
+ * `placeholderToken`. A header the caller set is left alone, and such a request is not retried.
  *
  * Works on defaults without {@link provideUserToken}.
  *
@@ -38,8 +42,13 @@ export const userTokenInterceptor: HttpInterceptorFn = (req, next) => {
   if (req.headers.has(header)) {
     return next(req);
   }
-  const send = (token: string | null) =>
-    next(token === null ? req : req.clone({ headers: req.headers.set(header, token) }));
+  // With no token known, ServiceNow's placeholder: a request without the header at all is the one
+  // an instance answers with the browser's login dialog.
+  const placeholder = refresher.config.placeholderToken;
+  const send = (token: string | null) => {
+    const value = token ?? placeholder;
+    return next(value === null ? req : req.clone({ headers: req.headers.set(header, value) }));
+  };
   if (isSet(req, SKIP_TOKEN_REFRESH)) {
     return send(refresher.source.current());
   }

@@ -13,6 +13,7 @@ describe('provideUserToken options', () => {
       refreshTimeout: 10000,
       globalName: 'g_ck',
       crossTabSync: true,
+      placeholderToken: 'token_intentionally_left_blank',
     });
   });
 

@@ -1,5 +1,7 @@
 import { InjectionToken } from '@angular/core';
 
+import { TOKEN_PATTERN, TOKEN_PLACEHOLDER } from './wire';
+
 /**
  * Options of ngx-user-token, passed to {@link provideUserToken}. Every field is optional; the
  * defaults fit a single-page app served by a ServiceNow instance and calling its REST APIs.
@@ -40,6 +42,14 @@ export interface UserTokenOptions {
    * share the instance session) through `BroadcastChannel`. Default `true`.
    */
   crossTabSync?: boolean;
+  /**
+   * What the header carries when no token is known, so that no request in scope leaves without
+   * it: a request with no `X-UserToken` at all is the one an instance answers with the challenge
+   * that opens the browser's login dialog (KB0565021), and the 401 to the placeholder still names
+   * the session's token. Default `'token_intentionally_left_blank'`, as ServiceNow's own page code
+   * sends; `null` sends no header instead.
+   */
+  placeholderToken?: string | null;
 }
 
 /** Options with every default filled in and every value checked. */
@@ -52,6 +62,7 @@ export type UserTokenConfig = Readonly<{
   refreshTimeout: number;
   globalName: string;
   crossTabSync: boolean;
+  placeholderToken: string | null;
 }>;
 
 const DEFAULTS: UserTokenConfig = {
@@ -63,6 +74,7 @@ const DEFAULTS: UserTokenConfig = {
   refreshTimeout: 10_000,
   globalName: 'g_ck',
   crossTabSync: true,
+  placeholderToken: TOKEN_PLACEHOLDER,
 };
 
 /** The resolved configuration; defaults apply when `provideUserToken()` was never called. */
@@ -85,6 +97,8 @@ export function resolveUserTokenOptions(options: UserTokenOptions = {}): UserTok
     refreshTimeout: options.refreshTimeout ?? DEFAULTS.refreshTimeout,
     globalName: options.globalName ?? DEFAULTS.globalName,
     crossTabSync: options.crossTabSync ?? DEFAULTS.crossTabSync,
+    placeholderToken:
+      options.placeholderToken === undefined ? DEFAULTS.placeholderToken : options.placeholderToken,
   };
   if (!/^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/.test(config.headerName)) {
     throw optionError('headerName', 'a valid HTTP header name', config.headerName);
@@ -103,6 +117,12 @@ export function resolveUserTokenOptions(options: UserTokenOptions = {}): UserTok
     (typeof config.tokenUrl !== 'string' || !config.tokenUrl.trim())
   ) {
     throw optionError('tokenUrl', 'a same-origin URL or null', config.tokenUrl);
+  }
+  if (
+    config.placeholderToken !== null &&
+    !(typeof config.placeholderToken === 'string' && TOKEN_PATTERN.test(config.placeholderToken))
+  ) {
+    throw optionError('placeholderToken', 'a header-safe string or null', config.placeholderToken);
   }
   if (!/^[A-Za-z_$][\w$]*$/.test(config.globalName)) {
     throw optionError('globalName', 'a JavaScript identifier', config.globalName);

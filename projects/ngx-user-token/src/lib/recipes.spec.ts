@@ -90,7 +90,9 @@ describe('README recipes', () => {
       )
       .subscribe(() => sentToLogin.push('/login.do'));
     http.get('/api/now/table/incident').subscribe({ error: () => undefined });
-    flushUserTokenRejection(httpTesting.expectOne('/api/now/table/incident'), { loggedIn: false });
+    flushUserTokenRejection(httpTesting.expectOne('/api/now/table/incident'), {
+      sessionLoggedIn: false,
+    });
     expect(sentToLogin).toEqual(['/login.do']);
   });
 });

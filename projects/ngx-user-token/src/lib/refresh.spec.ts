@@ -181,7 +181,9 @@ describe.each(INTERCEPTOR_FORMS)('refresh and retry (%s form)', (form) => {
     it('treats X-Is-Logged-In: false as an ended session: no refresh, one session-expired', () => {
       const { http, httpTesting, tokens, events } = setUp({ token: 'token-1' }, form);
       const outcomes = [watch(http.get(URL)), watch(http.get(OTHER))];
-      httpTesting.match(() => true).forEach((r) => flushUserTokenRejection(r, { loggedIn: false }));
+      httpTesting
+        .match(() => true)
+        .forEach((r) => flushUserTokenRejection(r, { sessionLoggedIn: false }));
 
       expect(outcomes.map((o) => (o.error as HttpErrorResponse).status)).toEqual([401, 401]);
       expect(tokens.refreshCount).toBe(0);

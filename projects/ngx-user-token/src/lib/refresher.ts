@@ -1,12 +1,24 @@
-import { HttpErrorResponse } from '@angular/common/http';
+import {
+  HttpBackend,
+  HttpErrorResponse,
+  HttpEventType,
+  HttpHeaders,
+  HttpRequest,
+} from '@angular/common/http';
 import { inject, Injectable, PendingTasks } from '@angular/core';
 import {
   AsyncSubject,
+  catchError,
   defer,
+  filter,
+  finalize,
   from,
+  map,
   materialize,
   Observable,
   of,
+  share,
+  switchMap,
   take,
   throwError,
   timeout,
@@ -19,11 +31,26 @@ import { USER_TOKEN_CONFIG } from './options';
 import { UserTokenScope } from './scope';
 import { RefreshedUserToken, UserTokenRejection, UserTokenSource } from './token-source';
 import {
+  ALLOW_RESUBMIT_HEADER,
   LOGGED_IN_HEADER,
   NOT_AUTHENTICATED_MESSAGE,
+  SESSION_LOGGED_IN_HEADER,
   TOKEN_PATTERN,
+  TOKEN_PLACEHOLDER,
+  TOKEN_REQUEST_HEADER,
   TOKEN_RESPONSE_HEADER,
 } from './wire';
+
+/** A failed attempt of one request, as {@link UserTokenRefresher.recover} needs it. */
+export interface FailedAttempt {
+  readonly method: string;
+  /** The token the attempt carried; `null` when none was known (a placeholder, or nothing). */
+  readonly sent: string | null;
+  /** The refresh episode in which the attempt was sent. */
+  readonly startedIn: number;
+  /** How many more times the request may be sent. */
+  readonly retriesLeft: number;
+}
 
 /** Methods that may be sent again after any refresh status: they change nothing on the server. */
 const SAFE_METHODS: ReadonlySet<string> = new Set(['GET', 'HEAD', 'OPTIONS']);
@@ -47,7 +74,10 @@ export class UserTokenRefresher {
   readonly events = inject(UserTokenEvents);
   private readonly pendingTasks = inject(PendingTasks);
 
+  private readonly backend = inject(HttpBackend);
+
   private running: AsyncSubject<string> | null = null;
+  private probe: Observable<boolean> | null = null;
   private settled = 0;
   private lastFailure: UserTokenRefreshError | null = null;
 
@@ -75,11 +105,59 @@ export class UserTokenRefresher {
   }
 
   /**
+   * What to do after an attempt failed with `error`: emits the token to send the request again
+   * with, or errors with what its caller gets. ServiceNow's own interceptor decides in this order,
+   * and so does this:
+   * 1. the page's token changed since the request left → that token (or the one the 401 names),
+   *    no refresh;
+   * 2. a refresh in flight, or one that settled after the request left → its outcome;
+   * 3. `X-SessionLoggedIn: false` → `session-expired`, no refresh, the 401;
+   * 4. `X-UserToken-AllowResubmit: false` → the 401 (a token it names is still adopted);
+   * 5. else a shared refresh (`X-UserToken-Response`, the page's global, the token page).
+   * Before all that, a login page where JSON was expected ends the session (single sign-on).
+   */
+  recover(error: unknown, attempt: FailedAttempt): Observable<string> {
+    if (!(error instanceof HttpErrorResponse)) {
+      return throwError(() => error);
+    }
+    if (isLoginPage(error)) {
+      return this.sessionEnded(error, attempt.startedIn);
+    }
+    if (error.status === 0 && error.url && this.scope.includes(error.url)) {
+      return this.redirectedToLogin(error.url).pipe(
+        switchMap((redirected) =>
+          redirected ? this.sessionEnded(error, attempt.startedIn) : throwError(() => error),
+        ),
+      );
+    }
+    if (attempt.retriesLeft <= 0 || !this.mayReplay(error, attempt.method)) {
+      return throwError(() => error);
+    }
+    const { method } = attempt;
+    this.events.emit({ type: 'token-rejected', method, url: error.url, status: error.status });
+    const rejection: UserTokenRejection = { token: tokenOf(attempt.sent, error), response: error };
+    const page = this.source.current();
+    if (page !== null && page !== rejection.token) {
+      // Someone refreshed the token since this request left. The token the 401 names, if any, is
+      // the server's current one (the token may have rotated again); neither is written back, as
+      // responses may arrive out of order.
+      return of(namedToken(rejection) ?? page);
+    }
+    const token = this.tokenAfter(rejection, attempt.startedIn, method);
+    return token.pipe(catchError(() => throwError(() => error)));
+  }
+
+  /**
    * The token to retry with, for a request rejected as `rejection` that started in `startedIn`:
    * the refresh in flight if there is one; else the outcome of a refresh that settled after the
-   * request started; else a new refresh.
+   * request started; else a new refresh, unless the 401 says the session ended or forbids a
+   * resubmit.
    */
-  tokenAfter(rejection: UserTokenRejection, startedIn: number): Observable<string> {
+  private tokenAfter(
+    rejection: UserTokenRejection,
+    startedIn: number,
+    method: string,
+  ): Observable<string> {
     if (this.running) {
       return this.running;
     }
@@ -91,27 +169,104 @@ export class UserTokenRefresher {
       // server's current one when it refused this request: the token may have rotated again), or
       // else the page's. Neither is written back: the page keeps the token of the latest refresh,
       // as responses may arrive out of order.
-      const named = rejection.response.headers.get(TOKEN_RESPONSE_HEADER);
-      const usable = named !== null && TOKEN_PATTERN.test(named) && named !== rejection.token;
-      const token = usable ? named : this.source.current();
+      const named = namedToken(rejection);
+      const token = named ?? this.source.current();
       if (token !== null && token !== rejection.token) {
         return of(token);
       }
     }
-    return this.start(rejection);
-  }
-
-  private start(rejection: UserTokenRejection): Observable<string> {
-    if (rejection.response.headers.get(LOGGED_IN_HEADER) === 'false') {
+    const headers = rejection.response.headers;
+    const alive = headers.get(SESSION_LOGGED_IN_HEADER) ?? headers.get(LOGGED_IN_HEADER);
+    if (alive === 'false') {
       const error = new UserTokenRefreshError(
         'logged-out',
-        'the server says the session has ended (X-Is-Logged-In: false); the user must log in again.',
+        'the server says the session has ended (X-SessionLoggedIn: false); the user must log in again.',
       );
       this.finish(error);
       this.events.emit({ type: 'session-expired', error });
       return throwError(() => error);
     }
+    if (headers.get(ALLOW_RESUBMIT_HEADER) === 'false') {
+      this.events.emit({
+        type: 'retry-skipped',
+        method,
+        url: rejection.response.url,
+        reason: 'resubmit-not-allowed',
+      });
+      if (namedToken(rejection) !== null) {
+        // Adopt the token the 401 names, so the next request carries it; nothing is resent.
+        this.start(rejection).subscribe({ error: () => undefined });
+      }
+      return throwError(() => rejection.response);
+    }
+    return this.start(rejection);
+  }
 
+  /**
+   * The session ended behind single sign-on: the caller gets a 401 `HttpErrorResponse` with the
+   * status text `Session ended` and a `UserTokenRefreshError` ('login-page') as its `error` —
+   * like any ended session, not a parse failure — and `session-expired` is reported once per
+   * episode.
+   */
+  private sessionEnded(response: HttpErrorResponse, startedIn: number): Observable<never> {
+    let error = this.settled > startedIn ? this.lastFailure : null;
+    if (error?.reason !== 'login-page') {
+      error = new UserTokenRefreshError(
+        'login-page',
+        `the session has ended: ${response.url ?? 'a request'} got a login page instead of JSON ` +
+          '(single sign-on); the user must log in again.',
+      );
+      if (!this.running) {
+        this.finish(error);
+      }
+      this.events.emit({ type: 'session-expired', error });
+    }
+    const ended = error;
+    return throwError(
+      () =>
+        new HttpErrorResponse({
+          error: ended,
+          headers: response.headers,
+          status: 401,
+          statusText: 'Session ended',
+          url: response.url ?? undefined,
+        }),
+    );
+  }
+
+  /**
+   * Whether a request that failed without a status (status 0) was redirected: asks the URL again,
+   * HEAD and without following redirects. The browser refuses to follow a redirect to an identity
+   * provider on another origin, and reports it only as a network error. One probe at a time serves
+   * every such failure. Needs the fetch backend (`withFetch()`); elsewhere it finds no redirect.
+   */
+  private redirectedToLogin(url: string): Observable<boolean> {
+    if (!this.probe) {
+      const token = this.source.current() ?? this.config.placeholderToken;
+      const init = {
+        headers: token === null ? undefined : new HttpHeaders({ [this.config.headerName]: token }),
+        redirect: 'manual',
+      };
+      const request = new HttpRequest<null>('HEAD', url, null, init as object);
+      this.probe = this.backend.handle(request).pipe(
+        filter((event) => event.type === HttpEventType.Response),
+        map(() => false),
+        catchError((failure: unknown) =>
+          of(
+            failure instanceof HttpErrorResponse &&
+              ((failure as { responseType?: string }).responseType === 'opaqueredirect' ||
+                (failure.status >= 300 && failure.status < 400)),
+          ),
+        ),
+        take(1),
+        finalize(() => (this.probe = null)),
+        share(),
+      );
+    }
+    return this.probe;
+  }
+
+  private start(rejection: UserTokenRejection): Observable<string> {
     const running = new AsyncSubject<string>();
     this.running = running;
     const done = this.pendingTasks.add();
@@ -202,4 +357,39 @@ function rejectedForToken(response: HttpErrorResponse): boolean {
       ? body
       : (body as { error?: { message?: unknown } } | null)?.error?.message;
   return typeof text === 'string' && text.includes(NOT_AUTHENTICATED_MESSAGE);
+}
+
+/** The token the rejected request carried: as sent, else as the 401 repeats it. */
+function tokenOf(sent: string | null, response: HttpErrorResponse): string | null {
+  if (sent !== null) {
+    return sent;
+  }
+  const echoed = response.headers.get(TOKEN_REQUEST_HEADER);
+  return echoed !== null && echoed !== TOKEN_PLACEHOLDER && TOKEN_PATTERN.test(echoed)
+    ? echoed
+    : null;
+}
+
+/** The new token a rejection names in `X-UserToken-Response`, if usable. */
+function namedToken(rejection: UserTokenRejection): string | null {
+  const named = rejection.response.headers.get(TOKEN_RESPONSE_HEADER);
+  return named !== null && TOKEN_PATTERN.test(named) && named !== rejection.token ? named : null;
+}
+
+/**
+ * True when a request that expected JSON got an HTML page: a success status whose body did not
+ * parse (XHR keeps the text, fetch keeps the content type), or one that ended on a login page.
+ */
+function isLoginPage(error: HttpErrorResponse): boolean {
+  if (error.status < 200 || error.status >= 300) {
+    return false;
+  }
+  const type = error.headers.get('Content-Type') ?? '';
+  const text = (error.error as { text?: unknown } | null)?.text;
+  const onLoginPage = error.url !== null && /\/(login|navpage)\.do(?:[?#]|$)/.test(error.url);
+  return (
+    type.includes('html') ||
+    (typeof text === 'string' && text.trimStart().startsWith('<')) ||
+    onLoginPage
+  );
 }

@@ -51,8 +51,9 @@ export function retryWithFreshToken<T>(
 
 /**
  * One request's life: wait for a refresh in flight, send with the current token, and on a
- * rejection get a fresh token (shared refresh) and send again with it — `retries` times at most
- * (once by default), and never with a token that was just rejected.
+ * rejection let the refresher decide (see {@link UserTokenRefresher.recover}): send again with the
+ * token it gives — `retries` times at most (once by default), never with a token just rejected —
+ * or hand the caller the error it gives.
  *
  * Call it when the request is being subscribed — an interceptor function is called then; wrap it
  * in `defer` anywhere else — so that the token and the refresh episode are read at send time.
@@ -77,22 +78,18 @@ export function sendWithFreshToken<T>(
           next: (value) => subscriber.next(value),
           complete: () => subscriber.complete(),
           error: (error: unknown) => {
-            if (retriesLeft === 0 || !refresher.mayReplay(error, method)) {
-              subscriber.error(error);
-              return;
-            }
-            const { url, status } = error;
-            refresher.events.emit({ type: 'token-rejected', method, url, status });
             subscriber.add(
-              refresher.tokenAfter({ token: sent, response: error }, episode).subscribe({
-                next: (token) => {
-                  refresher.events.emit({ type: 'request-retried', method, url });
-                  const sentIn = refresher.episode;
-                  sent = token;
-                  subscribeTo(send(token), sentIn, retriesLeft - 1);
-                },
-                error: () => subscriber.error(error),
-              }),
+              refresher
+                .recover(error, { method, sent, startedIn: episode, retriesLeft })
+                .subscribe({
+                  next: (token) => {
+                    refresher.events.emit({ type: 'request-retried', method, url: urlOf(error) });
+                    const sentIn = refresher.episode;
+                    sent = token;
+                    subscribeTo(send(token), sentIn, retriesLeft - 1);
+                  },
+                  error: (outcome: unknown) => subscriber.error(outcome),
+                }),
             );
           },
         }),
@@ -100,4 +97,8 @@ export function sendWithFreshToken<T>(
     };
     subscribeTo(first, startedIn, refresher.config.retries);
   });
+}
+
+function urlOf(error: unknown): string | null {
+  return (error as { url?: string | null }).url ?? null;
 }

@@ -18,8 +18,8 @@ import { TAB_CHANNEL_FACTORY, TabChannel } from './tab-sync';
 const URL = '/api/now/table/incident';
 
 /** A browser tab: its own window and app, and a channel shared with the other tabs. */
-async function openTab(options: UserTokenOptions = {}) {
-  const window: Record<string, unknown> = { g_ck: 'token-1' };
+async function openTab(options: UserTokenOptions = {}, page: Record<string, unknown> = {}) {
+  const window: Record<string, unknown> = { g_ck: 'token-1', ...page };
   const app: ApplicationRef = await createApplication({
     providers: [
       provideZonelessChangeDetection(),
@@ -97,12 +97,59 @@ describe('cross-tab sync', () => {
   it('ignores messages that carry no token', async () => {
     const [, b] = await twoTabs();
     const stranger = new NodeBroadcastChannel('ngx-user-token:g_ck');
-    for (const data of [{ token: '<script>alert(1)</script>' }, { token: 42 }, 'token-9', null]) {
+    const at = Date.now() + 1000;
+    const messages = [
+      { token: '<script>alert(1)</script>', at },
+      { token: 42, at },
+      'token-9',
+      null,
+    ];
+    for (const data of [...messages, { token: 'token-9' }]) {
       stranger.postMessage(data);
     }
     await tick();
     stranger.close();
     expect(b.window['g_ck']).toBe('token-1');
     expect(b.events).toEqual([]);
+  });
+
+  it('tells the other tabs at startup when it came with a new token (the user logged in again)', async () => {
+    const [a] = await twoTabs();
+    // A third tab is opened after a new login: its page was rendered with the new session's token.
+    const c = await openTab({}, { g_ck: 'token-new' });
+    apps.push(c.app);
+    c.http.get(URL).subscribe(); // its source starts with its first request in scope
+    expectOneWithToken(c.httpTesting, URL, 'token-new').flush({});
+    await tick();
+    expect(a.window['g_ck']).toBe('token-new');
+    a.http.get(URL).subscribe();
+    expectOneWithToken(a.httpTesting, URL, 'token-new').flush({}); // no 401 first
+  });
+
+  it('keeps a page restored from history quiet: its token may be old', async () => {
+    const [a] = await twoTabs();
+    const restored = await openTab(
+      {},
+      {
+        g_ck: 'token-old',
+        performance: { timeOrigin: Date.now(), getEntriesByType: () => [{ type: 'back_forward' }] },
+      },
+    );
+    apps.push(restored.app);
+    restored.http.get(URL).subscribe();
+    restored.httpTesting.expectOne(URL).flush({});
+    await tick();
+    expect(a.window['g_ck']).toBe('token-1');
+  });
+
+  it('ignores a token older than its own', async () => {
+    const [, b] = await twoTabs();
+    const stranger = new NodeBroadcastChannel('ngx-user-token:g_ck');
+    stranger.postMessage({ token: 'token-0', at: Date.now() - 60_000 });
+    await tick();
+    stranger.postMessage({ token: 'token-9', at: Date.now() });
+    await tick();
+    stranger.close();
+    expect(b.window['g_ck']).toBe('token-9');
   });
 });

@@ -25,25 +25,31 @@ export const TAB_CHANNEL_FACTORY = new InjectionToken<(name: string) => TabChann
   },
 );
 
+/** A token one tab tells the others about, and since when that tab has had it (epoch ms). */
+export interface TabToken {
+  readonly token: string;
+  readonly at: number;
+}
+
 /**
- * Shares refreshed tokens between the tabs of one browser: they share the instance's session, so
- * a token one tab refreshed is stale in the others. `announce` tells them; `onToken` hears them.
- * Closed with the injector.
+ * Shares tokens between the tabs of one browser: they share the instance's session, so a token
+ * one tab refreshed is stale in the others. `announce` tells them; `onToken` hears them. Closed
+ * with the injector.
  */
 export function openTabSync(
   name: string,
-  onToken: (token: string) => void,
-): (token: string) => void {
+  onToken: (message: TabToken) => void,
+): (message: TabToken) => void {
   const channel = inject(TAB_CHANNEL_FACTORY)(name);
   if (!channel) {
     return () => undefined;
   }
   channel.onmessage = (event) => {
-    const token = (event.data as { token?: unknown } | null)?.token;
-    if (typeof token === 'string') {
-      onToken(token);
+    const data = event.data as Partial<TabToken> | null;
+    if (typeof data?.token === 'string' && typeof data.at === 'number') {
+      onToken({ token: data.token, at: data.at });
     }
   };
   inject(DestroyRef).onDestroy(() => channel.close());
-  return (token) => channel.postMessage({ token });
+  return (message) => channel.postMessage(message);
 }

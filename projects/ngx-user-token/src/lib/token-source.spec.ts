@@ -197,4 +197,22 @@ describe('WindowUserTokenSource', () => {
     );
     expect(result.token).toBe('token-2');
   });
+
+  it("fires ck_updated on a classic page's event bus when it adopts a token", () => {
+    const fired: [string, unknown][] = [];
+    const original = page['CustomEvent'];
+    page['CustomEvent'] = { fireAll: (name: string, memo: unknown) => fired.push([name, memo]) };
+    try {
+      const { http, httpTesting } = setUp();
+      http.get(URL).subscribe();
+      flushUserTokenRejection(expectOneWithToken(httpTesting, URL, 'token-1'), {
+        currentToken: 'token-2',
+      });
+      expectOneWithToken(httpTesting, URL, 'token-2').flush({});
+      expect(fired).toEqual([['ck_updated', 'token-2']]);
+      expect(page['g_ck']).toBe('token-2');
+    } finally {
+      page['CustomEvent'] = original;
+    }
+  });
 });

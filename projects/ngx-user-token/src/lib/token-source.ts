@@ -16,7 +16,7 @@ import { maskUserToken } from './mask';
 import { USER_TOKEN_CONFIG } from './options';
 import { TOKEN_PATTERN, TOKEN_RESPONSE_HEADER } from './wire';
 import { UserTokenScope } from './scope';
-import { openTabSync } from './tab-sync';
+import { openTabSync, TabToken } from './tab-sync';
 
 /** What the server rejected: handed to {@link UserTokenSource.refresh}. */
 export interface UserTokenRejection {
@@ -78,9 +78,10 @@ export abstract class UserTokenSource {
  * 3. the `tokenUrl` page, fetched through `HttpBackend` so no interceptor sees it.
  *
  * It fails with a {@link UserTokenRefreshError} when none gives a new token, and writes a new
- * token back to `window.g_ck` so other code on the page keeps working. It also tells the other
- * tabs of the origin (`BroadcastChannel`), which share the session, so they switch without a 401
- * (option `crossTabSync`). On the server it has no token and touches no `window`.
+ * token back to `window.g_ck` (and fires `ck_updated` on a classic page's event bus) so other code
+ * on the page keeps working. It also tells the other tabs of the origin (`BroadcastChannel`), which
+ * share the session, so they switch without a 401 (option `crossTabSync`) — at startup too, when
+ * the page came with a token of its own. On the server it has no token and touches no `window`.
  */
 @Injectable({ providedIn: 'root' })
 export class WindowUserTokenSource extends UserTokenSource {
@@ -91,10 +92,25 @@ export class WindowUserTokenSource extends UserTokenSource {
   private readonly window: Record<string, unknown> | null = isPlatformBrowser(inject(PLATFORM_ID))
     ? (inject(DOCUMENT).defaultView as unknown as Record<string, unknown> | null)
     : null;
+  /** Since when (epoch ms) the page has had its token: its load, or the last adoption. */
+  private since = pageLoadedAt(this.window);
   /** Tells the other tabs of this origin about a new token (they share the session). */
   private readonly announce = this.config.crossTabSync
-    ? openTabSync(`ngx-user-token:${this.config.globalName}`, (token) => this.fromOtherTab(token))
+    ? openTabSync(`ngx-user-token:${this.config.globalName}`, (message) =>
+        this.fromOtherTab(message),
+      )
     : () => undefined;
+
+  constructor() {
+    super();
+    // A page rendered with a token the other tabs may not have (the user logged in again here)
+    // tells them, so their next request carries it instead of meeting a 401 — and perhaps the
+    // browser's login dialog. A page restored from history may hold an old token: it stays quiet.
+    const token = this.current();
+    if (token !== null && !restoredFromHistory(this.window)) {
+      this.announce({ token, at: this.since });
+    }
+  }
 
   /** `window.g_ck` when it holds a non-empty string, else `null`. */
   current(): string | null {
@@ -176,20 +192,52 @@ export class WindowUserTokenSource extends UserTokenSource {
   }
 
   private adopt(token: string, via: string): RefreshedUserToken {
-    if (this.window) {
-      this.window[this.config.globalName] = token;
-    }
-    this.announce(token);
+    this.since = Date.now();
+    this.setPageToken(token);
+    this.announce({ token, at: this.since });
     return { token, via };
   }
 
-  /** Another tab refreshed the session's token: use it from now on, without a 401. */
-  private fromOtherTab(token: string): void {
-    if (this.window && TOKEN_PATTERN.test(token) && token !== this.current()) {
-      this.window[this.config.globalName] = token;
+  /**
+   * Another tab has a token this one lacks: use it from now on, without a 401 — unless this tab's
+   * own token is newer (the other tab's page may have been rendered before this tab refreshed).
+   */
+  private fromOtherTab({ token, at }: TabToken): void {
+    if (this.window && TOKEN_PATTERN.test(token) && token !== this.current() && at >= this.since) {
+      this.since = at;
+      this.setPageToken(token);
       this.events.emit({ type: 'token-refreshed', via: 'other-tab', token: maskUserToken(token) });
     }
   }
+
+  /**
+   * Writes the token where the page's other code reads it: `window.g_ck`, and on a classic
+   * ServiceNow page the `ck_updated` event of its event bus (the global `CustomEvent` with
+   * `fireAll`), on which GlideAjax and jQuery's CSRF prefilter pick up a new token.
+   */
+  private setPageToken(token: string): void {
+    if (!this.window) {
+      return;
+    }
+    this.window[this.config.globalName] = token;
+    const bus = this.window['CustomEvent'] as { fireAll?: unknown } | undefined;
+    if (typeof bus?.fireAll === 'function') {
+      (bus.fireAll as (name: string, memo: string) => void).call(bus, 'ck_updated', token);
+    }
+  }
+}
+
+/** When the page was loaded (epoch ms), or now where the window tells nothing. */
+function pageLoadedAt(window: Record<string, unknown> | null): number {
+  const origin = (window?.['performance'] as { timeOrigin?: unknown } | undefined)?.timeOrigin;
+  return typeof origin === 'number' ? origin : Date.now();
+}
+
+/** True for a page brought back by the browser's back/forward buttons (perhaps from cache). */
+function restoredFromHistory(window: Record<string, unknown> | null): boolean {
+  const performance = window?.['performance'] as
+    { getEntriesByType?: (type: string) => { type?: string }[] } | undefined;
+  return performance?.getEntriesByType?.('navigation')[0]?.type === 'back_forward';
 }
 
 /** The token in a token page's body: plain text, or JSON `{"token": "..."}`. */

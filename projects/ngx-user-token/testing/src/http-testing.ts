@@ -14,13 +14,22 @@ export interface UserTokenRejectionOptions {
    * the session is alive. Omit it to exercise the other refresh paths.
    */
   currentToken?: string;
-  /** Whether the session is alive (`X-Is-Logged-In`). Default `true`. */
-  loggedIn?: boolean;
+  /**
+   * Whether the session is alive (`X-SessionLoggedIn`). Default `true`. `X-Is-Logged-In` is always
+   * `true`, as an instance says it even to a guest.
+   */
+  sessionLoggedIn?: boolean;
+  /** `X-UserToken-AllowResubmit`: whether the request may be sent again. Default `true`. */
+  allowResubmit?: boolean;
+  /** The token the request carried, repeated as `X-UserToken-Request`. Default: none. */
+  requestToken?: string;
+  /** Whether the 401 carries `WWW-Authenticate: BASIC`, the browser's login dialog. Default false. */
+  challenge?: boolean;
 }
 
 /**
  * Answers a pending `TestRequest` the way an instance answers a request with a missing or stale
- * token: 401, the instance's body and headers.
+ * token: 401, the instance's body and the headers ServiceNow's own clients decide on.
  *
  * @example
  * ```ts
@@ -33,14 +42,44 @@ export function flushUserTokenRejection(
   request: TestRequest,
   options: UserTokenRejectionOptions = {},
 ): void {
-  let headers = new HttpHeaders({
-    'WWW-Authenticate': 'BASIC realm="Service-now"',
-    'X-Is-Logged-In': String(options.loggedIn ?? true),
-  });
-  if (options.currentToken !== undefined) {
-    headers = headers.set('X-UserToken-Response', options.currentToken);
+  const headers: Record<string, string> = {
+    'X-SessionLoggedIn': String(options.sessionLoggedIn ?? true),
+    'X-Is-Logged-In': 'true',
+    'X-UserToken-AllowResubmit': String(options.allowResubmit ?? true),
+  };
+  if (options.challenge) {
+    headers['WWW-Authenticate'] = 'BASIC realm="Service-now"';
   }
-  request.flush(USER_TOKEN_REJECTION_BODY, { status: 401, statusText: 'Unauthorized', headers });
+  if (options.requestToken !== undefined) {
+    headers['X-UserToken-Request'] = options.requestToken;
+  }
+  if (options.currentToken !== undefined) {
+    headers['X-UserToken-Response'] = options.currentToken;
+  }
+  request.flush(USER_TOKEN_REJECTION_BODY, {
+    status: 401,
+    statusText: 'Unauthorized',
+    headers: new HttpHeaders(headers),
+  });
+}
+
+/**
+ * Answers a pending `TestRequest` the way an instance behind single sign-on answers once the
+ * session has ended: 200 with an HTML login page where the request expected JSON.
+ *
+ * @example
+ * ```ts
+ * flushSessionEndedLoginPage(httpTesting.expectOne('/api/now/table/incident'));
+ * // the caller gets an HttpErrorResponse whose error is a UserTokenRefreshError('login-page')
+ * ```
+ */
+export function flushSessionEndedLoginPage(request: TestRequest): void {
+  // What a backend reports for it: a failure with a success status (the body did not parse).
+  request.error(new ProgressEvent('error'), {
+    status: 200,
+    statusText: 'OK',
+    headers: new HttpHeaders({ 'Content-Type': 'text/html;charset=UTF-8' }),
+  });
 }
 
 /**

@@ -4,6 +4,7 @@
 export { FakeUserTokenSource } from './fake-token-source';
 export {
   expectOneWithToken,
+  flushSessionEndedLoginPage,
   flushUserTokenRejection,
   USER_TOKEN_REJECTION_BODY,
 } from './http-testing';

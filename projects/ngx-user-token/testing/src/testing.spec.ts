@@ -8,10 +8,11 @@ import {
 import { HttpTestingController, provideHttpClientTesting } from '@angular/common/http/testing';
 import { inject, Injectable } from '@angular/core';
 import { TestBed } from '@angular/core/testing';
-import { userTokenInterceptor, UserTokenSource } from 'ngx-user-token';
+import { UserTokenRefreshError, userTokenInterceptor, UserTokenSource } from 'ngx-user-token';
 import {
   expectOneWithToken,
   FakeUserTokenSource,
+  flushSessionEndedLoginPage,
   flushUserTokenRejection,
   provideUserTokenTesting,
   USER_TOKEN_REJECTION_BODY,
@@ -72,14 +73,39 @@ describe('ngx-user-token/testing in an app test', () => {
     tokens.failNextRefresh();
     flushUserTokenRejection(
       httpTesting.expectOne(() => true),
-      { currentToken: 'fresh' },
+      { currentToken: 'fresh', requestToken: 'page-token', challenge: true },
     );
     const error = (await result) as HttpErrorResponse;
     expect(error.status).toBe(401);
     expect(error.error).toEqual(USER_TOKEN_REJECTION_BODY);
     expect(error.headers.get('WWW-Authenticate')).toBe('BASIC realm="Service-now"');
     expect(error.headers.get('X-Is-Logged-In')).toBe('true');
+    expect(error.headers.get('X-SessionLoggedIn')).toBe('true');
+    expect(error.headers.get('X-UserToken-AllowResubmit')).toBe('true');
+    expect(error.headers.get('X-UserToken-Request')).toBe('page-token');
     expect(error.headers.get('X-UserToken-Response')).toBe('fresh');
+  });
+
+  it('scripts an ended session and an SSO login page', async () => {
+    const ended = firstValueFrom(incidents.active()).catch((e: HttpErrorResponse) => e);
+    flushUserTokenRejection(
+      httpTesting.expectOne(() => true),
+      {
+        sessionLoggedIn: false,
+        allowResubmit: false,
+      },
+    );
+    const error = (await ended) as HttpErrorResponse;
+    expect(error.headers.get('X-SessionLoggedIn')).toBe('false');
+    expect(error.headers.get('X-UserToken-AllowResubmit')).toBe('false');
+    expect(error.headers.has('WWW-Authenticate')).toBe(false);
+
+    const sso = firstValueFrom(incidents.active()).catch((e: HttpErrorResponse) => e);
+    flushSessionEndedLoginPage(httpTesting.expectOne(() => true));
+    const page = (await sso) as HttpErrorResponse;
+    expect(page.statusText).toBe('Session ended');
+    expect((page.error as UserTokenRefreshError).reason).toBe('login-page');
+    expect(tokens.refreshCount).toBe(0);
   });
 
   it('numbers rotated tokens when not given one', () => {
