@@ -1,10 +1,15 @@
 import {
   compareValues,
-  CURRENT_USER,
+  evaluateScripts,
   matchesQuery,
   parseEncodedQuery,
   sortByQuery,
 } from './encoded-query';
+import { UnsupportedScript } from './glide-script';
+
+const CURRENT_USER = 'javascript:gs.getUserID()';
+/** 2026-01-07 15:30:00 UTC: "now" for the date helpers. */
+const NOW = Date.UTC(2026, 0, 7, 15, 30, 0);
 
 type Rec = Record<string, string>;
 const RECORDS: Rec[] = [
@@ -52,8 +57,11 @@ const RECORDS: Rec[] = [
 
 /** Numbers of the records matching `query`, in their order after sorting. */
 function run(query: string, user = 'abel'): string[] {
-  const parsed = parseEncodedQuery(query, (f) => f in RECORDS[0]);
-  const matched = RECORDS.filter((r) => matchesQuery(parsed, (f) => r[f] ?? '', user));
+  const parsed = evaluateScripts(
+    parseEncodedQuery(query, (f) => f in RECORDS[0]),
+    { userId: user, userName: user, now: NOW },
+  );
+  const matched = RECORDS.filter((r) => matchesQuery(parsed, (f) => r[f] ?? ''));
   return sortByQuery(matched, parsed, (r) => (f) => r[f] ?? '').map((r) => r['number']);
 }
 
@@ -151,5 +159,52 @@ describe('encoded query', () => {
       const query = Array.from({ length }, () => alphabet[next() % alphabet.length]).join('');
       expect(() => run(query)).not.toThrow();
     }
+  });
+});
+
+describe('javascript: values', () => {
+  it.each([
+    ["opened_at>=javascript:gs.dateGenerate('2026-01-06','00:00:00')", ['INC2', 'INC3', 'PRB4']],
+    ["opened_at<javascript:gs.dateGenerate('2026-01-06','end')", ['INC1', 'INC2']],
+    [
+      "opened_atBETWEENjavascript:gs.dateGenerate('2026-01-06','start')@javascript:gs.dateGenerate('2026-01-07','end')",
+      ['INC2', 'INC3'],
+    ],
+    ['opened_at>=javascript:gs.daysAgoStart(1)', ['INC2', 'INC3', 'PRB4']],
+    ['opened_at>=javascript:gs.daysAgoStart(0)', ['INC3', 'PRB4']],
+    ['opened_at>=javascript:gs.daysAgo(1)', ['INC3', 'PRB4']],
+    ['opened_at<=javascript:gs.daysAgoEnd(2)', ['INC1']],
+    ['opened_at>=javascript:gs.beginningOfToday()^opened_at<=javascript:gs.endOfToday()', ['INC3']],
+    [
+      'opened_atONYesterday@javascript:gs.beginningOfYesterday()@javascript:gs.endOfYesterday()',
+      ['INC2'],
+    ],
+    ['opened_at>=javascript:gs.hoursAgoStart(4)', ['INC3', 'PRB4']],
+    ['opened_at>=javascript:gs.hoursAgoStart(2)', ['PRB4']],
+    ['opened_at>=javascript:gs.minutesAgoStart(210)', ['INC3', 'PRB4']],
+    [
+      'opened_at>=javascript:gs.beginningOfThisMonth()^opened_at<=javascript:gs.endOfThisMonth()',
+      ['INC1', 'INC2', 'INC3', 'PRB4'],
+    ],
+    ['closed_at<=javascript:gs.endOfLastMonth()', []],
+    [`caller_id=${CURRENT_USER}`, ['INC1']],
+    ['caller_id=javascript:gs.getUserName()', ['INC1']],
+  ])('%s', (query, expected) => {
+    expect(run(query)).toEqual(expected);
+  });
+
+  it.each([
+    'javascript:gs.getUser().getID()',
+    'javascript:new GlideDateTime().getValue()',
+    "javascript:gs.dateGenerate('2026-13-45','00:00:00')",
+    'javascript:gs.daysAgo()',
+    'javascript:gs.daysAgo(1.5)',
+    'javascript:gs.daysAgoStart("x")',
+    'javascript:gs.hasRole("admin")',
+    'javascript:gs.daysAgo(1);gs.sleep(1000)',
+    'javascript:constructor.constructor("return process")()',
+  ])('refuses %s with a clear error rather than a silently wrong answer', (value) => {
+    expect(() => run(`opened_at>=${value}`)).toThrow(UnsupportedScript);
+    expect(() => run(`opened_at>=${value}`)).toThrow(value);
   });
 });

@@ -3,10 +3,12 @@
  *
  * `a=1^b=2` is AND, `a=1^ORb=2` ORs a condition with the one before it, `a=1^NQb=2` starts a new
  * query OR'ed with the previous ones, `ORDERBYfield` / `ORDERBYDESCfield` sort, `^EQ` ends the
- * query, and `^^` is a literal caret. Names, operators and values are case-sensitive. A condition
+ * query, and `^^` is a literal caret. `javascript:` values are evaluated by `evaluateScripts`. Names, operators and values are case-sensitive. A condition
  * that cannot be parsed (or names a field the table lacks) is ignored, as the instance does by
  * default.
  */
+
+import { evaluateScript, isScript, ScriptContext } from './glide-script';
 
 export type Operator =
   | '='
@@ -23,7 +25,8 @@ export type Operator =
   | '<='
   | '>'
   | '>='
-  | 'BETWEEN';
+  | 'BETWEEN'
+  | 'ON';
 
 /** Longest first, so that `<=` is not read as `<` and `NOT LIKE` not as a field named `not`. */
 const OPERATORS: readonly Operator[] = [
@@ -35,6 +38,7 @@ const OPERATORS: readonly Operator[] = [
   'ENDSWITH',
   'BETWEEN',
   'LIKE',
+  'ON',
   'IN',
   '!=',
   '<=',
@@ -62,9 +66,6 @@ export interface EncodedQuery {
   /** Terms that were not understood and are ignored. */
   readonly ignored: readonly string[];
 }
-
-/** The value an instance replaces with the calling user's sys_id. */
-export const CURRENT_USER = 'javascript:gs.getUserID()';
 
 const FIELD = /^[a-z0-9_]+(\.[a-z0-9_]+)*/;
 const FIELD_ONLY = /^[a-z0-9_]+(\.[a-z0-9_]+)*$/;
@@ -161,6 +162,10 @@ function parseCondition(term: string): Condition | null {
   if (operator === 'BETWEEN' && value.split('@').length !== 2) {
     return null;
   }
+  // The condition builder's "on": `fieldONLabel@start@end`, as in `ONToday@javascript:...@...`.
+  if (operator === 'ON' && value.split('@').length !== 3) {
+    return null;
+  }
   return { field, operator, value };
 }
 
@@ -168,21 +173,38 @@ function parseCondition(term: string): Condition | null {
 export type FieldReader = (field: string) => string;
 
 /**
- * True when the record read by `read` matches `query`. `userId` is what
- * `javascript:gs.getUserID()` stands for.
+ * The query with every `javascript:` value replaced by what it stands for (see
+ * `glide-script.ts`); the parts of a `BETWEEN` or `ON` range are evaluated one by one. Throws
+ * `UnsupportedScript` for a script it cannot evaluate.
  */
-export function matchesQuery(query: EncodedQuery, read: FieldReader, userId: string): boolean {
+export function evaluateScripts(query: EncodedQuery, context: ScriptContext): EncodedQuery {
+  const evaluate = (value: string) => (isScript(value) ? evaluateScript(value, context) : value);
+  const resolve = (condition: Condition): Condition => {
+    const ranged = condition.operator === 'BETWEEN' || condition.operator === 'ON';
+    const value = ranged
+      ? condition.value.split('@').map(evaluate).join('@')
+      : evaluate(condition.value);
+    return value === condition.value ? condition : { ...condition, value };
+  };
+  return {
+    ...query,
+    queries: query.queries.map((groups) => groups.map((group) => group.map(resolve))),
+  };
+}
+
+/** True when the record read by `read` matches `query` (its scripts already evaluated). */
+export function matchesQuery(query: EncodedQuery, read: FieldReader): boolean {
   if (query.queries.length === 0) {
     return true;
   }
   return query.queries.some((groups) =>
-    groups.every((group) => group.some((condition) => matchesCondition(condition, read, userId))),
+    groups.every((group) => group.some((condition) => matchesCondition(condition, read))),
   );
 }
 
-function matchesCondition(condition: Condition, read: FieldReader, userId: string): boolean {
+function matchesCondition(condition: Condition, read: FieldReader): boolean {
   const actual = read(condition.field);
-  const expected = condition.value.split(CURRENT_USER).join(userId);
+  const expected = condition.value;
   switch (condition.operator) {
     case '=':
       return actual === expected;
@@ -212,8 +234,9 @@ function matchesCondition(condition: Condition, read: FieldReader, userId: strin
       return actual !== '' && compareValues(actual, expected) > 0;
     case '>=':
       return actual !== '' && compareValues(actual, expected) >= 0;
-    case 'BETWEEN': {
-      const [low, high] = expected.split('@');
+    case 'BETWEEN':
+    case 'ON': {
+      const [low, high] = expected.split('@').slice(condition.operator === 'ON' ? 1 : 0);
       return actual !== '' && compareValues(actual, low) >= 0 && compareValues(actual, high) <= 0;
     }
   }

@@ -78,6 +78,13 @@ ${tokenScript(session)}</head>
 No app is being served (start with <code>--app &lt;dir&gt;</code>). <a href="/logout.do">Log out</a></p></body></html>`;
 }
 
+function notFoundPage(path: string): string {
+  return `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>Page not found | Mock instance</title></head>
+<body><h1>Page not found</h1><p>The page <code>${escapeHtml(path)}</code> does not exist on this instance.</p>
+<p><a href="/">Home</a></p></body></html>`;
+}
+
 const BUILDING_PAGE = `<!doctype html><html lang="en"><head><meta charset="utf-8">
 <meta http-equiv="refresh" content="2"><title>Building…</title></head>
 <body><p>The app is being built; this page reloads by itself.</p></body></html>`;
@@ -154,5 +161,9 @@ export function pages(sessions: SessionStore, db: Database, options: PageOptions
   if (options.appDir) {
     router.use(express.static(options.appDir, { index: false }));
   }
+  // Any other page: a 404 page, as the instance's own rather than the web framework's.
+  router.use((req, res) => {
+    res.status(404).set(NO_CACHE_HEADERS).type('html').send(notFoundPage(req.path));
+  });
   return router;
 }

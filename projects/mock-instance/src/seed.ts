@@ -13,15 +13,25 @@ export const LOGIN_USERS: readonly { userName: string; name: string; about: stri
   {
     userName: 'abel.tuter',
     name: 'Abel Tuter',
-    about: 'the demo user: caller and opener of incidents',
+    about: 'the demo user, no role: sees and updates only the incidents he calls in or opened',
   },
   {
     userName: 'beth.anglin',
     name: 'Beth Anglin',
-    about: "another caller, to show one user never sees the other's list",
+    about: 'service desk agent (itil): reads and updates every incident',
   },
-  { userName: 'admin', name: 'System Administrator', about: 'opens incidents for others' },
+  {
+    userName: 'admin',
+    name: 'System Administrator',
+    about: 'admin: may do anything, the only one who may change users or delete incidents',
+  },
 ];
+
+/** The roles of the seeded users (`sys_user_has_role` on an instance); others have none. */
+export const ROLES: Readonly<Record<string, readonly string[]>> = {
+  admin: ['admin'],
+  'beth.anglin': ['itil'],
+};
 
 const OTHER_USERS = [
   'David Miller',
@@ -130,6 +140,8 @@ export function buildSeed(): Seed {
       email: `${userName}@example.com`,
       title: i < 3 ? 'Service Desk' : 'Employee',
       department: ['IT', 'Finance', 'Sales', 'HR', 'Engineering'][i % 5],
+      // Everyone but the administrator reports to the administrator.
+      manager: userName === 'admin' ? '' : seededSysId('sys_user:admin'),
       active: 'true',
       time_zone: 'GMT',
     };

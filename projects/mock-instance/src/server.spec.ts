@@ -318,7 +318,7 @@ describe('the control API', () => {
 
   it('resets the data to the seed', async () => {
     await start();
-    const token = await browser.logIn();
+    const token = await browser.logIn('admin'); // only admin may delete incidents
     const id = instance.db.rows('incident')[0]['sys_id'];
     await browser.fetch(`/api/now/table/incident/${id}`, {
       method: 'DELETE',

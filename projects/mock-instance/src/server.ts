@@ -11,6 +11,7 @@ import cookieParser from 'cookie-parser';
 import express, { NextFunction, Request, Response } from 'express';
 
 import { angularProcessor } from './angular-processor';
+import { AttachmentStore, attachmentApi } from './attachment-api';
 import {
   AuthConfig,
   AuthStats,
@@ -24,7 +25,8 @@ import { Database } from './database';
 import { pages, sessionIdOf } from './pages';
 import { negotiate, sendError } from './responses';
 import { SessionStore } from './sessions';
-import { tableApi } from './table-api';
+import { statsApi } from './stats-api';
+import { tableApi, unknownResource } from './table-api';
 
 export interface MockInstanceOptions {
   /** Port to listen on; 0 (default) picks a free one. */
@@ -75,6 +77,7 @@ export interface MockInstanceConfig extends AuthConfig {
 
 export interface MockInstanceState {
   readonly db: Database;
+  readonly attachments: AttachmentStore;
   readonly sessions: SessionStore;
   readonly stats: MockInstanceStats;
   readonly config: MockInstanceConfig;
@@ -100,6 +103,7 @@ export function createMockInstanceApp(options: MockInstanceOptions = {}): {
   const bodyLimit = options.bodyLimit ?? '1mb';
   const state: MockInstanceState = {
     db: new Database(clock),
+    attachments: new AttachmentStore(),
     sessions: new SessionStore({
       tokenTtlMs: seconds(options.tokenTtl),
       sessionTimeoutMs: seconds(options.sessionTimeout),
@@ -163,10 +167,16 @@ export function createMockInstanceApp(options: MockInstanceOptions = {}): {
         });
         return;
       }
+      // An instance serves its versioned paths (`/api/now/v1/table`, `/api/now/v2/table`, ...)
+      // as the same resources (KB0534905: "latest always points to the latest version").
+      req.url = req.url.replace(/^\/now\/v[12]\//, '/now/');
       next();
     });
   });
-  app.use('/api', tableApi(db, bodyLimit));
+  app.use('/api', tableApi(db, bodyLimit, clock));
+  app.use('/api', statsApi(db, clock));
+  app.use('/api', attachmentApi(db, state.attachments, bodyLimit, clock));
+  app.use('/api', unknownResource);
 
   if (config.dev) {
     app.use('/mock', controlApi(state, bodyLimit));
@@ -262,6 +272,7 @@ function controlApi(state: MockInstanceState, bodyLimit: string): express.Router
   });
   router.post('/reset', (req, res) => {
     state.db.reset();
+    state.attachments.clear();
     resetStats();
     res.json({ reset: true });
   });

@@ -1,7 +1,10 @@
 import { seededSysId } from './seed';
 import { MockInstance, startMockInstance } from './server';
 
-const BASIC = `Basic ${Buffer.from('abel.tuter:demo').toString('base64')}`;
+/** Basic credentials of a seeded user. */
+const basic = (user: string) => `Basic ${Buffer.from(`${user}:demo`).toString('base64')}`;
+// The mechanics below are the admin's view: every row (access control has its own tests).
+const BASIC = basic('admin');
 const ABEL = seededSysId('sys_user:abel.tuter');
 let instance: MockInstance;
 
@@ -288,5 +291,341 @@ describe('Table API: bad input', () => {
     );
     expect(response.status).toBe(200);
     expect((await body(response)).result).toHaveLength(3);
+  });
+});
+
+/** A request as `user` (Basic), relative to the instance. */
+function as(user: string, path: string, init: RequestInit = {}): Promise<Response> {
+  const headers = new Headers(init.headers);
+  headers.set('Authorization', basic(user));
+  if (init.body !== undefined && !headers.has('Content-Type')) {
+    headers.set('Content-Type', 'application/json');
+  }
+  return fetch(instance.url + path, { ...init, headers });
+}
+const BETH = seededSysId('sys_user:beth.anglin');
+const ADMIN = seededSysId('sys_user:admin');
+const numbers = async (response: Response) =>
+  ((await body(response)).result as { number: string }[]).map((r) => r.number);
+
+describe('Table API: what real clients use', () => {
+  it('serves /api/now/v1/table and /api/now/v2/table as the same resource', async () => {
+    const path = 'table/incident?sysparm_fields=number&sysparm_limit=5&sysparm_query=ORDERBYnumber';
+    const plain = await numbers(await api(`/api/now/${path}`));
+    for (const version of ['v1', 'v2']) {
+      const response = await api(`/api/now/${version}/${path}`);
+      expect(await numbers(response)).toEqual(plain);
+      expect(links(response)['next'].pathname).toBe(`/api/now/${version}/table/incident`);
+    }
+    const one = await api(`/api/now/v2/table/sys_user/${ABEL}?sysparm_fields=user_name`);
+    expect((await body(one)).result).toEqual({ user_name: 'abel.tuter' });
+  });
+
+  it('evaluates the date helpers query builders write, and refuses other scripts with a 400', async () => {
+    const opened = instance.db
+      .rows('incident')
+      .filter(
+        (r) => r['opened_at'] >= '2026-02-01 00:00:00' && r['opened_at'] <= '2026-02-02 23:59:59',
+      )
+      .map((r) => r['number']);
+    expect(opened.length).toBeGreaterThan(0);
+    const query = encodeURIComponent(
+      "opened_at>=javascript:gs.dateGenerate('2026-02-01','00:00:00')^opened_at<=javascript:gs.dateGenerate('2026-02-02','end')^ORDERBYnumber",
+    );
+    const response = await api(
+      `/api/now/table/incident?sysparm_fields=number&sysparm_query=${query}`,
+    );
+    expect(await numbers(response)).toEqual(opened.sort());
+
+    const unsupported = await api(
+      `/api/now/table/incident?sysparm_query=${encodeURIComponent('opened_at>=javascript:gs.monthsAgo(1)')}`,
+    );
+    expect(unsupported.status).toBe(400);
+    expect((await body(unsupported)).error).toEqual({
+      message: 'Unsupported javascript: expression in the query: javascript:gs.monthsAgo(1)',
+      detail:
+        'This mock instance evaluates only the gs.* date and user helpers listed in its README',
+    });
+  });
+
+  it('returns dot-walked fields under their path, two levels deep, with display values', async () => {
+    const id = seededSysId('incident:0'); // Abel calls it
+    const fields = 'number,caller_id.name,caller_id.email,caller_id.manager,caller_id.manager.name';
+    const plain = await body(await api(`/api/now/table/incident/${id}?sysparm_fields=${fields}`));
+    expect(plain.result).toEqual({
+      number: 'INC0010001',
+      'caller_id.name': 'Abel Tuter',
+      'caller_id.email': 'abel.tuter@example.com',
+      'caller_id.manager': {
+        link: `${instance.url}/api/now/table/sys_user/${ADMIN}`,
+        value: ADMIN,
+      },
+      'caller_id.manager.name': 'System Administrator',
+    });
+    const shown = await body(
+      await api(
+        `/api/now/table/incident/${id}?sysparm_fields=caller_id.manager&sysparm_display_value=true&sysparm_exclude_reference_link=true`,
+      ),
+    );
+    expect(shown.result).toEqual({ 'caller_id.manager': 'System Administrator' });
+  });
+
+  it('takes display values as input with sysparm_input_display_value=true', async () => {
+    const created = await api(
+      '/api/now/table/incident?sysparm_input_display_value=true&sysparm_fields=state,caller_id,category,urgency&sysparm_exclude_reference_link=true',
+      {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json' },
+        body: JSON.stringify({
+          short_description: 'x',
+          state: 'In Progress',
+          caller_id: 'Beth Anglin',
+          category: 'Hardware',
+          urgency: '3', // a value, not a label: kept
+        }),
+      },
+    );
+    expect(created.status).toBe(201);
+    expect((await body(created)).result).toEqual({
+      state: '2',
+      caller_id: BETH,
+      category: 'hardware',
+      urgency: '3',
+    });
+    const unknown = await api(
+      '/api/now/table/incident?sysparm_input_display_value=true&sysparm_fields=caller_id,state&sysparm_exclude_reference_link=true',
+      {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json' },
+        body: JSON.stringify({ caller_id: 'Nobody Known', state: 'Sleeping' }),
+      },
+    );
+    expect((await body(unknown)).result).toEqual({ caller_id: '', state: 'Sleeping' });
+    // Without the flag a label is stored as given, as an instance does.
+    const raw = await api('/api/now/table/incident?sysparm_fields=state', {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ state: 'Resolved' }),
+    });
+    expect((await body(raw)).result).toEqual({ state: 'Resolved' });
+  });
+
+  it('filters on field=value parameters, AND-ed with sysparm_query', async () => {
+    const one = await body(
+      await api('/api/now/table/sys_user?user_name=admin&sysparm_fields=name'),
+    );
+    expect(one.result).toEqual([{ name: 'System Administrator' }]);
+    const both = await api(
+      `/api/now/table/incident?caller_id=${ABEL}&sysparm_query=active=true^NQstate=7&sysparm_fields=caller_id,active,state&sysparm_exclude_reference_link=true`,
+    );
+    const rows = (await body(both)).result as {
+      caller_id: string;
+      active: string;
+      state: string;
+    }[];
+    expect(rows.length).toBeGreaterThan(0);
+    expect(
+      rows.every((r) => r.caller_id === ABEL && (r.active === 'true' || r.state === '7')),
+    ).toBe(true);
+    // Parameters that name no field are not filters.
+    const all = await api('/api/now/table/sys_user?stamp=1&sysparm_fields=name');
+    expect(all.headers.get('x-total-count')).toBe('30');
+  });
+});
+
+describe('Table API: access control by role', () => {
+  const KB =
+    '/api/now/table/incident?sysparm_query=active=true^caller_id=javascript:gs.getUserID()^ORopened_by=javascript:gs.getUserID()^ORDERBYnumber&sysparm_fields=number';
+
+  it('shows a user without a role only the incidents he calls in or opened', async () => {
+    const mine = instance.db
+      .rows('incident')
+      .filter((r) => r['caller_id'] === ABEL || r['opened_by'] === ABEL);
+    const response = await as('abel.tuter', '/api/now/table/incident?sysparm_fields=number');
+    expect(response.headers.get('x-total-count')).toBe(String(mine.length));
+    expect((await numbers(response)).sort()).toEqual(mine.map((r) => r['number']).sort());
+    const other = instance.db.rows('incident').find((r) => r['caller_id'] === BETH)!;
+    const hidden = await as('abel.tuter', `/api/now/table/incident/${other['sys_id']}`);
+    expect(hidden.status).toBe(404);
+    expect((await body(hidden)).error.detail).toBe(
+      "Record doesn't exist or ACL restricts the record retrieval",
+    );
+  });
+
+  it("leaves the demo user's KB list as it was", async () => {
+    const asAbel = await numbers(await as('abel.tuter', KB));
+    const expected = instance.db
+      .rows('incident')
+      .filter((r) => r['active'] === 'true' && (r['caller_id'] === ABEL || r['opened_by'] === ABEL))
+      .map((r) => r['number'])
+      .sort();
+    expect(asAbel).toEqual(expected);
+    expect(asAbel).toHaveLength(33);
+  });
+
+  it('lets itil read every incident and update one, never delete it', async () => {
+    const all = await as('beth.anglin', '/api/now/table/incident?sysparm_limit=1');
+    expect(all.headers.get('x-total-count')).toBe('300');
+    const id = seededSysId('incident:1');
+    const update = await as('beth.anglin', `/api/now/table/incident/${id}`, {
+      method: 'PATCH',
+      body: JSON.stringify({ state: '2' }),
+    });
+    expect(update.status).toBe(200);
+    const remove = await as('beth.anglin', `/api/now/table/incident/${id}`, { method: 'DELETE' });
+    expect(remove.status).toBe(403);
+    expect(await body(remove)).toEqual({
+      error: {
+        message: 'Operation Failed',
+        detail: 'ACL Exception Delete Failed due to security constraints',
+      },
+      status: 'failure',
+    });
+    expect(instance.db.get('incident', id)).not.toBeNull();
+  });
+
+  it('lets only admin write users or delete incidents', async () => {
+    const create = await as('abel.tuter', '/api/now/table/sys_user', {
+      method: 'POST',
+      body: JSON.stringify({ user_name: 'mallory' }),
+    });
+    expect(create.status).toBe(403);
+    expect((await body(create)).error.detail).toBe(
+      'ACL Exception Insert Failed due to security constraints',
+    );
+    const rename = await as('beth.anglin', `/api/now/table/sys_user/${ABEL}`, {
+      method: 'PUT',
+      body: JSON.stringify({ name: 'x' }),
+    });
+    expect((await body(rename)).error.detail).toBe(
+      'ACL Exception Update Failed due to security constraints',
+    );
+    expect(
+      (await as('abel.tuter', `/api/now/table/sys_user/${BETH}`, { method: 'DELETE' })).status,
+    ).toBe(403);
+    expect(instance.db.get('sys_user', BETH)).not.toBeNull();
+    const id = seededSysId('incident:0');
+    expect((await as('admin', `/api/now/table/incident/${id}`, { method: 'DELETE' })).status).toBe(
+      204,
+    );
+  });
+
+  it('lets a caller update his own incident, and opens a new one in his name', async () => {
+    const own = seededSysId('incident:0');
+    const update = await as('abel.tuter', `/api/now/table/incident/${own}`, {
+      method: 'PATCH',
+      body: JSON.stringify({ short_description: 'still broken' }),
+    });
+    expect(update.status).toBe(200);
+    const created = await as(
+      'abel.tuter',
+      '/api/now/table/incident?sysparm_fields=opened_by,number',
+      {
+        method: 'POST',
+        body: JSON.stringify({ short_description: 'new' }),
+      },
+    );
+    expect(created.status).toBe(201);
+    const row = (await body(created)).result;
+    expect(row.opened_by.value).toBe(ABEL);
+    const read = await as('abel.tuter', `/api/now/table/incident?number=${row.number}`);
+    expect((await body(read)).result).toHaveLength(1);
+  });
+});
+
+describe('Aggregate API', () => {
+  it('counts, with a query and field filters, over the rows the caller may read', async () => {
+    const count = async (user: string, query: string) =>
+      (await body(await as(user, `/api/now/stats/incident?sysparm_count=true${query}`))).result;
+    const active = instance.db.rows('incident').filter((r) => r['active'] === 'true').length;
+    expect(await count('admin', '&sysparm_query=active=true')).toEqual({
+      stats: { count: String(active) },
+    });
+    expect(await count('admin', '&active=true')).toEqual({ stats: { count: String(active) } });
+    expect(await count('abel.tuter', '&sysparm_query=active=true')).toEqual({
+      stats: { count: '33' },
+    });
+  });
+
+  it('groups by fields, with display values on request', async () => {
+    const grouped = await body(
+      await as('admin', '/api/now/v1/stats/incident?sysparm_count=true&sysparm_group_by=state'),
+    );
+    const byState = Object.fromEntries(
+      (grouped.result as { stats: { count: string }; groupby_fields: { value: string }[] }[]).map(
+        (g) => [g.groupby_fields[0].value, Number(g.stats.count)],
+      ),
+    );
+    expect(byState).toEqual({ '1': 50, '2': 50, '3': 50, '6': 50, '7': 50, '8': 50 });
+    const shown = await body(
+      await as(
+        'admin',
+        '/api/now/stats/incident?sysparm_count=true&sysparm_group_by=state&sysparm_display_value=true&state=1',
+      ),
+    );
+    expect(shown.result).toEqual([
+      { stats: { count: '50' }, groupby_fields: [{ field: 'state', value: 'New' }] },
+    ]);
+  });
+
+  it('refuses what it does not compute, and unknown tables or fields', async () => {
+    for (const path of [
+      '/api/now/stats/incident?sysparm_avg_fields=priority',
+      '/api/now/stats/incident?sysparm_group_by=colour',
+      '/api/now/stats/nope?sysparm_count=true',
+    ]) {
+      const response = await as('admin', path);
+      expect(response.status).toBe(400);
+      expect((await body(response)).status).toBe('failure');
+    }
+  });
+});
+
+describe('Attachment API', () => {
+  it('uploads, lists, describes, downloads and deletes, within the record’s access', async () => {
+    const own = seededSysId('incident:0');
+    const upload = await as(
+      'abel.tuter',
+      `/api/now/attachment/file?table_name=incident&table_sys_id=${own}&file_name=log.txt`,
+      { method: 'POST', headers: { 'Content-Type': 'text/plain' }, body: 'hello' },
+    );
+    expect(upload.status).toBe(201);
+    const meta = (await body(upload)).result;
+    expect(meta).toMatchObject({
+      file_name: 'log.txt',
+      table_name: 'incident',
+      table_sys_id: own,
+      content_type: 'text/plain',
+      size_bytes: '5',
+      download_link: `${instance.url}/api/now/attachment/${meta.sys_id}/file`,
+    });
+    const listed = await body(await as('abel.tuter', `/api/now/attachment?table_sys_id=${own}`));
+    expect(listed.result.map((a: { sys_id: string }) => a.sys_id)).toEqual([meta.sys_id]);
+    const file = await as('abel.tuter', `/api/now/attachment/${meta.sys_id}/file`);
+    expect(await file.text()).toBe('hello');
+    // Someone who may not read the incident does not see its attachment.
+    const other = seededSysId('incident:9'); // Beth calls it
+    expect(instance.db.get('incident', other)!['caller_id']).toBe(BETH);
+    const foreign = await as(
+      'abel.tuter',
+      `/api/now/attachment/file?table_name=incident&table_sys_id=${other}&file_name=x.txt`,
+      { method: 'POST', body: 'x' },
+    );
+    expect(foreign.status).toBe(404);
+    expect(
+      (await as('abel.tuter', `/api/now/attachment/${meta.sys_id}`, { method: 'DELETE' })).status,
+    ).toBe(204);
+    expect((await as('abel.tuter', `/api/now/attachment/${meta.sys_id}`)).status).toBe(404);
+  });
+});
+
+describe('pages that do not exist', () => {
+  it('answers an instance-like 404 page, not the web framework’s', async () => {
+    const response = await fetch(`${instance.url}/no_such_page.do`);
+    expect(response.status).toBe(404);
+    expect(response.headers.get('content-type')).toMatch(/^text\/html/);
+    const text = await response.text();
+    expect(text).toContain('Page not found');
+    expect(text).not.toContain('Cannot GET');
   });
 });

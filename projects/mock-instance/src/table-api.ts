@@ -1,37 +1,30 @@
 /**
  * The Table API: `/api/now/table/{table}[/{sys_id}]` with GET, POST, PUT, PATCH and DELETE, the
- * `sysparm_*` parameters, and the instance's pagination headers and error answers.
+ * `sysparm_*` parameters, `field=value` filters, access control by role, and the instance's
+ * pagination headers and error answers.
  */
 import express, { Request, Response, Router } from 'express';
 
+import { aclDetail, allowed } from './access';
 import { callerOf } from './auth';
 import { Database } from './database';
-import { matchesQuery, parseEncodedQuery, sortByQuery } from './encoded-query';
+import {
+  BadRequest,
+  badRequestHandler,
+  fieldAt,
+  flag,
+  notFound,
+  param,
+  queryOf,
+  readableRows,
+  readField,
+  tableNamed,
+} from './rest';
 import { sendError, sendResult } from './responses';
+import { glideDateTime } from './seed';
 import { Row, Shape, shapeRecord, TableDef, TABLES } from './tables';
 
 const DEFAULT_LIMIT = 10000;
-
-/** A query parameter as one string (the first, when repeated). */
-function param(req: Request, name: string): string | undefined {
-  const value = (req.query as Record<string, unknown>)[name];
-  const first = Array.isArray(value) ? value[0] : value;
-  return typeof first === 'string' ? first : undefined;
-}
-
-function flag(req: Request, name: string): boolean {
-  return param(req, name)?.toLowerCase() === 'true';
-}
-
-class BadRequest extends Error {
-  constructor(
-    readonly status: number,
-    message: string,
-    readonly detail: string | null = null,
-  ) {
-    super(message);
-  }
-}
 
 function shapeOf(req: Request): Shape {
   const displayValue = (param(req, 'sysparm_display_value') ?? 'false').toLowerCase();
@@ -71,16 +64,17 @@ function nonNegativeInt(req: Request, name: string, fallback: number): number {
 }
 
 function tableOf(req: Request): TableDef {
-  const name = String(req.params['table']);
-  const def = Object.hasOwn(TABLES, name) ? TABLES[name] : undefined;
-  if (!def) {
-    throw new BadRequest(400, `Invalid table ${name}`);
-  }
-  return def;
+  return tableNamed(String(req.params['table']));
 }
 
-/** Values of a request body for `def`: known, writable fields only, as strings. */
-function valuesOf(def: TableDef, req: Request): Row {
+/**
+ * Values of a request body for `def`: known, writable fields only, as strings. With
+ * `sysparm_input_display_value=true` a choice may be given by its label and a reference by its
+ * display value (KB0534905: "if you send the display name for a reference field, the system gets
+ * the sys_id"); a reference display value that names no record leaves the field empty (what an
+ * instance does there is unverified), a choice label it does not know is stored as given.
+ */
+function valuesOf(db: Database, def: TableDef, req: Request): Row {
   const body: unknown = req.body;
   const hasBody =
     Number(req.headers['content-length'] ?? 0) > 0 ||
@@ -95,38 +89,64 @@ function valuesOf(def: TableDef, req: Request): Row {
       'The payload must be a JSON object',
     );
   }
+  const asDisplayValues = flag(req, 'sysparm_input_display_value');
   const values: Row = {};
   for (const [field, value] of Object.entries(body)) {
     const f = Object.hasOwn(def.fields, field) ? def.fields[field] : undefined;
     if (f && !f.readOnly && value !== undefined) {
-      values[field] =
+      const text =
         value === null ? '' : typeof value === 'object' ? JSON.stringify(value) : String(value);
+      values[field] = asDisplayValues ? fromDisplayValue(db, f, text) : text;
     }
   }
   return values;
 }
 
-export function tableApi(db: Database, bodyLimit: string): Router {
+function fromDisplayValue(db: Database, field: TableDef['fields'][string], text: string): string {
+  if (field.type === 'choice' && field.choices && !Object.hasOwn(field.choices, text)) {
+    return Object.entries(field.choices).find(([, label]) => label === text)?.[0] ?? text;
+  }
+  if (field.type === 'reference' && text !== '' && !db.get(field.reference!, text)) {
+    const target = TABLES[field.reference!];
+    const match = db.rows(target.name).find((row) => row[target.displayField] === text);
+    return match ? match['sys_id'] : '';
+  }
+  return text;
+}
+
+/** The Table API, mounted at `/api` (an instance serves `/api/now/v1/table` and `/api/now/v2/table` as the same resource: see `server.ts`). */
+export function tableApi(db: Database, bodyLimit: string, clock: () => number): Router {
   const router = express.Router();
   const json = express.json({ limit: bodyLimit, type: () => true, strict: false });
   const shape = (def: TableDef, row: Row, req: Request) =>
-    shapeRecord(def, row, fieldsOf(req), shapeOf(req), (t, id) => db.displayOf(t, id));
-  const readerFor = (def: TableDef) => (row: Row) => (field: string) =>
-    readField(db, def, row, field);
+    shapeRecord(
+      def,
+      row,
+      fieldsOf(req),
+      shapeOf(req),
+      (t, id) => db.displayOf(t, id),
+      (path) => {
+        const field = fieldAt(def, path);
+        return field && { def: field, value: readField(db, def, row, path) };
+      },
+    );
+  /** The record the caller may see, else the instance's 404. */
+  const visible = (req: Request, res: Response, def: TableDef): Row => {
+    const row = db.get(def.name, String(req.params['sysId']));
+    if (!row || !allowed(callerOf(res), 'read', def, row)) {
+      throw notFound();
+    }
+    return row;
+  };
+  const refuse = (operation: 'create' | 'write' | 'delete') =>
+    new BadRequest(403, 'Operation Failed', aclDetail(operation));
 
   router.get('/now/table/:table', (req, res) => {
     const def = tableOf(req);
     const shapeParams = shapeOf(req);
     const limit = nonNegativeInt(req, 'sysparm_limit', DEFAULT_LIMIT);
     const offset = nonNegativeInt(req, 'sysparm_offset', 0);
-    const query = parseEncodedQuery(param(req, 'sysparm_query') ?? '', (f) => knownField(def, f));
-    const caller = callerOf(res);
-    const read = readerFor(def);
-    const all = sortByQuery(
-      db.rows(def.name).filter((row) => matchesQuery(query, read(row), caller.sysId)),
-      query,
-      read,
-    );
+    const all = readableRows(db, def, queryOf(req, def, res, clock()), callerOf(res));
     const page = all.slice(offset, offset + limit);
     if (!flag(req, 'sysparm_no_count')) {
       res.set('X-Total-Count', String(all.length));
@@ -144,27 +164,35 @@ export function tableApi(db: Database, bodyLimit: string): Router {
 
   router.get('/now/table/:table/:sysId', (req, res) => {
     const def = tableOf(req);
-    const row = db.get(def.name, String(req.params['sysId']));
-    if (!row) {
-      throw notFound();
-    }
-    sendResult(req, res, 200, shape(def, row, req));
+    sendResult(req, res, 200, shape(def, visible(req, res, def), req));
   });
 
   router.post('/now/table/:table', json, (req, res) => {
     const def = tableOf(req);
-    const row = db.insert(def, valuesOf(def, req), callerOf(res).userName);
+    if (!allowed(callerOf(res), 'create', def, null)) {
+      throw refuse('create');
+    }
+    const caller = callerOf(res);
+    const values = valuesOf(db, def, req);
+    // A task's defaults on an instance: opened by the caller, opened now.
+    if (Object.hasOwn(def.fields, 'opened_by') && !values['opened_by']) {
+      values['opened_by'] = caller.sysId;
+    }
+    if (Object.hasOwn(def.fields, 'opened_at') && !values['opened_at']) {
+      values['opened_at'] = glideDateTime(clock());
+    }
+    const row = db.insert(def, values, caller.userName);
     res.set('Location', `${shapeOf(req).baseUrl}/api/now/table/${def.name}/${row['sys_id']}`);
     sendResult(req, res, 201, shape(def, row, req));
   });
 
   const update = (req: Request, res: Response) => {
     const def = tableOf(req);
-    const row = db.get(def.name, String(req.params['sysId']));
-    if (!row) {
-      throw notFound();
+    const row = visible(req, res, def);
+    if (!allowed(callerOf(res), 'write', def, row)) {
+      throw refuse('write');
     }
-    db.update(def, row, valuesOf(def, req), callerOf(res).userName);
+    db.update(def, row, valuesOf(db, def, req), callerOf(res).userName);
     sendResult(req, res, 200, shape(def, row, req));
   };
   router.put('/now/table/:table/:sysId', json, update);
@@ -172,58 +200,24 @@ export function tableApi(db: Database, bodyLimit: string): Router {
 
   router.delete('/now/table/:table/:sysId', (req, res) => {
     const def = tableOf(req);
-    if (!db.delete(def.name, String(req.params['sysId']))) {
-      throw notFound();
+    const row = visible(req, res, def);
+    if (!allowed(callerOf(res), 'delete', def, row)) {
+      throw refuse('delete');
     }
+    db.delete(def.name, row['sys_id']);
     res.status(204).end();
   });
 
-  router.use((req, res) => {
-    sendError(req, res, 400, {
-      message: 'Requested URI does not represent any resource',
-      detail: null,
-    });
-  });
-
-  router.use((error: unknown, req: Request, res: Response, next: (e?: unknown) => void) => {
-    if (error instanceof BadRequest) {
-      sendError(req, res, error.status, { message: error.message, detail: error.detail });
-    } else {
-      next(error);
-    }
-  });
+  router.use(badRequestHandler);
   return router;
 }
 
-function notFound(): BadRequest {
-  return new BadRequest(
-    404,
-    'No Record found',
-    "Record doesn't exist or ACL restricts the record retrieval",
-  );
-}
-
-/** True for a field of `def`, or a dot-walk through its references (`caller_id.name`). */
-function knownField(def: TableDef, path: string): boolean {
-  const [head, ...rest] = path.split('.');
-  const field = Object.hasOwn(def.fields, head) ? def.fields[head] : undefined;
-  if (!field) {
-    return false;
-  }
-  if (rest.length === 0) {
-    return true;
-  }
-  return field.type === 'reference' && knownField(TABLES[field.reference!], rest.join('.'));
-}
-
-function readField(db: Database, def: TableDef, row: Row, path: string): string {
-  const dot = path.indexOf('.');
-  if (dot < 0) {
-    return row[path] ?? '';
-  }
-  const field = def.fields[path.slice(0, dot)];
-  const target = db.get(field.reference!, row[path.slice(0, dot)] ?? '');
-  return target ? readField(db, TABLES[field.reference!], target, path.slice(dot + 1)) : '';
+/** What an instance answers for a path under `/api` that names no resource it has. */
+export function unknownResource(req: Request, res: Response): void {
+  sendError(req, res, 400, {
+    message: 'Requested URI does not represent any resource',
+    detail: null,
+  });
 }
 
 /** `Link` header with first, prev, next and last pages, as absolute URLs. */
@@ -243,7 +237,7 @@ function paginationLinks(
     }
     query.set('sysparm_limit', String(limit));
     query.set('sysparm_offset', String(pageOffset));
-    return `<${baseUrl}${req.baseUrl}${req.path}?${query}>`;
+    return `<${baseUrl}${req.originalUrl.split('?')[0]}?${query}>`;
   };
   const last = total === 0 ? 0 : Math.floor((total - 1) / limit) * limit;
   const links = [`${url(0)};rel="first"`];

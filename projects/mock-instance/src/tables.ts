@@ -66,6 +66,7 @@ export const TABLES: Readonly<Record<string, TableDef>> = {
       email: { type: 'string' },
       title: { type: 'string' },
       department: { type: 'string' },
+      manager: { type: 'reference', reference: 'sys_user' },
       active: { type: 'boolean' },
       time_zone: { type: 'string' },
     },
@@ -155,19 +156,31 @@ export function shapeField(
   }
 }
 
-/** A record as the Table API returns it, limited to `fields` when given. */
+/** A dot-walked field (`caller_id.name`) of a record: its definition and stored value. */
+export type WalkedField = (path: string) => { def: FieldDef; value: string } | null;
+
+/**
+ * A record as the Table API returns it, limited to `fields` when given. A dot-walked field is
+ * returned under its path (`"caller_id.name"`), shaped as the field it ends on; unknown fields are
+ * left out.
+ */
 export function shapeRecord(
   table: TableDef,
   row: Row,
   fields: readonly string[] | null,
   shape: Shape,
   displayOf: DisplayOf,
+  walk: WalkedField,
 ): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const name of fields ?? Object.keys(table.fields)) {
-    const def = table.fields[name];
-    if (def) {
-      out[name] = shapeField(def, row[name] ?? '', shape, displayOf);
+    const field = name.includes('.')
+      ? walk(name)
+      : Object.hasOwn(table.fields, name)
+        ? { def: table.fields[name], value: row[name] ?? '' }
+        : null;
+    if (field) {
+      out[name] = shapeField(field.def, field.value, shape, displayOf);
     }
   }
   return out;

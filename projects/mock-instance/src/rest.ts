@@ -1,0 +1,150 @@
+/**
+ * What the REST resources (Table API, Aggregate API, Attachment API) share: reading `sysparm_*`
+ * parameters, resolving a table and dot-walked fields, turning a request's filter into an encoded
+ * query, and the rows a caller may read.
+ */
+import type { NextFunction, Request, Response } from 'express';
+
+import { allowed } from './access';
+import { Caller, callerOf } from './auth';
+import type { Database } from './database';
+import {
+  Condition,
+  EncodedQuery,
+  evaluateScripts,
+  matchesQuery,
+  parseEncodedQuery,
+  sortByQuery,
+} from './encoded-query';
+import { UnsupportedScript } from './glide-script';
+import { sendError } from './responses';
+import { FieldDef, Row, TableDef, TABLES } from './tables';
+
+/** A client mistake, answered in the instance's error shape with `status`. */
+export class BadRequest extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+    readonly detail: string | null = null,
+  ) {
+    super(message);
+  }
+}
+
+/** Answers a {@link BadRequest} (or an unsupported query script) in the instance's shape. */
+export function badRequestHandler(error: unknown, req: Request, res: Response, next: NextFunction) {
+  if (error instanceof BadRequest) {
+    sendError(req, res, error.status, { message: error.message, detail: error.detail });
+  } else if (error instanceof UnsupportedScript) {
+    sendError(req, res, 400, {
+      message: error.message,
+      detail:
+        'This mock instance evaluates only the gs.* date and user helpers listed in its README',
+    });
+  } else {
+    next(error);
+  }
+}
+
+/** A query parameter as one string (the first, when repeated). */
+export function param(req: Request, name: string): string | undefined {
+  const value = (req.query as Record<string, unknown>)[name];
+  const first = Array.isArray(value) ? value[0] : value;
+  return typeof first === 'string' ? first : undefined;
+}
+
+export function flag(req: Request, name: string): boolean {
+  return param(req, name)?.toLowerCase() === 'true';
+}
+
+export function tableNamed(name: string): TableDef {
+  const def = Object.hasOwn(TABLES, name) ? TABLES[name] : undefined;
+  if (!def) {
+    throw new BadRequest(400, `Invalid table ${name}`);
+  }
+  return def;
+}
+
+/** True for a field of `def`, or a dot-walk through its references (`caller_id.name`). */
+export function knownField(def: TableDef, path: string): boolean {
+  return fieldAt(def, path) !== null;
+}
+
+/** The definition of the field a (dot-walked) path ends on, or null. */
+export function fieldAt(def: TableDef, path: string): FieldDef | null {
+  const [head, ...rest] = path.split('.');
+  const field = Object.hasOwn(def.fields, head) ? def.fields[head] : undefined;
+  if (!field) {
+    return null;
+  }
+  if (rest.length === 0) {
+    return field;
+  }
+  return field.type === 'reference' ? fieldAt(TABLES[field.reference!], rest.join('.')) : null;
+}
+
+/** A (dot-walked) field's stored value on `row`; '' where a reference on the way is empty. */
+export function readField(db: Database, def: TableDef, row: Row, path: string): string {
+  const dot = path.indexOf('.');
+  if (dot < 0) {
+    return row[path] ?? '';
+  }
+  const field = def.fields[path.slice(0, dot)];
+  const target = db.get(field.reference!, row[path.slice(0, dot)] ?? '');
+  return target ? readField(db, TABLES[field.reference!], target, path.slice(dot + 1)) : '';
+}
+
+/**
+ * The request's filter as one encoded query, its scripts evaluated for the caller: `sysparm_query`
+ * AND'ed with every `field=value` parameter that names a field of the table (an instance's Table
+ * API takes those as filters too; other parameters are ignored).
+ */
+export function queryOf(req: Request, def: TableDef, res: Response, now: number): EncodedQuery {
+  const parsed = parseEncodedQuery(param(req, 'sysparm_query') ?? '', (f) => knownField(def, f));
+  const extra: Condition[] = [];
+  for (const name of Object.keys(req.query as Record<string, unknown>)) {
+    const value = param(req, name);
+    if (!name.startsWith('sysparm_') && value !== undefined && knownField(def, name)) {
+      extra.push({ field: name, operator: '=', value });
+    }
+  }
+  const groups = extra.map((condition) => [condition]);
+  const query: EncodedQuery =
+    groups.length === 0
+      ? parsed
+      : {
+          ...parsed,
+          queries:
+            parsed.queries.length === 0
+              ? [groups]
+              : parsed.queries.map((conditions) => [...conditions, ...groups]),
+        };
+  const caller = callerOf(res);
+  return evaluateScripts(query, { userId: caller.sysId, userName: caller.userName, now });
+}
+
+/** The rows of `def` the caller may read that match `query`, in the query's order. */
+export function readableRows(
+  db: Database,
+  def: TableDef,
+  query: EncodedQuery,
+  caller: Caller,
+): Row[] {
+  const read = (row: Row) => (field: string) => readField(db, def, row, field);
+  return sortByQuery(
+    db
+      .rows(def.name)
+      .filter((row) => allowed(caller, 'read', def, row) && matchesQuery(query, read(row))),
+    query,
+    read,
+  );
+}
+
+/** The instance's 404 for a record that is missing, or that the caller may not read. */
+export function notFound(): BadRequest {
+  return new BadRequest(
+    404,
+    'No Record found',
+    "Record doesn't exist or ACL restricts the record retrieval",
+  );
+}
