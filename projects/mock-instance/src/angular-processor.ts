@@ -36,6 +36,11 @@ export function angularProcessor(deps: AuthDeps, bodyLimit: string): Router {
       res.json({ status: 'error', message: 'User name or password invalid' });
       return;
     }
+    if (deps.mfaUsers.has(user['user_name'])) {
+      // The CLI fails on this status; the message is the mock's (unverified).
+      res.json({ status: 'mfa_code_required', message: 'Multi-factor authentication required' });
+      return;
+    }
     startSession(res, deps.sessions, user);
     res.json({ status: 'success', user_name: user['user_name'] });
   });

@@ -199,3 +199,56 @@ describe('SSO: an ended session is not a 401', () => {
     expect((await browser.fetch(LIST, { headers: { 'X-UserToken': 'x' } })).status).toBe(401);
   });
 });
+
+describe('OAuth bearer tokens (/oauth_token.do)', () => {
+  beforeEach(() => start());
+
+  const grant = (password: string) =>
+    fetch(`${instance.url}/oauth_token.do`, {
+      method: 'POST',
+      body: new URLSearchParams({
+        grant_type: 'password',
+        client_id: 'any-client',
+        client_secret: 'x',
+        username: 'abel.tuter',
+        password,
+      }),
+    });
+
+  it('issues a bearer token that authenticates without any CSRF token', async () => {
+    const response = await grant('demo');
+    expect(response.status).toBe(200);
+    const body = (await response.json()) as Record<string, unknown>;
+    expect(body).toMatchObject({ token_type: 'Bearer', expires_in: 1799, scope: 'useraccount' });
+    const list = await fetch(instance.url + LIST, {
+      headers: { Authorization: `Bearer ${String(body['access_token'])}` },
+    });
+    expect(list.status).toBe(200);
+    const forged = await fetch(instance.url + LIST, { headers: { Authorization: 'Bearer nope' } });
+    expect(forged.status).toBe(401);
+  });
+
+  it('refuses bad credentials as an instance does', async () => {
+    const response = await grant('wrong');
+    expect(response.status).toBe(401);
+    expect(await response.json()).toEqual({
+      error: 'server_error',
+      error_description: 'access_denied',
+    });
+  });
+});
+
+describe('multi-factor users', () => {
+  it("makes the CLI's password login fail with mfa_code_required", async () => {
+    await start({ mfaUsers: ['beth.anglin'] });
+    const response = await browser.fetch('/angular.do?sysparm_type=view_form.login', {
+      method: 'POST',
+      body: new URLSearchParams({ user_name: 'beth.anglin', user_password: 'demo' }),
+    });
+    expect(await response.json()).toMatchObject({ status: 'mfa_code_required' });
+    expect(response.headers.has('set-cookie')).toBe(false);
+    await expect(new UISession(instance.url).login('beth.anglin', 'demo')).rejects.toThrow(
+      'Multi-factor authentication required',
+    );
+  });
+});

@@ -10,6 +10,7 @@
 import type { NextFunction, Request, Response } from 'express';
 
 import type { Database } from './database';
+import type { OAuthTokens } from './oauth';
 import { loginPage, sessionIdOf } from './pages';
 import { NO_CACHE_HEADERS, NOT_AUTHENTICATED, sendError } from './responses';
 import { DEMO_PASSWORD, LOGIN_USERS } from './seed';
@@ -75,6 +76,10 @@ export interface AuthDeps {
   readonly stats: AuthStats;
   /** Where `sso: 'redirect'` sends the browser: the identity provider's origin. */
   readonly identityProvider: () => string;
+  /** OAuth access tokens issued by `/oauth_token.do`. */
+  readonly oauth: OAuthTokens;
+  /** Users whose password login asks for a second factor. */
+  readonly mfaUsers: ReadonlySet<string>;
 }
 
 export const SESSION_LOGGED_IN_HEADER = 'X-SessionLoggedIn';
@@ -90,7 +95,9 @@ export function authenticate(deps: AuthDeps) {
   return (req: Request, res: Response, next: NextFunction): void => {
     const authorization = req.headers.authorization;
     if (authorization !== undefined) {
-      const user = basicUser(deps.db, authorization);
+      const bearer = /^Bearer (\S+)$/i.exec(authorization.trim());
+      const owner = bearer ? deps.oauth.userOf(bearer[1]) : null;
+      const user = bearer ? owner && deps.db.findUser(owner) : basicUser(deps.db, authorization);
       if (!user) {
         refuse(req, res, null);
         return;

@@ -22,6 +22,8 @@ const USAGE = `Usage: npm run mock-instance -- [options]
   --sso <mode>           a REST call without a live session gets: off (default) the 401;
                          redirect: a 302 to an identity provider on another port; html: 200 and
                          the login page
+  --mfa-user <name>      this user's password login (/angular.do) asks for a second factor
+                         (repeatable)
   --app <dir>            serve the built app in <dir> at /, with window.g_ck injected
   --body-limit <size>    largest request body (default 1mb)
   --help                 show this help`;
@@ -50,6 +52,7 @@ async function main(): Promise<void> {
       challenge: { type: 'string', default: 'missing-token' },
       sso: { type: 'string', default: 'off' },
       app: { type: 'string' },
+      'mfa-user': { type: 'string', multiple: true },
       'body-limit': { type: 'string', default: '1mb' },
       help: { type: 'boolean', default: false },
     },
@@ -73,6 +76,7 @@ async function main(): Promise<void> {
     challenge: values.challenge as ChallengePolicy,
     sso: values.sso as SsoMode,
     appDir: values.app ? resolve(values.app) : null,
+    mfaUsers: values['mfa-user'] ?? [],
     bodyLimit: values['body-limit'],
   });
   console.log(`Mock instance listening on ${instance.url}/`);

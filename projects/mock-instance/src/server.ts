@@ -22,6 +22,7 @@ import {
   SsoMode,
 } from './auth';
 import { Database } from './database';
+import { OAuthTokens, oauthEndpoint } from './oauth';
 import { pages, sessionIdOf } from './pages';
 import { negotiate, sendError } from './responses';
 import { SessionStore } from './sessions';
@@ -54,6 +55,8 @@ export interface MockInstanceOptions {
   appDir?: string | null;
   /** Largest request body accepted. Default `'1mb'`. */
   bodyLimit?: string;
+  /** Users whose password login (`/angular.do`) asks for a second factor. Default none. */
+  mfaUsers?: readonly string[];
   /** Time source, for tests. Default `Date.now`. */
   clock?: () => number;
 }
@@ -154,8 +157,11 @@ export function createMockInstanceApp(options: MockInstanceOptions = {}): {
     config,
     stats,
     identityProvider: () => state.identityProviderUrl ?? 'http://idp.invalid',
+    oauth: new OAuthTokens(clock),
+    mfaUsers: new Set(options.mfaUsers ?? []),
   };
   app.use(angularProcessor(auth, bodyLimit));
+  app.use(oauthEndpoint(db, auth.oauth, bodyLimit));
   const check = authenticate(auth);
   app.use('/api', (req: Request, res: Response, next: NextFunction) => {
     stats.api++;
