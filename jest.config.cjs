@@ -51,6 +51,15 @@ module.exports = {
       },
     },
     {
+      displayName: 'dev-proxy',
+      rootDir: __dirname,
+      roots: ['<rootDir>/projects/dev-proxy'],
+      testEnvironment: 'node',
+      transform: {
+        '^.+\\.ts$': ['ts-jest', { tsconfig: '<rootDir>/projects/dev-proxy/tsconfig.json' }],
+      },
+    },
+    {
       displayName: 'bench',
       rootDir: __dirname,
       roots: ['<rootDir>/bench'],

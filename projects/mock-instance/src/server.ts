@@ -4,7 +4,8 @@
  * CSRF check on every REST call, the Table API — plus a control API for tests and the demo.
  */
 import { AddressInfo } from 'node:net';
-import { Server } from 'node:http';
+import { IncomingMessage, Server } from 'node:http';
+import { Socket } from 'node:net';
 
 import parseBytes from 'bytes';
 import cookieParser from 'cookie-parser';
@@ -23,7 +24,7 @@ import {
 } from './auth';
 import { Database } from './database';
 import { OAuthTokens, oauthEndpoint } from './oauth';
-import { pages, sessionIdOf } from './pages';
+import { pages, SESSION_COOKIE, sessionIdOf } from './pages';
 import { negotiate, sendError } from './responses';
 import { SessionStore } from './sessions';
 import { statsApi } from './stats-api';
@@ -360,12 +361,37 @@ const closeServer = (server: Server) =>
     server.close((error) => (error ? reject(error) : resolve()));
   });
 
+/**
+ * `/amb`: the instance's WebSocket (AMB, the message bus). The mock only accepts the upgrade for a
+ * live session (its cookie) and then echoes what it receives: enough to see a WebSocket reach the
+ * instance with the right session. It speaks no AMB protocol.
+ */
+function ambUpgrade(state: MockInstanceState, req: IncomingMessage, socket: Socket): void {
+  const cookies = Object.fromEntries(
+    (req.headers.cookie ?? '').split(';').map((pair) => {
+      const [name, ...value] = pair.trim().split('=');
+      return [name, value.join('=')];
+    }),
+  );
+  const session = state.sessions.get(cookies[SESSION_COOKIE]);
+  if ((req.url ?? '').split('?')[0] !== '/amb' || !session) {
+    socket.end('HTTP/1.1 401 Unauthorized\r\nContent-Length: 0\r\nConnection: close\r\n\r\n');
+    return;
+  }
+  socket.write(
+    'HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n' +
+      `X-Amb-User: ${session.userName}\r\n\r\n`,
+  );
+  socket.pipe(socket);
+}
+
 /** Starts the mock instance and resolves once it listens. */
 export async function startMockInstance(options: MockInstanceOptions = {}): Promise<MockInstance> {
   const { app, state } = createMockInstanceApp(options);
   const host = options.host ?? '127.0.0.1';
   const shownHost = host === '0.0.0.0' ? '127.0.0.1' : host;
   const server = await listen(app, options.port ?? 0, host);
+  server.on('upgrade', (req, socket) => ambUpgrade(state, req, socket as Socket));
   // The identity provider always listens (on a free port), so `sso` can be switched at run time.
   const idp = await listen(identityProviderApp(), 0, host);
   state.identityProviderUrl = `http://${shownHost}:${(idp.address() as AddressInfo).port}`;

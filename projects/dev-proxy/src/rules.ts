@@ -1,0 +1,191 @@
+/**
+ * The dev proxy's decisions, as pure functions: which headers a forwarded request carries, how
+ * the instance's answer is rewritten for the browser on localhost, and what a refused request
+ * calls for (adopt a token, log in again, or nothing). The same rules the library follows in the
+ * browser: a write is sent again only when the instance proves it did not run it.
+ */
+import type { IncomingHttpHeaders, OutgoingHttpHeaders } from 'node:http';
+
+import { Cookie } from 'tough-cookie';
+
+/** Methods that change nothing on the server: safe to send again after any refusal. */
+const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
+
+/** What ServiceNow's page code sends when it has no token; the proxy replaces it like any other. */
+export const TOKEN_HEADER = 'x-usertoken';
+
+/** Where a request leaves for, and what the proxy's session adds to it. */
+export interface Credentials {
+  /** The instance's origin, `https://dev12345.service-now.com`. */
+  readonly instance: URL;
+  /** `Cookie` header of the proxy's session for this URL ('' for none). */
+  readonly cookie: string;
+  /** The session token to send as `X-UserToken`, or null (bearer mode: none needed). */
+  readonly token: string | null;
+  /** `Authorization` to send, or null. */
+  readonly authorization: string | null;
+}
+
+/**
+ * The headers of a request forwarded to the instance: the browser's cookies for the instance are
+ * replaced by the proxy's session, `X-UserToken` by the proxy's token, and `Origin`/`Referer` point
+ * at the instance (`Host` is set by the proxy's `changeOrigin`). Everything else passes.
+ */
+export function forwardedHeaders(
+  incoming: IncomingHttpHeaders,
+  credentials: Credentials,
+): Record<string, string | null> {
+  const set: Record<string, string | null> = {
+    cookie: credentials.cookie || null,
+    [TOKEN_HEADER]: credentials.token,
+  };
+  if (credentials.authorization !== null) {
+    set['authorization'] = credentials.authorization;
+  }
+  if (incoming.origin !== undefined) {
+    set['origin'] = credentials.instance.origin;
+  }
+  if (typeof incoming.referer === 'string') {
+    set['referer'] = onInstance(incoming.referer, credentials.instance);
+  }
+  return set;
+}
+
+/** A URL moved onto the instance's origin, keeping its path and query. */
+function onInstance(url: string, instance: URL): string {
+  try {
+    const parsed = new URL(url);
+    return new URL(parsed.pathname + parsed.search, instance).href;
+  } catch {
+    return instance.origin + '/';
+  }
+}
+
+/**
+ * A redirect's `Location` as the browser on localhost should follow it: a URL on the instance
+ * becomes a path (the browser stays on whatever localhost origin it is on); other URLs (an
+ * identity provider) are left alone.
+ */
+export function rewriteLocation(location: string, instance: URL): string {
+  try {
+    const url = new URL(location, instance);
+    return url.origin === instance.origin ? url.pathname + url.search + url.hash : location;
+  } catch {
+    return location;
+  }
+}
+
+/**
+ * A `Set-Cookie` of the instance as the browser on localhost can keep it: no `Domain`, no
+ * `Secure` (localhost is plain http), `SameSite=None` (which needs Secure) made `Lax`. The proxy
+ * keeps its own copy in its jar; what the browser sends back is replaced anyway.
+ */
+export function rewriteSetCookie(header: string): string | null {
+  const cookie = Cookie.parse(header);
+  if (!cookie) {
+    return null;
+  }
+  cookie.domain = null;
+  cookie.secure = false;
+  if (cookie.sameSite === 'none') {
+    cookie.sameSite = 'lax';
+  }
+  return cookie.toString();
+}
+
+/** What a refused answer from the instance calls for. */
+export type Refusal =
+  /** The token rotated: the 401 names the new one. */
+  | { readonly kind: 'new-token'; readonly token: string }
+  /** The session is gone (401 saying so, or a login page where the API answers). */
+  | { readonly kind: 'session-ended' }
+  /** The token is stale but the 401 names none: ask the instance for it. */
+  | { readonly kind: 'token-unknown' }
+  | null;
+
+/**
+ * Reads an instance's answer to a forwarded request. `sentToken` is what the request carried.
+ * Only REST-like paths (`/api/`, `.do` processors asked for JSON) can be refused this way; pages
+ * the browser navigates to pass as they are.
+ */
+export function refusalOf(
+  status: number,
+  headers: IncomingHttpHeaders,
+  path: string,
+  sentToken: string | null,
+): Refusal {
+  const api = path.startsWith('/api/') || path.startsWith('/angular.do');
+  if (!api) {
+    return null;
+  }
+  const header = (name: string) => {
+    const value = headers[name];
+    return Array.isArray(value) ? value[0] : value;
+  };
+  if (status === 401) {
+    const alive = header('x-sessionloggedin') ?? header('x-is-logged-in');
+    if (alive === 'false') {
+      return { kind: 'session-ended' };
+    }
+    const named = header('x-usertoken-response');
+    if (named && named !== sentToken) {
+      return { kind: 'new-token', token: named };
+    }
+    return { kind: 'token-unknown' };
+  }
+  // Single sign-on: a REST call answered with a redirect (to a login page: a REST API has no other
+  // reason to redirect), or with the login page itself.
+  const redirectedToLogin = status >= 300 && status < 400;
+  const htmlInsteadOfJson =
+    status === 200 &&
+    (header('content-type') ?? '').includes('text/html') &&
+    path.startsWith('/api/');
+  return redirectedToLogin || htmlInsteadOfJson ? { kind: 'session-ended' } : null;
+}
+
+/**
+ * Whether a refused request may be sent again once the refusal is dealt with: always for GET,
+ * HEAD and OPTIONS; for a write only when the instance proves it did not run it — the CSRF 401
+ * (`X-UserToken-Response`, or its "User Not Authenticated" body) or a login page in place of the
+ * API.
+ */
+export function mayReplay(
+  method: string,
+  status: number,
+  headers: IncomingHttpHeaders,
+  body: string,
+): boolean {
+  if (SAFE_METHODS.has(method.toUpperCase())) {
+    return true;
+  }
+  if (status !== 401) {
+    return true; // a redirect or a login page: the API never ran the request
+  }
+  return headers['x-usertoken-response'] !== undefined || body.includes('User Not Authenticated');
+}
+
+/** Headers of an answer to the browser, rewritten for localhost. */
+export function browserHeaders(headers: IncomingHttpHeaders, instance: URL): OutgoingHttpHeaders {
+  const out: OutgoingHttpHeaders = {};
+  for (const [name, value] of Object.entries(headers)) {
+    if (value === undefined) {
+      continue;
+    }
+    if (name === 'location' && typeof value === 'string') {
+      out[name] = rewriteLocation(value, instance);
+    } else if (name === 'set-cookie') {
+      const cookies = (Array.isArray(value) ? value : [value])
+        .map(rewriteSetCookie)
+        .filter((c): c is string => c !== null);
+      if (cookies.length > 0) {
+        out[name] = cookies;
+      }
+    } else if (name === 'www-authenticate') {
+      // The proxy answers for the session: the browser's login dialog would be of no use here.
+      continue;
+    } else {
+      out[name] = value;
+    }
+  }
+  return out;
+}
