@@ -16,6 +16,10 @@ export default tseslint.config(
       'artifacts/',
       '.angular/',
       'node_modules/',
+      // Written by the ServiceNow SDK's build (and checked by its --frozenKeys).
+      'projects/instance-app/src/fluent/generated/',
+      'projects/instance-app/dist/',
+      'projects/instance-app/target/',
     ],
   },
   {

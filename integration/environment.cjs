@@ -18,6 +18,10 @@ class BrowserLikeEnvironment extends TestEnvironment {
       'TextDecoder',
       'TextEncoder',
       'DOMException',
+      // Not a browser's, but the mock instance runs in this process too, and Express's router
+      // breaks long synchronous chains of handlers with them.
+      'setImmediate',
+      'clearImmediate',
     ]) {
       g[name] = globalThis[name];
     }

@@ -25,6 +25,8 @@ const USAGE = `Usage: npm run mock-instance -- [options]
   --mfa-user <name>      this user's password login (/angular.do) asks for a second factor
                          (repeatable)
   --app <dir>            serve the built app in <dir> at /, with window.g_ck injected
+  --install <zip>        install an application package (what now-sdk pack writes): its UI
+                         pages at /<endpoint>, its UX assets at /uxasset/externals/ (repeatable)
   --body-limit <size>    largest request body (default 1mb)
   --help                 show this help`;
 
@@ -53,6 +55,7 @@ async function main(): Promise<void> {
       sso: { type: 'string', default: 'off' },
       app: { type: 'string' },
       'mfa-user': { type: 'string', multiple: true },
+      install: { type: 'string', multiple: true },
       'body-limit': { type: 'string', default: '1mb' },
       help: { type: 'boolean', default: false },
     },
@@ -77,6 +80,7 @@ async function main(): Promise<void> {
     sso: values.sso as SsoMode,
     appDir: values.app ? resolve(values.app) : null,
     mfaUsers: values['mfa-user'] ?? [],
+    install: (values.install ?? []).map((zip) => resolve(zip)),
     bodyLimit: values['body-limit'],
   });
   console.log(`Mock instance listening on ${instance.url}/`);
@@ -91,6 +95,14 @@ async function main(): Promise<void> {
   );
   if (values.sso === 'redirect') {
     console.log(`  identity provider: ${instance.identityProviderUrl}/`);
+  }
+  for (const zip of values.install ?? []) {
+    console.log(
+      `  installed ${zip}: ${instance.apps
+        .pages()
+        .map((p) => `/${p}`)
+        .join(', ')}`,
+    );
   }
   if (values.app) {
     console.log(`  serving the app in ${values.app} at /`);

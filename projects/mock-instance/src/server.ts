@@ -3,6 +3,7 @@
  * instance (Geneva or later) that ngx-user-token touches — UI sessions with a session token, the
  * CSRF check on every REST call, the Table API — plus a control API for tests and the demo.
  */
+import { readFileSync } from 'node:fs';
 import { AddressInfo } from 'node:net';
 import { IncomingMessage, Server } from 'node:http';
 import { Socket } from 'node:net';
@@ -12,6 +13,7 @@ import cookieParser from 'cookie-parser';
 import express, { NextFunction, Request, Response } from 'express';
 
 import { angularProcessor } from './angular-processor';
+import { PackageError } from './app-package';
 import { AttachmentStore, attachmentApi } from './attachment-api';
 import {
   AuthConfig,
@@ -23,6 +25,7 @@ import {
   SsoMode,
 } from './auth';
 import { Database } from './database';
+import { InstalledApps, installedAppsRouter } from './installed-apps';
 import { OAuthTokens, oauthEndpoint } from './oauth';
 import { pages, SESSION_COOKIE, sessionIdOf } from './pages';
 import { negotiate, sendError } from './responses';
@@ -56,6 +59,11 @@ export interface MockInstanceOptions {
   appDir?: string | null;
   /** Largest request body accepted. Default `'1mb'`. */
   bodyLimit?: string;
+  /**
+   * Application packages (`now-sdk pack` zips) to install at start: their UI pages and UX assets
+   * are served as an instance serves them. Default none.
+   */
+  install?: readonly string[];
   /** Users whose password login (`/angular.do`) asks for a second factor. Default none. */
   mfaUsers?: readonly string[];
   /** Time source, for tests. Default `Date.now`. */
@@ -82,6 +90,7 @@ export interface MockInstanceConfig extends AuthConfig {
 export interface MockInstanceState {
   readonly db: Database;
   readonly attachments: AttachmentStore;
+  readonly apps: InstalledApps;
   readonly sessions: SessionStore;
   readonly stats: MockInstanceStats;
   readonly config: MockInstanceConfig;
@@ -108,6 +117,7 @@ export function createMockInstanceApp(options: MockInstanceOptions = {}): {
   const state: MockInstanceState = {
     db: new Database(clock),
     attachments: new AttachmentStore(),
+    apps: new InstalledApps(),
     sessions: new SessionStore({
       tokenTtlMs: seconds(options.tokenTtl),
       sessionTimeoutMs: seconds(options.sessionTimeout),
@@ -189,6 +199,16 @@ export function createMockInstanceApp(options: MockInstanceOptions = {}): {
     app.use('/mock', controlApi(state, bodyLimit));
   }
 
+  for (const zip of options.install ?? []) {
+    state.apps.install(readFileSync(zip));
+  }
+  app.use(
+    installedAppsRouter({
+      apps: state.apps,
+      db,
+      sessionOf: (req) => sessions.get(sessionIdOf(req)),
+    }),
+  );
   app.use(
     pages(sessions, db, {
       appDir: options.appDir ?? null,
@@ -277,6 +297,24 @@ function controlApi(state: MockInstanceState, bodyLimit: string): express.Router
     resetStats();
     res.json(stats());
   });
+  router.post(
+    '/install',
+    express.raw({ type: () => true, limit: '50mb' }),
+    (req: Request, res: Response) => {
+      const zip = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
+      try {
+        res.json(state.apps.install(zip));
+      } catch (error) {
+        if (!(error instanceof PackageError)) {
+          throw error;
+        }
+        res.status(400).json({
+          error: { message: 'Not an application package', detail: error.message },
+          status: 'failure',
+        });
+      }
+    },
+  );
   router.post('/reset', (req, res) => {
     state.db.reset();
     state.attachments.clear();

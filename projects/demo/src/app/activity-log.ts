@@ -1,6 +1,8 @@
 import { DestroyRef, inject, Injectable, signal } from '@angular/core';
 import { maskUserToken, UserTokenEvent, UserTokenEvents, UserTokenSource } from 'ngx-user-token';
 
+import { TOKEN_PAGE } from '../environments/token-page';
+
 export interface LogEntry {
   readonly id: number;
   readonly time: string;
@@ -10,7 +12,7 @@ export interface LogEntry {
 
 const VIA: Record<string, string> = {
   'response-header': 'from the 401’s X-UserToken-Response header (no extra round trip)',
-  'token-url': 'from the token page /user_token.do',
+  'token-url': `from the token page ${TOKEN_PAGE}`,
   global: 'from window.g_ck, changed by another script',
   'other-tab': 'by another tab of this session',
 };

@@ -6,6 +6,8 @@ import {
 } from '@angular/core';
 import { provideUserToken, userTokenInterceptor, userTokenOriginGuard } from 'ngx-user-token';
 
+import { TOKEN_PAGE } from '../environments/token-page';
+
 /** The app is configured as any app on an instance would be: the interceptor plus its options. */
 export const appConfig: ApplicationConfig = {
   providers: [
@@ -14,6 +16,6 @@ export const appConfig: ApplicationConfig = {
     // The guard goes last: it re-checks the URL each request really leaves for.
     provideHttpClient(withFetch(), withInterceptors([userTokenInterceptor, userTokenOriginGuard])),
     // The token page is used only when a 401 carries no X-UserToken-Response.
-    provideUserToken({ tokenUrl: '/user_token.do' }),
+    provideUserToken({ tokenUrl: TOKEN_PAGE }),
   ],
 };

@@ -1,0 +1,29 @@
+import { UiPage } from '@servicenow/sdk/core';
+
+/**
+ * The app: a direct UI page (no instance chrome) whose HTML gives the page its session token as
+ * `window.g_ck` — rendered by the instance for each request, phase-two Jelly — and loads the
+ * Angular build as UX assets. No `<sdk:now-ux-globals>`: it would also load prototype.js, which
+ * breaks `Array.from` on iterables in the app. The HTML must be well-formed XML: no doctype,
+ * every element closed.
+ */
+UiPage({
+  $id: Now.ID['incidents-page'],
+  endpoint: 'x_ngxut_demo_incidents.do',
+  description: 'The ngx-user-token demo: my active incidents (KB0565021) in Angular',
+  direct: true,
+  html: Now.include('./incidents.html'),
+});
+
+/**
+ * The token page the app's `tokenUrl` points at: the session token as the whole body. A text-only
+ * page must be wrapped in `<j:jelly>` or the SDK drops its HTML; it pretty-prints the record, so the
+ * body gains whitespace around the token (the library trims it).
+ */
+UiPage({
+  $id: Now.ID['token-page'],
+  endpoint: 'x_ngxut_demo_token.do',
+  description: 'The session token, for ngx-user-token (tokenUrl)',
+  direct: true,
+  html: Now.include('./token.html'),
+});
