@@ -203,6 +203,10 @@ describe('javascript: values', () => {
     'javascript:gs.hasRole("admin")',
     'javascript:gs.daysAgo(1);gs.sleep(1000)',
     'javascript:constructor.constructor("return process")()',
+    'javascript:gs.daysAgo(99999999999999999)',
+    'javascript:gs.minutesAgoStart(-99999999999999)',
+    "javascript:gs.dateGenerate('2026-02-30','00:00:00')",
+    "javascript:gs.dateGenerate('2026-01-01','25:00:00')",
   ])('refuses %s with a clear error rather than a silently wrong answer', (value) => {
     expect(() => run(`opened_at>=${value}`)).toThrow(UnsupportedScript);
     expect(() => run(`opened_at>=${value}`)).toThrow(value);

@@ -40,7 +40,15 @@ function arbitraryRequest(session: { cookie: string; token: string }): fc.Arbitr
     fc
       .tuple(segment, fc.option(sysId))
       .map(([t, id]) => `/api/now/table/${t}${id === null ? '' : `/${id}`}`),
+    fc
+      .tuple(fc.constantFrom('v1', 'v2', 'v3', ''), segment, fc.option(sysId))
+      .map(([v, t, id]) => `/api/now/${v}${v ? '/' : ''}table/${t}${id === null ? '' : `/${id}`}`),
+    fc.tuple(segment, fc.option(junk)).map(([t, g]) => `/api/now/stats/${t}${g ? `/${g}` : ''}`),
+    fc
+      .tuple(fc.option(sysId), fc.constantFrom('', '/file', '/x'))
+      .map(([id, tail]) => `/api/now/attachment${id === null ? '' : `/${id}`}${tail}`),
     fc.tuple(segment, segment).map(([a, b]) => `/api/${a}/${b}`),
+    fc.tuple(junk, junk).map(([scope, name]) => `/uxasset/externals/${scope}/${name}.jsdbx`),
     fc.constantFrom(
       '/api',
       '/api/',
@@ -50,6 +58,14 @@ function arbitraryRequest(session: { cookie: string; token: string }): fc.Arbitr
       '/',
       '/index.html',
       '/mock/state',
+      '/mock/install',
+      '/mock/config',
+      '/angular.do?sysparm_type=view_form.login',
+      '/angular.do?sysparm_type=get_user',
+      '/angular.do',
+      '/oauth_token.do',
+      '/api/now/attachment/file',
+      '/x_unknown_page.do',
     ),
     fc.tuple(fc.constantFrom('/mock/', '/', '/api/now/'), junk).map(([a, b]) => a + b),
   );
@@ -59,6 +75,16 @@ function arbitraryRequest(session: { cookie: string; token: string }): fc.Arbitr
       /^[a-z_.]{0,12}(=|!=|LIKE|IN|ISEMPTY|<=|>|BETWEEN|STARTSWITH|NOT IN)[\w@,^ ]{0,12}(\^(OR|NQ)?[a-z_]{0,8}=?[\w]{0,6}){0,4}$/,
     ),
     fc.constantFrom('-1', '1e9', '999999999999', 'NaN', 'true', 'all', '', '0x10', '1.5'),
+    fc.constantFrom(
+      'opened_at>javascript:gs.daysAgoStart(1)',
+      "opened_at>javascript:gs.dateGenerate('2026-01-01','end')",
+      'opened_at>javascript:gs.daysAgo(99999999999999999)',
+      'opened_atBETWEENjavascript:gs.daysAgo(1)@javascript:gs.nope()',
+      'opened_atONToday@javascript:gs.beginningOfToday()@javascript:gs.endOfToday()',
+      'caller_id.manager.name=System Administrator',
+      'javascript:',
+      'x=javascript:gs.getUserID(',
+    ),
   );
   const param = fc.tuple(
     fc.constantFrom(
@@ -69,6 +95,15 @@ function arbitraryRequest(session: { cookie: string; token: string }): fc.Arbitr
       'sysparm_display_value',
       'sysparm_exclude_reference_link',
       'sysparm_no_count',
+      'sysparm_input_display_value',
+      'sysparm_group_by',
+      'sysparm_count',
+      'sysparm_avg_fields',
+      'table_name',
+      'table_sys_id',
+      'file_name',
+      'user_name',
+      'state',
       'x',
     ),
     queryValue,

@@ -31,9 +31,10 @@ const DAY = 86_400_000;
 const HOUR = 3_600_000;
 const MINUTE = 60_000;
 
-/** `YYYY-MM-DD HH:mm:ss` in UTC. */
-function format(ms: number): string {
-  return new Date(ms).toISOString().slice(0, 19).replace('T', ' ');
+/** `YYYY-MM-DD HH:mm:ss` in UTC; null past what a date can hold. */
+function format(ms: number): string | null {
+  const date = new Date(ms);
+  return Number.isNaN(date.getTime()) ? null : date.toISOString().slice(0, 19).replace('T', ' ');
 }
 
 const startOf = (ms: number, unit: number) => Math.floor(ms / unit) * unit;
@@ -64,7 +65,7 @@ const ago = (args: readonly Argument[], unit: number, now: number, edge?: 'start
 export const GLIDE_FUNCTIONS: Readonly<Record<string, GlideFunction>> = {
   getUserID: (c, a) => (none(a) ? c.userId : null),
   getUserName: (c, a) => (none(a) ? c.userName : null),
-  now: (c, a) => (none(a) ? format(c.now).slice(0, 10) : null),
+  now: (c, a) => (none(a) ? (format(c.now)?.slice(0, 10) ?? null) : null),
   nowDateTime: (c, a) => (none(a) ? format(c.now) : null),
   daysAgo: (c, a) => ago(a, DAY, c.now),
   daysAgoStart: (c, a) => ago(a, DAY, c.now, 'start'),
@@ -92,8 +93,9 @@ export const GLIDE_FUNCTIONS: Readonly<Record<string, GlideFunction>> = {
     }
     const clock = time === 'start' ? '00:00:00' : time === 'end' ? '23:59:59' : time;
     const value = `${date} ${clock}`;
+    // A real date and time only: 2026-02-30 or 25:00:00 do not round-trip.
     return /^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$/.test(value) &&
-      !Number.isNaN(Date.parse(`${date}T${clock}Z`))
+      format(Date.parse(`${date}T${clock}Z`)) === value
       ? value
       : null;
   },
