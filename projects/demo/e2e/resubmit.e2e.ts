@@ -1,6 +1,6 @@
 // The instance's resubmit protocol in a real browser: for each scenario, what a person would feel —
 // 401s, retries, token page fetches, and the browser's own login dialogs (KB0565021's symptom) —
-// under the mock instance's challenge policies. README ("Guarantees") quotes these counts.
+// under the mock instance's challenge policies. docs/guarantees.md quotes these counts.
 import { mkdirSync, writeFileSync } from 'node:fs';
 
 import { APIRequestContext, expect, Page, test } from '@playwright/test';
