@@ -201,4 +201,16 @@ describe('ngx-user-token against the mock instance', () => {
       ]);
     },
   );
+
+  it('resends with the page token when another script refreshed it meanwhile: no refresh at all', async () => {
+    await post('/mock/config', { tokenResponseHeader: false });
+    await post('/mock/rotate-token');
+    const current = await (await fetch('/user_token.do')).text();
+    await post('/mock/stats/reset');
+    const result = get(); // leaves now, with the page's old token
+    page.g_ck = current; // another script on the page refreshes g_ck before the 401 comes back
+    expect((await result).result.length).toBeGreaterThan(10);
+    expect(await stats()).toMatchObject({ api: 2, unauthorized: 1, tokenPage: 0 });
+    expect(events.map((e) => e.type)).toEqual(['token-rejected', 'request-retried']);
+  });
 });

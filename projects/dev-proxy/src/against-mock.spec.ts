@@ -1,7 +1,9 @@
 // The dev proxy against the mock instance running as the remote instance on its own port: the
 // client sends no cookie and no token, as an app on localhost would.
 import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { request } from 'node:http';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 import { MockInstance, startMockInstance } from '../../mock-instance/src/server';
@@ -259,6 +261,32 @@ describe('the command line', () => {
       /Dev proxy for http:\/\/127\.0\.0\.1:\d+ listening on http:\/\/127\.0\.0\.1:\d+\//,
     );
     expect(out).not.toMatch(/\bdemo\b/);
+  }, 30_000);
+
+  it('writes the Angular CLI proxy configuration on request', async () => {
+    const file = join(mkdtempSync(join(tmpdir(), 'dev-proxy-')), 'proxy.conf.json');
+    const { out } = await run(
+      ['--instance', instance.url, '--port', '0', '--write-proxy-config', file],
+      { SN_USER: 'abel.tuter', SN_PASSWORD: 'demo' },
+    );
+    const port = /listening on http:\/\/127\.0\.0\.1:(\d+)\//.exec(out)![1];
+    const config = JSON.parse(readFileSync(file, 'utf8')) as Record<
+      string,
+      { target: string; ws?: boolean }
+    >;
+    expect(Object.keys(config)).toEqual([
+      '/user_token.do',
+      '/api',
+      '/amb',
+      '/scripts',
+      '/uxasset',
+      '/uxta',
+      '^/[^?#]*\\.do(?:[?#].*)?$',
+    ]);
+    expect(config['/api'].target).toBe(`http://127.0.0.1:${port}`);
+    expect(config['/amb'].ws).toBe(true);
+    expect(new RegExp(Object.keys(config)[6]).test('/login.do?sysparm_goto=%2F')).toBe(true);
+    expect(new RegExp(Object.keys(config)[6]).test('/main.js')).toBe(false);
   }, 30_000);
 
   it('asks for credentials when none are set and there is no terminal', async () => {
