@@ -23,7 +23,8 @@ session ends (user and password), and serves the current token at a token page f
 Options:
   --instance <url>            the instance, e.g. https://dev12345.service-now.com (required)
   --port <n>                  port to listen on (default 4300; 0 picks a free one)
-  --host <addr>               address to listen on (default 127.0.0.1)
+  --host <addr>               address to listen on (default 127.0.0.1). The proxy acts as you on
+                              the instance and serves your session token: keep it on loopback
   --token-path <path>         where the token page is served (default /user_token.do): point the
                               app's tokenUrl at it
   --write-proxy-config <file> write an Angular CLI proxy configuration for this proxy to <file>
