@@ -135,13 +135,13 @@ const STRATEGIES = [
     name: 'ngx-user-token, X-UserToken-Response',
     tokenResponseHeader: true,
     interceptors: (lib) => [lib.userTokenInterceptor],
-    providers: (lib) => [lib.provideUserToken({ tokenUrl: '/user_token.do' })],
+    providers: (lib) => [lib.provideUserToken(lib.withTokenPage('/user_token.do'))],
   },
   {
     name: 'ngx-user-token, token page only',
     tokenResponseHeader: false,
     interceptors: (lib) => [lib.userTokenInterceptor],
-    providers: (lib) => [lib.provideUserToken({ tokenUrl: '/user_token.do' })],
+    providers: (lib) => [lib.provideUserToken(lib.withTokenPage('/user_token.do'))],
   },
   {
     name: 'naive refresh per 401',

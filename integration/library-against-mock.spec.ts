@@ -13,6 +13,7 @@ import {
   UserTokenEvent,
   UserTokenEvents,
   userTokenInterceptor,
+  withTokenPage,
 } from 'ngx-user-token';
 import { firstValueFrom } from 'rxjs';
 
@@ -71,7 +72,7 @@ beforeEach(async () => {
   TestBed.configureTestingModule({
     providers: [
       provideHttpClient(withFetch(), withInterceptors([userTokenInterceptor])),
-      provideUserToken({ tokenUrl: '/user_token.do' }),
+      provideUserToken(withTokenPage('/user_token.do')),
     ],
   });
   http = TestBed.inject(HttpClient);

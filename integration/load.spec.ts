@@ -20,6 +20,7 @@ import {
   UserTokenEvent,
   UserTokenEvents,
   userTokenInterceptor,
+  withTokenPage,
 } from 'ngx-user-token';
 import { firstValueFrom } from 'rxjs';
 
@@ -73,7 +74,7 @@ it('answers every request of a 1,000-request load, losing and duplicating nothin
   TestBed.configureTestingModule({
     providers: [
       provideHttpClient(withFetch(), withInterceptors([userTokenInterceptor])),
-      provideUserToken({ tokenUrl: '/user_token.do' }),
+      provideUserToken(withTokenPage('/user_token.do')),
     ],
   });
   const http = TestBed.inject(HttpClient);

@@ -5,7 +5,7 @@
  *   SN_USER=admin SN_PASSWORD=... npm run start:instance -- --instance https://dev12345.service-now.com
  *   SN_COOKIE='JSESSIONID=...; glide_user_route=...' npm run start:instance -- --instance <url>
  *
- * The app's `tokenUrl` (`/user_token.do`) is served by the proxy with its current token.
+ * The app's token page (`withTokenPage('/user_token.do')`) is served by the proxy with its current token.
  */
 import { spawn } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';

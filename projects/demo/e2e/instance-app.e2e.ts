@@ -75,7 +75,7 @@ test('the SDK package on the instance: log in, the KB list, a rotation recovered
   const token = await page.evaluate(() => (window as { g_ck?: string }).g_ck);
   expect(token).toMatch(/^[0-9a-f]{64}$/);
 
-  // The token page the app's tokenUrl points at answers the session's token.
+  // The token page the app's withTokenPage() points at answers the session's token.
   const fromPage = await page.evaluate(async (path) => (await fetch(path)).text(), TOKEN_PAGE);
   expect(fromPage.trim()).toBe(token);
 

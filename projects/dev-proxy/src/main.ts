@@ -26,7 +26,7 @@ Options:
   --host <addr>               address to listen on (default 127.0.0.1). The proxy acts as you on
                               the instance and serves your session token: keep it on loopback
   --token-path <path>         where the token page is served (default /user_token.do): point the
-                              app's tokenUrl at it
+                              app's withTokenPage() at it
   --write-proxy-config <file> write an Angular CLI proxy configuration for this proxy to <file>
                               (for ng serve --proxy-config <file>) and go on
   --help                      show this help

@@ -21,7 +21,7 @@ export interface DevProxyOptions {
   readonly port?: number;
   /** Address to listen on. Default `127.0.0.1`. */
   readonly host?: string;
-  /** Where the token page is served on localhost (the app's `tokenUrl`). Default `/user_token.do`. */
+  /** Where the token page is served on localhost (the app's `withTokenPage` URL). Default `/user_token.do`. */
   readonly tokenPath?: string;
   /** Largest request body buffered for a replay. Default 50 MB. */
   readonly bodyLimit?: number;
@@ -189,7 +189,7 @@ export async function startDevProxy(options: DevProxyOptions): Promise<DevProxy>
   };
 }
 
-/** The current session token as plain text: what the library's `tokenUrl` reads. */
+/** The current session token as plain text: what the library's `withTokenPage` reads. */
 function tokenPage(res: ServerResponse, session: InstanceSession): void {
   const headers = { 'Content-Type': 'text/plain;charset=UTF-8', 'Cache-Control': 'no-store' };
   if (session.token === null || session.token === '') {

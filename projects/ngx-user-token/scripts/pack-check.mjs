@@ -162,7 +162,7 @@ try {
     `import { provideHttpClient, withFetch, withInterceptors } from '@angular/common/http';
 import { Component, provideZonelessChangeDetection } from '@angular/core';
 import { bootstrapApplication } from '@angular/platform-browser';
-import { provideUserToken, UserTokenEvents, userTokenInterceptor, userTokenOriginGuard } from 'ngx-user-token';
+import { provideUserToken, UserTokenEvents, userTokenInterceptor, userTokenOriginGuard, withCrossTabSync, withTokenPage } from 'ngx-user-token';
 import type { FakeUserTokenSource } from 'ngx-user-token/testing';
 
 export type UsesTheTestingTypes = FakeUserTokenSource;
@@ -174,7 +174,7 @@ bootstrapApplication(App, {
   providers: [
     provideZonelessChangeDetection(),
     provideHttpClient(withFetch(), withInterceptors([userTokenInterceptor, userTokenOriginGuard])),
-    provideUserToken({ tokenUrl: '/x_token.do' }),
+    provideUserToken(withTokenPage('/x_token.do'), withCrossTabSync()),
   ],
 }).then((ref) => ref.injector.get(UserTokenEvents).events.subscribe(console.log));
 `,

@@ -22,8 +22,11 @@ export {
 } from './lib/interceptor';
 export { maskUserToken } from './lib/mask';
 export type { UserTokenOptions } from './lib/options';
-export { provideUserToken } from './lib/provider';
+export { provideUserToken, withUserTokenOptions } from './lib/provider';
+export type { UserTokenFeature, UserTokenFeatureKind } from './lib/provider';
 export { retryWithFreshToken } from './lib/retry';
+export { withCrossTabSync } from './lib/tab-sync';
+export { withTokenPage } from './lib/token-page';
 export type { RetryWithFreshTokenOptions } from './lib/retry';
 export { UserTokenSource, WindowUserTokenSource } from './lib/token-source';
 export type { RefreshedUserToken, UserTokenRejection } from './lib/token-source';

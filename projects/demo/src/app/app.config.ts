@@ -4,7 +4,13 @@ import {
   provideBrowserGlobalErrorListeners,
   provideZonelessChangeDetection,
 } from '@angular/core';
-import { provideUserToken, userTokenInterceptor, userTokenOriginGuard } from 'ngx-user-token';
+import {
+  provideUserToken,
+  userTokenInterceptor,
+  userTokenOriginGuard,
+  withCrossTabSync,
+  withTokenPage,
+} from 'ngx-user-token';
 
 import { TOKEN_PAGE } from '../environments/token-page';
 
@@ -16,6 +22,7 @@ export const appConfig: ApplicationConfig = {
     // The guard goes last: it re-checks the URL each request really leaves for.
     provideHttpClient(withFetch(), withInterceptors([userTokenInterceptor, userTokenOriginGuard])),
     // The token page is used only when a 401 carries no X-UserToken-Response.
-    provideUserToken({ tokenUrl: TOKEN_PAGE }),
+    // A token page for 401s that name no token; the other tabs of the app share refreshed tokens.
+    provideUserToken(withTokenPage(TOKEN_PAGE), withCrossTabSync()),
   ],
 };

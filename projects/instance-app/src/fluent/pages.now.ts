@@ -16,14 +16,14 @@ UiPage({
 });
 
 /**
- * The token page the app's `tokenUrl` points at: the session token as the whole body. A text-only
+ * The token page the app's `withTokenPage()` points at: the session token as the whole body. A text-only
  * page must be wrapped in `<j:jelly>` or the SDK drops its HTML; it pretty-prints the record, so the
  * body gains whitespace around the token (the library trims it).
  */
 UiPage({
   $id: Now.ID['token-page'],
   endpoint: 'x_ngxut_demo_token.do',
-  description: 'The session token, for ngx-user-token (tokenUrl)',
+  description: 'The session token, for ngx-user-token (withTokenPage)',
   direct: true,
   html: Now.include('./token.html'),
 });

@@ -18,6 +18,8 @@ import {
   userTokenInterceptor,
   UserTokenRejection,
   UserTokenSource,
+  withTokenPage,
+  withUserTokenOptions,
 } from 'ngx-user-token';
 import { flushUserTokenRejection } from 'ngx-user-token/testing';
 import { Observable } from 'rxjs';
@@ -35,7 +37,7 @@ function setUp() {
   return setUpWith([
     provideHttpClient(withInterceptors([userTokenInterceptor])),
     provideHttpClientTesting(),
-    provideUserToken({ tokenUrl: TOKEN_PAGE, refreshTimeout: TIMEOUT }),
+    provideUserToken(withTokenPage(TOKEN_PAGE), withUserTokenOptions({ refreshTimeout: TIMEOUT })),
   ]);
 }
 

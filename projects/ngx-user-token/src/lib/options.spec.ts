@@ -1,4 +1,9 @@
-import { provideUserToken } from 'ngx-user-token';
+import {
+  provideUserToken,
+  withCrossTabSync,
+  withTokenPage,
+  withUserTokenOptions,
+} from 'ngx-user-token';
 
 import { resolveUserTokenOptions } from './options';
 
@@ -7,12 +12,10 @@ describe('provideUserToken options', () => {
     expect(resolveUserTokenOptions()).toEqual({
       headerName: 'X-UserToken',
       allowedOrigins: [],
-      tokenUrl: null,
       refreshOn: [401],
       retries: 1,
       refreshTimeout: 10000,
       globalName: 'g_ck',
-      crossTabSync: true,
       placeholderToken: 'token_intentionally_left_blank',
     });
   });
@@ -35,13 +38,25 @@ describe('provideUserToken options', () => {
     ['retries', { retries: 11 }],
     ['refreshTimeout', { refreshTimeout: 0 }],
     ['refreshTimeout', { refreshTimeout: Number.NaN }],
-    ['tokenUrl', { tokenUrl: '  ' }],
     ['globalName', { globalName: 'window.g_ck' }],
     ['allowedOrigins', { allowedOrigins: ['https://user@api.example.com'] }],
     ['allowedOrigins', { allowedOrigins: ['https://api.example.com?x=1'] }],
   ])('rejects a bad %s at startup with an error naming it', (option, options) => {
-    expect(() => provideUserToken(options)).toThrow(
+    expect(() => provideUserToken(withUserTokenOptions(options))).toThrow(
       new RegExp(`^ngx-user-token: option "${option}" must be .+; got .+\\.$`),
+    );
+  });
+
+  it('rejects an empty token page', () => {
+    expect(() => withTokenPage('  ')).toThrow(/option "withTokenPage" must be a same-origin URL/);
+  });
+
+  it('takes each feature once, and features only', () => {
+    expect(() => provideUserToken(withCrossTabSync(), withCrossTabSync())).toThrow(
+      /got cross-tab-sync twice/,
+    );
+    expect(() => provideUserToken({ retries: 2 } as never)).toThrow(
+      /takes features: withUserTokenOptions/,
     );
   });
 });

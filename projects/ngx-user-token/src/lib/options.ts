@@ -3,12 +3,12 @@ import { InjectionToken } from '@angular/core';
 import { TOKEN_PATTERN, TOKEN_PLACEHOLDER } from './wire';
 
 /**
- * Options of ngx-user-token, passed to {@link provideUserToken}. Every field is optional; the
+ * Options of ngx-user-token, given with {@link withUserTokenOptions}. Every field is optional; the
  * defaults fit a single-page app served by a ServiceNow instance and calling its REST APIs.
  *
  * @example
  * ```ts
- * provideUserToken({ tokenUrl: '/x_acme_app_token.do', refreshTimeout: 5000 })
+ * provideUserToken(withUserTokenOptions({ refreshTimeout: 5000 }))
  * ```
  */
 export interface UserTokenOptions {
@@ -19,12 +19,6 @@ export interface UserTokenOptions {
    * (no path, no wildcard). Default `[]`: the token goes to the page's origin only.
    */
   allowedOrigins?: readonly string[];
-  /**
-   * A same-origin URL whose body is the current session token (a UI page that renders
-   * `gs.getSessionToken()`), used by the default token source when the 401 itself brings no new
-   * token. Plain text, or JSON `{"token": "..."}`. Default `null`: no token page.
-   */
-  tokenUrl?: string | null;
   /** Response statuses that trigger a token refresh and one retry. Default `[401]`. */
   refreshOn?: readonly number[];
   /**
@@ -37,11 +31,6 @@ export interface UserTokenOptions {
   refreshTimeout?: number;
   /** Name of the `window` global that holds the page's token, for the default source. Default `'g_ck'`. */
   globalName?: string;
-  /**
-   * Whether the default source shares refreshed tokens with the other tabs of this origin (they
-   * share the instance session) through `BroadcastChannel`. Default `true`.
-   */
-  crossTabSync?: boolean;
   /**
    * What the header carries when no token is known, so that no request in scope leaves without
    * it: a request with no `X-UserToken` at all is the one an instance answers with the challenge
@@ -56,24 +45,20 @@ export interface UserTokenOptions {
 export type UserTokenConfig = Readonly<{
   headerName: string;
   allowedOrigins: readonly string[];
-  tokenUrl: string | null;
   refreshOn: readonly number[];
   retries: number;
   refreshTimeout: number;
   globalName: string;
-  crossTabSync: boolean;
   placeholderToken: string | null;
 }>;
 
 const DEFAULTS: UserTokenConfig = {
   headerName: 'X-UserToken',
   allowedOrigins: [],
-  tokenUrl: null,
   refreshOn: [401],
   retries: 1,
   refreshTimeout: 10_000,
   globalName: 'g_ck',
-  crossTabSync: true,
   placeholderToken: TOKEN_PLACEHOLDER,
 };
 
@@ -84,48 +69,51 @@ export const USER_TOKEN_CONFIG = new InjectionToken<UserTokenConfig>(
 );
 
 /**
- * Fills in defaults and rejects values that would silently misbehave, with an error that names the
- * option and what is expected.
+ * Fills in defaults and, in development, rejects values that would silently misbehave, with an
+ * error that names the option and what is expected.
  */
 export function resolveUserTokenOptions(options: UserTokenOptions = {}): UserTokenConfig {
   const config: UserTokenConfig = {
     headerName: options.headerName ?? DEFAULTS.headerName,
     allowedOrigins: (options.allowedOrigins ?? DEFAULTS.allowedOrigins).map(normalizeOrigin),
-    tokenUrl: options.tokenUrl ?? DEFAULTS.tokenUrl,
     refreshOn: options.refreshOn ?? DEFAULTS.refreshOn,
     retries: options.retries ?? DEFAULTS.retries,
     refreshTimeout: options.refreshTimeout ?? DEFAULTS.refreshTimeout,
     globalName: options.globalName ?? DEFAULTS.globalName,
-    crossTabSync: options.crossTabSync ?? DEFAULTS.crossTabSync,
     placeholderToken:
       options.placeholderToken === undefined ? DEFAULTS.placeholderToken : options.placeholderToken,
   };
-  if (!/^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/.test(config.headerName)) {
-    throw optionError('headerName', 'a valid HTTP header name', config.headerName);
-  }
-  if (!config.refreshOn.every((s) => Number.isInteger(s) && s >= 400 && s <= 599)) {
-    throw optionError('refreshOn', 'error statuses between 400 and 599', config.refreshOn);
-  }
-  if (!(Number.isInteger(config.retries) && config.retries >= 0 && config.retries <= 10)) {
-    throw optionError('retries', 'a whole number from 0 to 10', config.retries);
-  }
-  if (!(Number.isFinite(config.refreshTimeout) && config.refreshTimeout > 0)) {
-    throw optionError('refreshTimeout', 'a positive number of milliseconds', config.refreshTimeout);
-  }
-  if (
-    config.tokenUrl !== null &&
-    (typeof config.tokenUrl !== 'string' || !config.tokenUrl.trim())
-  ) {
-    throw optionError('tokenUrl', 'a same-origin URL or null', config.tokenUrl);
-  }
-  if (
-    config.placeholderToken !== null &&
-    !(typeof config.placeholderToken === 'string' && TOKEN_PATTERN.test(config.placeholderToken))
-  ) {
-    throw optionError('placeholderToken', 'a header-safe string or null', config.placeholderToken);
-  }
-  if (!/^[A-Za-z_$][\w$]*$/.test(config.globalName)) {
-    throw optionError('globalName', 'a JavaScript identifier', config.globalName);
+  // Checked in development only: production builds drop these checks.
+  if (typeof ngDevMode === 'undefined' || ngDevMode) {
+    if (!/^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/.test(config.headerName)) {
+      throw optionError('headerName', 'a valid HTTP header name', config.headerName);
+    }
+    if (!config.refreshOn.every((s) => Number.isInteger(s) && s >= 400 && s <= 599)) {
+      throw optionError('refreshOn', 'error statuses between 400 and 599', config.refreshOn);
+    }
+    if (!(Number.isInteger(config.retries) && config.retries >= 0 && config.retries <= 10)) {
+      throw optionError('retries', 'a whole number from 0 to 10', config.retries);
+    }
+    if (!(Number.isFinite(config.refreshTimeout) && config.refreshTimeout > 0)) {
+      throw optionError(
+        'refreshTimeout',
+        'a positive number of milliseconds',
+        config.refreshTimeout,
+      );
+    }
+    if (
+      config.placeholderToken !== null &&
+      !(typeof config.placeholderToken === 'string' && TOKEN_PATTERN.test(config.placeholderToken))
+    ) {
+      throw optionError(
+        'placeholderToken',
+        'a header-safe string or null',
+        config.placeholderToken,
+      );
+    }
+    if (!/^[A-Za-z_$][\w$]*$/.test(config.globalName)) {
+      throw optionError('globalName', 'a JavaScript identifier', config.globalName);
+    }
   }
   return config;
 }
@@ -152,7 +140,7 @@ function normalizeOrigin(origin: string): string {
   return url!.origin;
 }
 
-function optionError(option: string, expected: string, actual: unknown): Error {
+export function optionError(option: string, expected: string, actual: unknown): Error {
   return new Error(
     `ngx-user-token: option "${option}" must be ${expected}; got ${JSON.stringify(actual)}.`,
   );

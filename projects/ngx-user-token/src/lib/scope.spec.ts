@@ -1,4 +1,4 @@
-import { provideUserToken } from 'ngx-user-token';
+import { provideUserToken, withUserTokenOptions } from 'ngx-user-token';
 
 import { setUp } from '../../test/harness';
 
@@ -140,7 +140,9 @@ describe('which requests get the token', () => {
       'ftp://api.example.com',
       'api.example.com',
     ]) {
-      expect(() => provideUserToken({ allowedOrigins: [bad] })).toThrow(/option "allowedOrigins"/);
+      expect(() => provideUserToken(withUserTokenOptions({ allowedOrigins: [bad] }))).toThrow(
+        /option "allowedOrigins"/,
+      );
     }
   });
 });

@@ -9,6 +9,8 @@ import {
   UserTokenEvents,
   userTokenInterceptor,
   UserTokenOptions,
+  withCrossTabSync,
+  withUserTokenOptions,
 } from 'ngx-user-token';
 import { expectOneWithToken, flushUserTokenRejection } from 'ngx-user-token/testing';
 import { BroadcastChannel as NodeBroadcastChannel } from 'node:worker_threads';
@@ -18,14 +20,18 @@ import { TAB_CHANNEL_FACTORY, TabChannel } from './tab-sync';
 const URL = '/api/now/table/incident';
 
 /** A browser tab: its own window and app, and a channel shared with the other tabs. */
-async function openTab(options: UserTokenOptions = {}, page: Record<string, unknown> = {}) {
+async function openTab(
+  options: UserTokenOptions & { crossTabSync?: boolean } = {},
+  page: Record<string, unknown> = {},
+) {
+  const { crossTabSync = true, ...rest } = options;
   const window: Record<string, unknown> = { g_ck: 'token-1', ...page };
   const app: ApplicationRef = await createApplication({
     providers: [
       provideZonelessChangeDetection(),
       provideHttpClient(withInterceptors([userTokenInterceptor])),
       provideHttpClientTesting(),
-      provideUserToken(options),
+      provideUserToken(withUserTokenOptions(rest), ...(crossTabSync ? [withCrossTabSync()] : [])),
       { provide: PLATFORM_ID, useValue: 'browser' },
       {
         provide: DOCUMENT,
@@ -58,7 +64,7 @@ describe('cross-tab sync', () => {
   const apps: ApplicationRef[] = [];
   afterEach(() => apps.splice(0).forEach((app) => app.destroy()));
 
-  async function twoTabs(options: UserTokenOptions = {}) {
+  async function twoTabs(options: UserTokenOptions & { crossTabSync?: boolean } = {}) {
     const a = await openTab(options);
     const b = await openTab(options);
     apps.push(a.app, b.app);
@@ -85,7 +91,7 @@ describe('cross-tab sync', () => {
     expect(a.events.filter((e) => e.type === 'token-refreshed')).toHaveLength(1); // no echo
   });
 
-  it('can be switched off', async () => {
+  it('is off without withCrossTabSync()', async () => {
     const [a, b] = await twoTabs({ crossTabSync: false });
     a.http.get(URL).subscribe();
     flushUserTokenRejection(a.httpTesting.expectOne(URL), { currentToken: 'token-2' });

@@ -1,6 +1,9 @@
 import { isPlatformBrowser } from '@angular/common';
 import { DestroyRef, inject, InjectionToken, PLATFORM_ID } from '@angular/core';
 
+import { userTokenFeature, UserTokenFeature } from './provider';
+import { TOKEN_PATTERN } from './wire';
+
 /** The part of `BroadcastChannel` tab sync uses. */
 export interface TabChannel {
   postMessage(message: unknown): void;
@@ -25,31 +28,80 @@ export const TAB_CHANNEL_FACTORY = new InjectionToken<(name: string) => TabChann
   },
 );
 
+/** The page a tab sync serves: its window, its token, and how a token from elsewhere lands. */
+export interface SyncedPage {
+  readonly window: Record<string, unknown> | null;
+  current(): string | null;
+  /** Another tab has this token (newer than the page's): make it the page's. */
+  adopt(token: string): void;
+}
+
+/** Tells the other tabs about a token this tab just adopted. */
+export type AnnounceToken = (token: string) => void;
+
+/** Opens the sync for a page; provided by {@link withCrossTabSync}. @internal */
+export const USER_TOKEN_TAB_SYNC = new InjectionToken<
+  ((name: string, page: SyncedPage) => AnnounceToken) | null
+>(typeof ngDevMode !== 'undefined' && ngDevMode ? 'USER_TOKEN_TAB_SYNC' : '', {
+  factory: () => null,
+});
+
+/**
+ * Shares the session token between the tabs of this origin (`BroadcastChannel`): they share the
+ * instance's session, so a token one tab refreshed is stale in the others, and a tab opened after
+ * a new login has a token the others lack. Each tab tells the others when it adopts a token, and
+ * at startup when its page came with one — except a page restored from history, whose token may be
+ * old; a tab ignores a token older than its own. Each such switch saves a 401 (and perhaps a login
+ * dialog) in the other tabs.
+ *
+ * @example
+ * ```ts
+ * provideUserToken(withCrossTabSync())
+ * ```
+ */
+export function withCrossTabSync(): UserTokenFeature {
+  return userTokenFeature('cross-tab-sync', [
+    { provide: USER_TOKEN_TAB_SYNC, useValue: openTabSync },
+  ]);
+}
+
 /** A token one tab tells the others about, and since when that tab has had it (epoch ms). */
-export interface TabToken {
+interface TabToken {
   readonly token: string;
   readonly at: number;
 }
 
-/**
- * Shares tokens between the tabs of one browser: they share the instance's session, so a token
- * one tab refreshed is stale in the others. `announce` tells them; `onToken` hears them. Closed
- * with the injector.
- */
-export function openTabSync(
-  name: string,
-  onToken: (message: TabToken) => void,
-): (message: TabToken) => void {
+function openTabSync(name: string, page: SyncedPage): AnnounceToken {
   const channel = inject(TAB_CHANNEL_FACTORY)(name);
   if (!channel) {
     return () => undefined;
   }
+  const performance = page.window?.['performance'] as
+    { timeOrigin?: number; getEntriesByType?: (type: string) => { type?: string }[] } | undefined;
+  /** Since when (epoch ms) the page has had its token: its load, or the last adoption. */
+  let since = typeof performance?.timeOrigin === 'number' ? performance.timeOrigin : Date.now();
+  const post = (token: string) => channel.postMessage({ token, at: since } satisfies TabToken);
   channel.onmessage = (event) => {
-    const data = event.data as Partial<TabToken> | null;
-    if (typeof data?.token === 'string' && typeof data.at === 'number') {
-      onToken({ token: data.token, at: data.at });
+    const { token, at } = (event.data ?? {}) as Partial<TabToken>;
+    if (
+      typeof token === 'string' &&
+      typeof at === 'number' &&
+      TOKEN_PATTERN.test(token) &&
+      token !== page.current() &&
+      at >= since
+    ) {
+      since = at;
+      page.adopt(token);
     }
   };
   inject(DestroyRef).onDestroy(() => channel.close());
-  return (message) => channel.postMessage(message);
+  const restored = performance?.getEntriesByType?.('navigation')[0]?.type === 'back_forward';
+  const token = page.current();
+  if (token !== null && !restored) {
+    post(token);
+  }
+  return (adopted) => {
+    since = Date.now();
+    post(adopted);
+  };
 }

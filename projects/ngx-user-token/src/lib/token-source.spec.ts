@@ -16,6 +16,8 @@ import {
   userTokenInterceptor,
   UserTokenSource,
   WindowUserTokenSource,
+  withTokenPage,
+  withUserTokenOptions,
 } from 'ngx-user-token';
 import { expectOneWithToken, flushUserTokenRejection } from 'ngx-user-token/testing';
 import { firstValueFrom } from 'rxjs';
@@ -26,11 +28,15 @@ const URL = '/api/now/table/incident';
 const TOKEN_PAGE = '/x_demo_token.do';
 const page = window as unknown as Record<string, unknown>;
 
-function setUp(options: UserTokenOptions = {}, extra: Provider[] = []) {
+function setUp(options: UserTokenOptions & { tokenUrl?: string } = {}, extra: Provider[] = []) {
+  const { tokenUrl, ...rest } = options;
   return setUpWith([
     provideHttpClient(withInterceptors([userTokenInterceptor])),
     provideHttpClientTesting(),
-    provideUserToken(options),
+    provideUserToken(
+      withUserTokenOptions(rest),
+      ...(tokenUrl === undefined ? [] : [withTokenPage(tokenUrl)]),
+    ),
     ...extra,
   ]);
 }
@@ -160,13 +166,13 @@ describe('WindowUserTokenSource', () => {
     });
   });
 
-  it('fails clearly with no tokenUrl and nothing new on the page', async () => {
+  it('fails clearly with no token page and nothing new on the page', async () => {
     setUp();
     const source = TestBed.inject(WindowUserTokenSource);
     const error = await firstValueFrom(source.refresh(rejection('token-1'))).catch((e) => e);
     expect(error).toBeInstanceOf(UserTokenRefreshError);
     expect(error).toMatchObject({ reason: 'no-token', sessionExpired: true });
-    expect(error.message).toMatch(/no tokenUrl is configured/);
+    expect(error.message).toMatch(/there is no token page \(withTokenPage\)/);
   });
 
   it('refuses to fetch a token page on another origin', async () => {

@@ -1,22 +1,15 @@
 import { DOCUMENT, isPlatformBrowser } from '@angular/common';
-import {
-  HttpBackend,
-  HttpErrorResponse,
-  HttpEventType,
-  HttpHeaders,
-  HttpRequest,
-  HttpResponse,
-} from '@angular/common/http';
+import { HttpErrorResponse } from '@angular/common/http';
 import { forwardRef, inject, Injectable, PLATFORM_ID } from '@angular/core';
-import { catchError, filter, map, Observable, of, throwError } from 'rxjs';
+import { map, Observable, of, throwError } from 'rxjs';
 
 import { UserTokenRefreshError } from './errors';
 import { UserTokenEvents } from './events';
 import { maskUserToken } from './mask';
 import { USER_TOKEN_CONFIG } from './options';
 import { TOKEN_PATTERN, TOKEN_RESPONSE_HEADER } from './wire';
-import { UserTokenScope } from './scope';
-import { openTabSync, TabToken } from './tab-sync';
+import { AnnounceToken, USER_TOKEN_TAB_SYNC } from './tab-sync';
+import { USER_TOKEN_PAGE } from './token-page';
 
 /** What the server rejected: handed to {@link UserTokenSource.refresh}. */
 export interface UserTokenRejection {
@@ -75,41 +68,42 @@ export abstract class UserTokenSource {
  * `refresh()` tries, in order, and stops at the first token that differs from the rejected one:
  * 1. the 401's `X-UserToken-Response` header — no extra round trip;
  * 2. `window.g_ck`, if another script changed it meanwhile;
- * 3. the `tokenUrl` page, fetched through `HttpBackend` so no interceptor sees it.
+ * 3. the token page, with {@link withTokenPage} — fetched through `HttpBackend` so no interceptor
+ *    sees it.
  *
  * It fails with a {@link UserTokenRefreshError} when none gives a new token, and writes a new
  * token back to `window.g_ck` (and fires `ck_updated` on a classic page's event bus) so other code
- * on the page keeps working. It also tells the other tabs of the origin (`BroadcastChannel`), which
- * share the session, so they switch without a 401 (option `crossTabSync`) — at startup too, when
- * the page came with a token of its own. On the server it has no token and touches no `window`.
+ * on the page keeps working; with {@link withCrossTabSync} it also tells the other tabs of the
+ * origin. On the server it has no token and touches no `window`.
  */
 @Injectable({ providedIn: 'root' })
 export class WindowUserTokenSource extends UserTokenSource {
   private readonly config = inject(USER_TOKEN_CONFIG);
-  private readonly scope = inject(UserTokenScope);
-  private readonly backend = inject(HttpBackend);
   private readonly events = inject(UserTokenEvents);
+  private readonly tokenPage = inject(USER_TOKEN_PAGE);
   private readonly window: Record<string, unknown> | null = isPlatformBrowser(inject(PLATFORM_ID))
     ? (inject(DOCUMENT).defaultView as unknown as Record<string, unknown> | null)
     : null;
-  /** Since when (epoch ms) the page has had its token: its load, or the last adoption. */
-  private since = pageLoadedAt(this.window);
-  /** Tells the other tabs of this origin about a new token (they share the session). */
-  private readonly announce = this.config.crossTabSync
-    ? openTabSync(`ngx-user-token:${this.config.globalName}`, (message) =>
-        this.fromOtherTab(message),
-      )
-    : () => undefined;
+  /** Tells the other tabs of this origin about a new token, with `withCrossTabSync()`. */
+  private readonly announce: AnnounceToken;
 
   constructor() {
     super();
-    // A page rendered with a token the other tabs may not have (the user logged in again here)
-    // tells them, so their next request carries it instead of meeting a 401 — and perhaps the
-    // browser's login dialog. A page restored from history may hold an old token: it stays quiet.
-    const token = this.current();
-    if (token !== null && !restoredFromHistory(this.window)) {
-      this.announce({ token, at: this.since });
-    }
+    const sync = inject(USER_TOKEN_TAB_SYNC);
+    this.announce = sync
+      ? sync(`ngx-user-token:${this.config.globalName}`, {
+          window: this.window,
+          current: () => this.current(),
+          adopt: (token) => {
+            this.setPageToken(token);
+            this.events.emit({
+              type: 'token-refreshed',
+              via: 'other-tab',
+              token: maskUserToken(token),
+            });
+          },
+        })
+      : () => undefined;
   }
 
   /** `window.g_ck` when it holds a non-empty string, else `null`. */
@@ -128,86 +122,23 @@ export class WindowUserTokenSource extends UserTokenSource {
     if (fromGlobal !== null && fromGlobal !== rejection.token) {
       return of({ token: fromGlobal, via: 'global' });
     }
-    const url = this.config.tokenUrl;
-    if (url === null) {
+    if (this.tokenPage === null) {
       return throwError(
         () =>
           new UserTokenRefreshError(
             'no-token',
             `no new token: the ${rejection.response.status} carried no new ${TOKEN_RESPONSE_HEADER}, ` +
-              `window.${this.config.globalName} did not change and no tokenUrl is configured.`,
+              `window.${this.config.globalName} did not change and there is no token page (withTokenPage).`,
           ),
       );
     }
-    if (!this.scope.includes(url)) {
-      return throwError(
-        () =>
-          new UserTokenRefreshError(
-            'failed',
-            `tokenUrl "${url}" is not same-origin (nor in allowedOrigins); it was not fetched.`,
-          ),
-      );
-    }
-    return this.fetchTokenPage(url, rejection.token);
-  }
-
-  private fetchTokenPage(url: string, rejected: string | null): Observable<RefreshedUserToken> {
-    const request = new HttpRequest<null>('GET', url, null, {
-      responseType: 'text',
-      headers: new HttpHeaders({ Accept: 'text/plain, application/json' }),
-    });
-    return this.backend.handle(request).pipe(
-      filter((event) => event.type === HttpEventType.Response),
-      map((response) => {
-        const token = tokenFromPage((response as HttpResponse<string>).body);
-        if (token === null) {
-          throw new UserTokenRefreshError(
-            'no-token',
-            `the token page ${url} answered without a token (a login page or an empty body?).`,
-          );
-        }
-        if (token === rejected) {
-          throw new UserTokenRefreshError(
-            'same-token',
-            `the token page ${url} answered with the token the server had just rejected.`,
-          );
-        }
-        return this.adopt(token, 'token-url');
-      }),
-      catchError((error: unknown) => {
-        if (error instanceof UserTokenRefreshError) {
-          return throwError(() => error);
-        }
-        const status = error instanceof HttpErrorResponse ? error.status : 0;
-        return throwError(
-          () =>
-            new UserTokenRefreshError(
-              'failed',
-              `the token page ${url} failed with status ${status}.`,
-              error,
-            ),
-        );
-      }),
-    );
+    return this.tokenPage(rejection.token).pipe(map((token) => this.adopt(token, 'token-url')));
   }
 
   private adopt(token: string, via: string): RefreshedUserToken {
-    this.since = Date.now();
     this.setPageToken(token);
-    this.announce({ token, at: this.since });
+    this.announce(token);
     return { token, via };
-  }
-
-  /**
-   * Another tab has a token this one lacks: use it from now on, without a 401 — unless this tab's
-   * own token is newer (the other tab's page may have been rendered before this tab refreshed).
-   */
-  private fromOtherTab({ token, at }: TabToken): void {
-    if (this.window && TOKEN_PATTERN.test(token) && token !== this.current() && at >= this.since) {
-      this.since = at;
-      this.setPageToken(token);
-      this.events.emit({ type: 'token-refreshed', via: 'other-tab', token: maskUserToken(token) });
-    }
   }
 
   /**
@@ -225,32 +156,4 @@ export class WindowUserTokenSource extends UserTokenSource {
       (bus.fireAll as (name: string, memo: string) => void).call(bus, 'ck_updated', token);
     }
   }
-}
-
-/** When the page was loaded (epoch ms), or now where the window tells nothing. */
-function pageLoadedAt(window: Record<string, unknown> | null): number {
-  const origin = (window?.['performance'] as { timeOrigin?: unknown } | undefined)?.timeOrigin;
-  return typeof origin === 'number' ? origin : Date.now();
-}
-
-/** True for a page brought back by the browser's back/forward buttons (perhaps from cache). */
-function restoredFromHistory(window: Record<string, unknown> | null): boolean {
-  const performance = window?.['performance'] as
-    { getEntriesByType?: (type: string) => { type?: string }[] } | undefined;
-  return performance?.getEntriesByType?.('navigation')[0]?.type === 'back_forward';
-}
-
-/** The token in a token page's body: plain text, or JSON `{"token": "..."}`. */
-function tokenFromPage(body: string | null): string | null {
-  let text = (body ?? '').trim();
-  if (text.startsWith('{')) {
-    try {
-      const parsed: unknown = JSON.parse(text);
-      const token = (parsed as { token?: unknown } | null)?.token;
-      text = typeof token === 'string' ? token : '';
-    } catch {
-      return null;
-    }
-  }
-  return TOKEN_PATTERN.test(text) ? text : null;
 }

@@ -1,5 +1,10 @@
 import { EnvironmentProviders, makeEnvironmentProviders } from '@angular/core';
-import { provideUserToken, UserTokenOptions, UserTokenSource } from 'ngx-user-token';
+import {
+  provideUserToken,
+  UserTokenOptions,
+  UserTokenSource,
+  withUserTokenOptions,
+} from 'ngx-user-token';
 
 import { FakeUserTokenSource } from './fake-token-source';
 
@@ -30,7 +35,7 @@ export function provideUserTokenTesting(
 ): EnvironmentProviders {
   const { token = 'token-1', ...userTokenOptions } = options;
   return makeEnvironmentProviders([
-    provideUserToken(userTokenOptions),
+    provideUserToken(withUserTokenOptions(userTokenOptions)),
     {
       provide: FakeUserTokenSource,
       useFactory: () => {
