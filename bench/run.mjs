@@ -66,6 +66,11 @@ const goals = {
       .filter((r) => r.strategy.startsWith('ngx-user-token'))
       .every((r) => r.duringRefresh.unauthorized === 0),
   },
+  minimalAppSmallerThanAngularJwt: {
+    goal: "≤ angular-jwt's FESM (minified, gzipped)",
+    value: size.app.minimalMinGz,
+    met: size.app.minimalMinGz <= size.angularJwt.minifiedGzipped,
+  },
   smallerThanAngularJwt: {
     goal: '< angular-jwt (minified, gzipped)',
     met: size.ngxUserToken.minifiedGzipped < size.angularJwt.minifiedGzipped,
@@ -114,6 +119,15 @@ ${roundTrips.rows.map((r) => `| ${r.strategy} | ${r.n} | ${r.serverRequests} | $
 Goals: 0 token page fetches with \`X-UserToken-Response\` (${verdict(goals.tokenPageFetchesWithHeader.met)}); exactly 1 with the token page only, for any N (${verdict(goals.tokenPageFetchesPageOnly.met)}); 0 401s for requests issued during a refresh (${verdict(goals.no401DuringRefresh.met)}).
 
 ## 3. Size
+
+What an app pays: the same small app (\`bench/app\`) built for production without the library, with its minimal setup (\`withInterceptors([userTokenInterceptor])\`, defaults) and with every feature on (\`withTokenPage\`, \`withCrossTabSync\`, \`withUserTokenOptions\`, the origin guard, the events); the difference of their JavaScript.
+
+| setup | minified | minified + gzipped |
+| --- | ---: | ---: |
+| minimal | ${size.app.minimalMin} | ${size.app.minimalMinGz} |
+| every feature | ${size.app.fullMin} | ${size.app.fullMinGz} |
+
+The minimal setup costs an app ${size.app.minimalMinGz} bytes minified and gzipped; @auth0/angular-jwt's whole FESM is ${size.angularJwt.minifiedGzipped} (goal: no more: ${verdict(goals.minimalAppSmallerThanAngularJwt.met)}).
 
 | | bytes | gzipped | minified + gzipped |
 | --- | ---: | ---: | ---: |

@@ -1,8 +1,9 @@
 // @ts-check
-// 3. Size: the library's FESM bundle gzipped (as published, and minified), what it adds to the
-// demo's production build, and @auth0/angular-jwt's FESM measured the same way in the same run.
+// 3. Size: what an app pays for the library (a small app built without it, with its minimal
+// setup, with every feature), the library's FESM bundle gzipped (as published, and minified), what
+// it adds to the demo's production build, and @auth0/angular-jwt's FESM measured the same way.
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { gzipSync } from 'node:zlib';
 
@@ -50,9 +51,50 @@ function demoContribution() {
   return { demoJavaScriptBytes: total, ngxUserTokenBytesInDemo: ngxUserToken };
 }
 
+/**
+ * What an app pays: the same small app (bench/app) built for production without ngx-user-token,
+ * with its minimal setup (the interceptor on defaults) and with every feature on; the difference
+ * of their JavaScript, minified (as built) and gzipped.
+ */
+function appCost() {
+  /** @param {string} configuration */
+  const build = (configuration) => {
+    const outputPath = `tmp/bench-app/${configuration}`;
+    execFileSync(
+      resolve(ROOT, 'node_modules/.bin/ng'),
+      [
+        'build',
+        'bench-app',
+        ...(configuration === 'without' ? [] : ['--configuration', configuration]),
+        '--output-path',
+        outputPath,
+      ],
+      { cwd: ROOT, stdio: 'ignore', env: { ...process.env, NG_CLI_ANALYTICS: 'false' } },
+    );
+    const dir = resolve(ROOT, outputPath, 'browser');
+    const js = readdirSync(dir)
+      .filter((f) => f.endsWith('.js'))
+      .sort()
+      .map((f) => readFileSync(resolve(dir, f), 'utf8'))
+      .join('\n');
+    return { minified: Buffer.byteLength(js), minifiedGzipped: gzipSync(js, { level: 9 }).length };
+  };
+  const without = build('without');
+  const minimal = build('minimal');
+  const full = build('full');
+  return {
+    without,
+    minimalMinGz: minimal.minifiedGzipped - without.minifiedGzipped,
+    minimalMin: minimal.minified - without.minified,
+    fullMinGz: full.minifiedGzipped - without.minifiedGzipped,
+    fullMin: full.minified - without.minified,
+  };
+}
+
 /** Measures sizes; the library must have been built into dist/ngx-user-token. */
 export function measureSize() {
   return {
+    app: appCost(),
     ngxUserToken: sizes(resolve(ROOT, 'dist/ngx-user-token/fesm2022/ngx-user-token.mjs')),
     angularJwt: sizes(
       resolve(ROOT, 'node_modules/@auth0/angular-jwt/fesm2020/auth0-angular-jwt.mjs'),
