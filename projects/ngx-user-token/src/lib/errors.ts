@@ -17,7 +17,8 @@ export type UserTokenRefreshFailure =
 /**
  * The error a token refresh ends with. It is reported on {@link UserTokenEvents}; the requests that
  * waited for the refresh error with their own 401 `HttpErrorResponse`, not with this error. Its
- * message never contains a token.
+ * message never contains a token; in production builds it is only the `reason`, as Angular keeps
+ * its own error texts to development.
  */
 export class UserTokenRefreshError extends Error {
   override readonly name = 'UserTokenRefreshError';
@@ -25,11 +26,12 @@ export class UserTokenRefreshError extends Error {
   constructor(
     /** What went wrong, as a stable code an app can switch on. */
     readonly reason: UserTokenRefreshFailure,
+    /** What happened, in words; development builds only (production keeps the `reason`). */
     message: string,
     /** The underlying error, when there is one (a token page's `HttpErrorResponse`, for example). */
     override readonly cause?: unknown,
   ) {
-    super(`ngx-user-token: ${message}`);
+    super(`ngx-user-token: ${message || reason}`);
   }
 
   /** True when the session is gone and the user has to log in again. */

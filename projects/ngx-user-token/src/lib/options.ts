@@ -63,7 +63,7 @@ const DEFAULTS: UserTokenConfig = {
 };
 
 /** The resolved configuration; defaults apply when `provideUserToken()` was never called. */
-export const USER_TOKEN_CONFIG = new InjectionToken<UserTokenConfig>(
+export const USER_TOKEN_CONFIG = /* @__PURE__ */ new InjectionToken<UserTokenConfig>(
   typeof ngDevMode !== 'undefined' && ngDevMode ? 'USER_TOKEN_CONFIG' : '',
   { factory: () => DEFAULTS },
 );

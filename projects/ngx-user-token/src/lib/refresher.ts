@@ -6,23 +6,7 @@ import {
   HttpRequest,
 } from '@angular/common/http';
 import { inject, Injectable, PendingTasks } from '@angular/core';
-import {
-  AsyncSubject,
-  catchError,
-  defer,
-  filter,
-  finalize,
-  from,
-  map,
-  materialize,
-  Observable,
-  of,
-  share,
-  switchMap,
-  take,
-  throwError,
-  timeout,
-} from 'rxjs';
+import { Observable, Subscription } from 'rxjs';
 
 import { UserTokenRefreshError } from './errors';
 import { UserTokenEvents } from './events';
@@ -58,6 +42,66 @@ const SAFE_METHODS: ReadonlySet<string> = new Set(['GET', 'HEAD', 'OPTIONS']);
 /** What a token may look like in a header value: visible ASCII, no spaces. */
 const HEADER_SAFE = /^[\x21-\x7e]+$/;
 
+/** Who waits for an outcome: a token (or a yes/no), or the error its caller gets. */
+export interface Receiver<T> {
+  next(value: T): void;
+  error(error: unknown): void;
+}
+
+/** Cancels a wait (the thing waited for goes on for the others). */
+export type Teardown = () => void;
+
+/**
+ * An outcome many wait for, delivered to each once, synchronously when it comes — what an rxjs
+ * `AsyncSubject` does, in the few lines the library needs (its bundle cost is what apps pay).
+ */
+export class Settlement<T> {
+  private receivers: Receiver<T>[] = [];
+  private outcome: { ok: true; value: T } | { ok: false; error: unknown } | null = null;
+
+  /** Calls `receiver` with the outcome, now if it is known; the teardown stops waiting. */
+  listen(receiver: Receiver<T>): Teardown {
+    if (this.outcome) {
+      deliver(this.outcome, receiver);
+      return noop;
+    }
+    this.receivers.push(receiver);
+    return () => {
+      this.receivers = this.receivers.filter((r) => r !== receiver);
+    };
+  }
+
+  resolve(value: T): void {
+    this.settle({ ok: true, value });
+  }
+
+  reject(error: unknown): void {
+    this.settle({ ok: false, error });
+  }
+
+  private settle(outcome: { ok: true; value: T } | { ok: false; error: unknown }): void {
+    if (!this.outcome) {
+      this.outcome = outcome;
+      const receivers = this.receivers;
+      this.receivers = [];
+      receivers.forEach((receiver) => deliver(outcome, receiver));
+    }
+  }
+}
+
+function deliver<T>(
+  outcome: { ok: true; value: T } | { ok: false; error: unknown },
+  receiver: Receiver<T>,
+): void {
+  if (outcome.ok) {
+    receiver.next(outcome.value);
+  } else {
+    receiver.error(outcome.error);
+  }
+}
+
+const noop: Teardown = () => undefined;
+
 /**
  * The injector's single-flight token refresh. At most one refresh runs at a time; every request
  * that fails while it runs shares it. It runs detached from the requests that wait for it, so
@@ -73,11 +117,10 @@ export class UserTokenRefresher {
   readonly source = inject(UserTokenSource);
   readonly events = inject(UserTokenEvents);
   private readonly pendingTasks = inject(PendingTasks);
-
   private readonly backend = inject(HttpBackend);
 
-  private running: AsyncSubject<string> | null = null;
-  private probe: Observable<boolean> | null = null;
+  private running: Settlement<string> | null = null;
+  private probe: Settlement<boolean> | null = null;
   private settled = 0;
   private lastFailure: UserTokenRefreshError | null = null;
 
@@ -86,9 +129,9 @@ export class UserTokenRefresher {
     return this.settled;
   }
 
-  /** Emits once when the refresh in flight settles, whatever its outcome; `null` when none runs. */
-  settling(): Observable<unknown> | null {
-    return this.running && this.running.pipe(materialize(), take(1));
+  /** The refresh in flight, to wait for before sending; `null` when none runs. */
+  settling(): Settlement<string> | null {
+    return this.running;
   }
 
   /**
@@ -105,9 +148,9 @@ export class UserTokenRefresher {
   }
 
   /**
-   * What to do after an attempt failed with `error`: emits the token to send the request again
-   * with, or errors with what its caller gets. ServiceNow's own interceptor decides in this order,
-   * and so does this:
+   * What to do after an attempt failed with `error`: hands `receiver` the token to send the
+   * request again with, or the error its caller gets. ServiceNow's own interceptor decides in this
+   * order, and so does this:
    * 1. the page's token changed since the request left → that token (or the one the 401 names),
    *    no refresh;
    * 2. a refresh in flight, or one that settled after the request left → its outcome;
@@ -116,22 +159,25 @@ export class UserTokenRefresher {
    * 5. else a shared refresh (`X-UserToken-Response`, the page's global, the token page).
    * Before all that, a login page where JSON was expected ends the session (single sign-on).
    */
-  recover(error: unknown, attempt: FailedAttempt): Observable<string> {
+  recover(error: unknown, attempt: FailedAttempt, receiver: Receiver<string>): Teardown {
     if (!(error instanceof HttpErrorResponse)) {
-      return throwError(() => error);
+      receiver.error(error);
+      return noop;
     }
     if (isLoginPage(error)) {
-      return this.sessionEnded(error, attempt.startedIn);
+      receiver.error(this.sessionEnded(error, attempt.startedIn));
+      return noop;
     }
     if (error.status === 0 && error.url && this.scope.includes(error.url)) {
-      return this.redirectedToLogin(error.url).pipe(
-        switchMap((redirected) =>
-          redirected ? this.sessionEnded(error, attempt.startedIn) : throwError(() => error),
-        ),
-      );
+      return this.redirectedToLogin(error.url).listen({
+        next: (redirected) =>
+          receiver.error(redirected ? this.sessionEnded(error, attempt.startedIn) : error),
+        error: () => receiver.error(error),
+      });
     }
     if (attempt.retriesLeft <= 0 || !this.mayReplay(error, attempt.method)) {
-      return throwError(() => error);
+      receiver.error(error);
+      return noop;
     }
     const { method } = attempt;
     this.events.emit({ type: 'token-rejected', method, url: error.url, status: error.status });
@@ -141,10 +187,14 @@ export class UserTokenRefresher {
       // Someone refreshed the token since this request left. The token the 401 names, if any, is
       // the server's current one (the token may have rotated again); neither is written back, as
       // responses may arrive out of order.
-      return of(namedToken(rejection) ?? page);
+      receiver.next(namedToken(rejection) ?? page);
+      return noop;
     }
-    const token = this.tokenAfter(rejection, attempt.startedIn, method);
-    return token.pipe(catchError(() => throwError(() => error)));
+    // Whatever goes wrong on the way, the caller gets the rejection it came with.
+    return this.tokenAfter(rejection, attempt.startedIn, method, {
+      next: (token) => receiver.next(token),
+      error: () => receiver.error(error),
+    });
   }
 
   /**
@@ -157,22 +207,24 @@ export class UserTokenRefresher {
     rejection: UserTokenRejection,
     startedIn: number,
     method: string,
-  ): Observable<string> {
+    receiver: Receiver<string>,
+  ): Teardown {
     if (this.running) {
-      return this.running;
+      return this.running.listen(receiver);
     }
     if (this.settled > startedIn) {
       if (this.lastFailure) {
-        return throwError(() => this.lastFailure);
+        receiver.error(this.lastFailure);
+        return noop;
       }
       // A refresh settled after this request left: retry with the token the rejection names (the
       // server's current one when it refused this request: the token may have rotated again), or
       // else the page's. Neither is written back: the page keeps the token of the latest refresh,
       // as responses may arrive out of order.
-      const named = namedToken(rejection);
-      const token = named ?? this.source.current();
+      const token = namedToken(rejection) ?? this.source.current();
       if (token !== null && token !== rejection.token) {
-        return of(token);
+        receiver.next(token);
+        return noop;
       }
     }
     const headers = rejection.response.headers;
@@ -180,11 +232,14 @@ export class UserTokenRefresher {
     if (alive === 'false') {
       const error = new UserTokenRefreshError(
         'logged-out',
-        'the server says the session has ended (X-SessionLoggedIn: false); the user must log in again.',
+        typeof ngDevMode === 'undefined' || ngDevMode
+          ? 'the server says the session has ended (X-SessionLoggedIn: false); the user must log in again.'
+          : '',
       );
       this.finish(error);
       this.events.emit({ type: 'session-expired', error });
-      return throwError(() => error);
+      receiver.error(error);
+      return noop;
     }
     if (headers.get(ALLOW_RESUBMIT_HEADER) === 'false') {
       this.events.emit({
@@ -195,11 +250,12 @@ export class UserTokenRefresher {
       });
       if (namedToken(rejection) !== null) {
         // Adopt the token the 401 names, so the next request carries it; nothing is resent.
-        this.start(rejection).subscribe({ error: () => undefined });
+        this.start(rejection);
       }
-      return throwError(() => rejection.response);
+      receiver.error(rejection.response);
+      return noop;
     }
-    return this.start(rejection);
+    return this.start(rejection).listen(receiver);
   }
 
   /**
@@ -208,30 +264,28 @@ export class UserTokenRefresher {
    * like any ended session, not a parse failure — and `session-expired` is reported once per
    * episode.
    */
-  private sessionEnded(response: HttpErrorResponse, startedIn: number): Observable<never> {
+  private sessionEnded(response: HttpErrorResponse, startedIn: number): HttpErrorResponse {
     let error = this.settled > startedIn ? this.lastFailure : null;
     if (error?.reason !== 'login-page') {
       error = new UserTokenRefreshError(
         'login-page',
-        `the session has ended: ${response.url ?? 'a request'} got a login page instead of JSON ` +
-          '(single sign-on); the user must log in again.',
+        typeof ngDevMode === 'undefined' || ngDevMode
+          ? `the session has ended: ${response.url ?? 'a request'} got a login page instead of JSON ` +
+              '(single sign-on); the user must log in again.'
+          : '',
       );
       if (!this.running) {
         this.finish(error);
       }
       this.events.emit({ type: 'session-expired', error });
     }
-    const ended = error;
-    return throwError(
-      () =>
-        new HttpErrorResponse({
-          error: ended,
-          headers: response.headers,
-          status: 401,
-          statusText: 'Session ended',
-          url: response.url ?? undefined,
-        }),
-    );
+    return new HttpErrorResponse({
+      error,
+      headers: response.headers,
+      status: 401,
+      statusText: 'Session ended',
+      url: response.url ?? undefined,
+    });
   }
 
   /**
@@ -240,83 +294,117 @@ export class UserTokenRefresher {
    * provider on another origin, and reports it only as a network error. One probe at a time serves
    * every such failure. Needs the fetch backend (`withFetch()`); elsewhere it finds no redirect.
    */
-  private redirectedToLogin(url: string): Observable<boolean> {
+  private redirectedToLogin(url: string): Settlement<boolean> {
     if (!this.probe) {
+      const probe = new Settlement<boolean>();
+      this.probe = probe;
+      const answer = (redirected: boolean) => {
+        this.probe = null;
+        probe.resolve(redirected);
+      };
       const token = this.source.current() ?? this.config.placeholderToken;
       const init = {
         headers: token === null ? undefined : new HttpHeaders({ [this.config.headerName]: token }),
         redirect: 'manual',
       };
-      const request = new HttpRequest<null>('HEAD', url, null, init as object);
-      this.probe = this.backend.handle(request).pipe(
-        filter((event) => event.type === HttpEventType.Response),
-        map(() => false),
-        catchError((failure: unknown) =>
-          of(
+      this.backend.handle(new HttpRequest<null>('HEAD', url, null, init as object)).subscribe({
+        next: (event) => event.type === HttpEventType.Response && answer(false),
+        error: (failure: unknown) =>
+          answer(
             failure instanceof HttpErrorResponse &&
               ((failure as { responseType?: string }).responseType === 'opaqueredirect' ||
                 (failure.status >= 300 && failure.status < 400)),
           ),
-        ),
-        take(1),
-        finalize(() => (this.probe = null)),
-        share(),
-      );
+        complete: () => answer(false),
+      });
     }
     return this.probe;
   }
 
-  private start(rejection: UserTokenRejection): Observable<string> {
-    const running = new AsyncSubject<string>();
+  /**
+   * Starts the refresh every request failing meanwhile shares: the source's first token, checked,
+   * within `refreshTimeout`.
+   */
+  private start(rejection: UserTokenRejection): Settlement<string> {
+    const running = new Settlement<string>();
     this.running = running;
     const done = this.pendingTasks.add();
     this.events.emit({ type: 'refresh-started' });
-    let refreshed: RefreshedUserToken | null = null;
-    const fail = (cause: unknown) => {
-      const error = asRefreshError(cause);
-      this.finish(error);
+    let settled = false;
+    let subscription: Subscription | null = null;
+    const end = () => {
+      settled = true;
+      clearTimeout(timer);
+      subscription?.unsubscribe();
+      this.running = null;
+      this.settled++;
       done();
+    };
+    const fail = (cause: unknown) => {
+      if (settled) {
+        return;
+      }
+      const error =
+        cause instanceof UserTokenRefreshError
+          ? cause
+          : new UserTokenRefreshError(
+              'failed',
+              typeof ngDevMode === 'undefined' || ngDevMode ? 'the token source failed.' : '',
+              cause,
+            );
+      end();
+      this.lastFailure = error;
       this.events.emit({ type: 'refresh-failed', error });
       if (error.sessionExpired) {
         this.events.emit({ type: 'session-expired', error });
       }
-      running.error(error);
+      running.reject(error);
     };
-
-    defer(() => from(this.source.refresh(rejection)))
-      .pipe(
-        take(1),
-        timeout({
-          first: this.config.refreshTimeout,
-          with: () =>
-            throwError(
-              () =>
-                new UserTokenRefreshError(
-                  'timeout',
-                  `the token refresh took longer than ${this.config.refreshTimeout} ms.`,
-                ),
-            ),
-        }),
-      )
-      .subscribe({
-        next: (result) => {
-          refreshed = typeof result === 'string' ? { token: result, via: 'source' } : result;
-        },
-        error: fail,
-        complete: () => {
-          const problem = checkToken(refreshed?.token, rejection.token);
-          if (problem) {
-            fail(problem);
-            return;
-          }
-          const { token, via } = refreshed!;
-          this.finish(null);
-          done();
-          this.events.emit({ type: 'token-refreshed', via, token: maskUserToken(token) });
-          running.next(token);
-          running.complete();
-        },
-      });
+    const succeed = (result: string | RefreshedUserToken | undefined) => {
+      if (settled) {
+        return;
+      }
+      const refreshed = typeof result === 'string' ? { token: result, via: 'source' } : result;
+      const problem = checkToken(refreshed?.token, rejection.token);
+      if (problem) {
+        fail(problem);
+        return;
+      }
+      const { token, via } = refreshed!;
+      end();
+      this.lastFailure = null;
+      this.events.emit({ type: 'token-refreshed', via, token: maskUserToken(token) });
+      running.resolve(token);
+    };
+    const timer = setTimeout(
+      () =>
+        fail(
+          new UserTokenRefreshError(
+            'timeout',
+            typeof ngDevMode === 'undefined' || ngDevMode
+              ? `the token refresh took longer than ${this.config.refreshTimeout} ms.`
+              : '',
+          ),
+        ),
+      this.config.refreshTimeout,
+    );
+    try {
+      const result = this.source.refresh(rejection);
+      if (typeof (result as Partial<Observable<unknown>>).subscribe !== 'function') {
+        Promise.resolve(result as Promise<string | RefreshedUserToken>).then(succeed, fail);
+      } else {
+        subscription = (result as Observable<string | RefreshedUserToken>).subscribe({
+          next: succeed,
+          error: fail,
+          complete: () => succeed(undefined),
+        });
+        if (settled) {
+          subscription.unsubscribe();
+        }
+      }
+    } catch (cause) {
+      fail(cause);
+    }
     return running;
   }
 
@@ -329,21 +417,20 @@ export class UserTokenRefresher {
 
 function checkToken(token: unknown, rejected: string | null): UserTokenRefreshError | null {
   if (typeof token !== 'string' || !HEADER_SAFE.test(token)) {
-    return new UserTokenRefreshError('no-token', 'the token source gave no usable token.');
+    return new UserTokenRefreshError(
+      'no-token',
+      typeof ngDevMode === 'undefined' || ngDevMode ? 'the token source gave no usable token.' : '',
+    );
   }
   if (token === rejected) {
     return new UserTokenRefreshError(
       'same-token',
-      'the token source gave the token the server had just rejected.',
+      typeof ngDevMode === 'undefined' || ngDevMode
+        ? 'the token source gave the token the server had just rejected.'
+        : '',
     );
   }
   return null;
-}
-
-function asRefreshError(cause: unknown): UserTokenRefreshError {
-  return cause instanceof UserTokenRefreshError
-    ? cause
-    : new UserTokenRefreshError('failed', 'the token source failed.', cause);
 }
 
 /** True when a rejection carries ServiceNow's CSRF signature, so the request was not executed. */

@@ -1,5 +1,5 @@
 import { assertInInjectionContext, inject, Injector } from '@angular/core';
-import { defer, MonoTypeOperatorFunction, Observable, switchMap } from 'rxjs';
+import { defer, MonoTypeOperatorFunction, Observable } from 'rxjs';
 
 import { UserTokenRefresher } from './refresher';
 
@@ -64,38 +64,40 @@ export function sendWithFreshToken<T>(
   send: (token: string | null) => Observable<T>,
 ): Observable<T> {
   const startedIn = refresher.episode;
-  let sent: string | null = null;
   const settling = refresher.settling();
-  const first = settling
-    ? settling.pipe(switchMap(() => send((sent = refresher.source.current()))))
-    : send((sent = refresher.source.current()));
+  // Plain observers rather than rxjs operators: this runs for every request in scope, and each
+  // operator costs time per subscription (measured in bench/) and bytes in every app's bundle.
   return new Observable<T>((subscriber) => {
-    // A plain observer rather than `catchError`: this runs for every request in scope, and the
-    // operator costs several times more per subscription (measured in bench/).
-    const subscribeTo = (attempt: Observable<T>, episode: number, retriesLeft: number): void => {
+    const attempt = (token: string | null, episode: number, retriesLeft: number): void => {
       subscriber.add(
-        attempt.subscribe({
+        send(token).subscribe({
           next: (value) => subscriber.next(value),
           complete: () => subscriber.complete(),
           error: (error: unknown) => {
             subscriber.add(
-              refresher
-                .recover(error, { method, sent, startedIn: episode, retriesLeft })
-                .subscribe({
-                  next: (token) => {
+              refresher.recover(
+                error,
+                { method, sent: token, startedIn: episode, retriesLeft },
+                {
+                  next: (fresh) => {
                     refresher.events.emit({ type: 'request-retried', method, url: urlOf(error) });
-                    const sentIn = refresher.episode;
-                    sent = token;
-                    subscribeTo(send(token), sentIn, retriesLeft - 1);
+                    attempt(fresh, refresher.episode, retriesLeft - 1);
                   },
-                  error: (outcome: unknown) => subscriber.error(outcome),
-                }),
+                  error: (outcome) => subscriber.error(outcome),
+                },
+              ),
             );
           },
         }),
       );
     };
-    subscribeTo(first, startedIn, refresher.config.retries);
+    const first = () => attempt(refresher.source.current(), startedIn, refresher.config.retries);
+    if (settling) {
+      // Requests issued while a refresh runs wait for it, whatever its outcome.
+      subscriber.add(settling.listen({ next: first, error: first }));
+    } else {
+      first();
+    }
   });
 }
 

@@ -1,6 +1,8 @@
 import { isPlatformBrowser } from '@angular/common';
 import { DestroyRef, inject, InjectionToken, PLATFORM_ID } from '@angular/core';
 
+import { UserTokenEvents } from './events';
+import { maskUserToken } from './mask';
 import { userTokenFeature, UserTokenFeature } from './provider';
 import { TOKEN_PATTERN } from './wire';
 
@@ -15,32 +17,30 @@ export interface TabChannel {
  * Opens the channel the tabs of one origin share; `null` where there is none (on the server, or
  * in a browser without `BroadcastChannel`). A DI token so tests can give tabs a channel.
  */
-export const TAB_CHANNEL_FACTORY = new InjectionToken<(name: string) => TabChannel | null>(
-  typeof ngDevMode !== 'undefined' && ngDevMode ? 'TAB_CHANNEL_FACTORY' : '',
-  {
-    factory: () => {
-      const browser = isPlatformBrowser(inject(PLATFORM_ID));
-      return (name) =>
-        browser && typeof BroadcastChannel !== 'undefined'
-          ? (new BroadcastChannel(name) as unknown as TabChannel)
-          : null;
-    },
+export const TAB_CHANNEL_FACTORY = /* @__PURE__ */ new InjectionToken<
+  (name: string) => TabChannel | null
+>(typeof ngDevMode !== 'undefined' && ngDevMode ? 'TAB_CHANNEL_FACTORY' : '', {
+  factory: () => {
+    const browser = isPlatformBrowser(inject(PLATFORM_ID));
+    return (name) =>
+      browser && typeof BroadcastChannel !== 'undefined'
+        ? (new BroadcastChannel(name) as unknown as TabChannel)
+        : null;
   },
-);
+});
 
-/** The page a tab sync serves: its window, its token, and how a token from elsewhere lands. */
+/** The page a tab sync serves: its window, its token, and how a token is written to it. */
 export interface SyncedPage {
   readonly window: Record<string, unknown> | null;
   current(): string | null;
-  /** Another tab has this token (newer than the page's): make it the page's. */
-  adopt(token: string): void;
+  setToken(token: string): void;
 }
 
 /** Tells the other tabs about a token this tab just adopted. */
 export type AnnounceToken = (token: string) => void;
 
 /** Opens the sync for a page; provided by {@link withCrossTabSync}. @internal */
-export const USER_TOKEN_TAB_SYNC = new InjectionToken<
+export const USER_TOKEN_TAB_SYNC = /* @__PURE__ */ new InjectionToken<
   ((name: string, page: SyncedPage) => AnnounceToken) | null
 >(typeof ngDevMode !== 'undefined' && ngDevMode ? 'USER_TOKEN_TAB_SYNC' : '', {
   factory: () => null,
@@ -76,6 +76,7 @@ function openTabSync(name: string, page: SyncedPage): AnnounceToken {
   if (!channel) {
     return () => undefined;
   }
+  const events = inject(UserTokenEvents);
   const performance = page.window?.['performance'] as
     { timeOrigin?: number; getEntriesByType?: (type: string) => { type?: string }[] } | undefined;
   /** Since when (epoch ms) the page has had its token: its load, or the last adoption. */
@@ -91,7 +92,8 @@ function openTabSync(name: string, page: SyncedPage): AnnounceToken {
       at >= since
     ) {
       since = at;
-      page.adopt(token);
+      page.setToken(token);
+      events.emit({ type: 'token-refreshed', via: 'other-tab', token: maskUserToken(token) });
     }
   };
   inject(DestroyRef).onDestroy(() => channel.close());

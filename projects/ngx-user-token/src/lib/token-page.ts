@@ -19,7 +19,7 @@ import { TOKEN_PATTERN } from './wire';
 export type TokenPageFetch = (rejected: string | null) => Observable<string>;
 
 /** The token page of the app, provided by {@link withTokenPage}. @internal */
-export const USER_TOKEN_PAGE = new InjectionToken<TokenPageFetch | null>(
+export const USER_TOKEN_PAGE = /* @__PURE__ */ new InjectionToken<TokenPageFetch | null>(
   typeof ngDevMode !== 'undefined' && ngDevMode ? 'USER_TOKEN_PAGE' : '',
   { factory: () => null },
 );
@@ -49,7 +49,11 @@ function tokenPageFetch(url: string): TokenPageFetch {
   const backend = inject(HttpBackend);
   const inScope = inject(UserTokenScope).includes(url);
   const fail = (reason: 'no-token' | 'same-token' | 'failed', message: string, cause?: unknown) =>
-    new UserTokenRefreshError(reason, `the token page ${url} ${message}`, cause);
+    new UserTokenRefreshError(
+      reason,
+      typeof ngDevMode === 'undefined' || ngDevMode ? `the token page ${url} ${message}` : '',
+      cause,
+    );
   return (rejected) => {
     if (!inScope) {
       return throwError(() =>

@@ -1,11 +1,9 @@
 import { DOCUMENT, isPlatformBrowser } from '@angular/common';
 import { HttpErrorResponse } from '@angular/common/http';
 import { forwardRef, inject, Injectable, PLATFORM_ID } from '@angular/core';
-import { map, Observable, of, throwError } from 'rxjs';
+import { map, Observable, of } from 'rxjs';
 
 import { UserTokenRefreshError } from './errors';
-import { UserTokenEvents } from './events';
-import { maskUserToken } from './mask';
 import { USER_TOKEN_CONFIG } from './options';
 import { TOKEN_PATTERN, TOKEN_RESPONSE_HEADER } from './wire';
 import { AnnounceToken, USER_TOKEN_TAB_SYNC } from './tab-sync';
@@ -79,7 +77,6 @@ export abstract class UserTokenSource {
 @Injectable({ providedIn: 'root' })
 export class WindowUserTokenSource extends UserTokenSource {
   private readonly config = inject(USER_TOKEN_CONFIG);
-  private readonly events = inject(UserTokenEvents);
   private readonly tokenPage = inject(USER_TOKEN_PAGE);
   private readonly window: Record<string, unknown> | null = isPlatformBrowser(inject(PLATFORM_ID))
     ? (inject(DOCUMENT).defaultView as unknown as Record<string, unknown> | null)
@@ -94,14 +91,7 @@ export class WindowUserTokenSource extends UserTokenSource {
       ? sync(`ngx-user-token:${this.config.globalName}`, {
           window: this.window,
           current: () => this.current(),
-          adopt: (token) => {
-            this.setPageToken(token);
-            this.events.emit({
-              type: 'token-refreshed',
-              via: 'other-tab',
-              token: maskUserToken(token),
-            });
-          },
+          setToken: (token) => this.setPageToken(token),
         })
       : () => undefined;
   }
@@ -123,13 +113,16 @@ export class WindowUserTokenSource extends UserTokenSource {
       return of({ token: fromGlobal, via: 'global' });
     }
     if (this.tokenPage === null) {
-      return throwError(
-        () =>
+      return new Observable((subscriber) =>
+        subscriber.error(
           new UserTokenRefreshError(
             'no-token',
-            `no new token: the ${rejection.response.status} carried no new ${TOKEN_RESPONSE_HEADER}, ` +
-              `window.${this.config.globalName} did not change and there is no token page (withTokenPage).`,
+            typeof ngDevMode === 'undefined' || ngDevMode
+              ? `no new token: the ${rejection.response.status} carried no new ${TOKEN_RESPONSE_HEADER}, ` +
+                  `window.${this.config.globalName} did not change and there is no token page (withTokenPage).`
+              : '',
           ),
+        ),
       );
     }
     return this.tokenPage(rejection.token).pipe(map((token) => this.adopt(token, 'token-url')));
