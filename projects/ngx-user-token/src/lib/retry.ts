@@ -1,5 +1,5 @@
 import { assertInInjectionContext, inject, Injector } from '@angular/core';
-import { defer, MonoTypeOperatorFunction, Observable } from 'rxjs';
+import { defer, MonoTypeOperatorFunction, Observable, Observer, Subscriber } from 'rxjs';
 
 import { UserTokenRefresher } from './refresher';
 
@@ -65,33 +65,17 @@ export function sendWithFreshToken<T>(
 ): Observable<T> {
   const startedIn = refresher.episode;
   const settling = refresher.settling();
-  // Plain observers rather than rxjs operators: this runs for every request in scope, and each
-  // operator costs time per subscription (measured in bench/) and bytes in every app's bundle.
   return new Observable<T>((subscriber) => {
-    const attempt = (token: string | null, episode: number, retriesLeft: number): void => {
-      subscriber.add(
-        send(token).subscribe({
-          next: (value) => subscriber.next(value),
-          complete: () => subscriber.complete(),
-          error: (error: unknown) => {
-            subscriber.add(
-              refresher.recover(
-                error,
-                { method, sent: token, startedIn: episode, retriesLeft },
-                {
-                  next: (fresh) => {
-                    refresher.events.emit({ type: 'request-retried', method, url: urlOf(error) });
-                    attempt(fresh, refresher.episode, retriesLeft - 1);
-                  },
-                  error: (outcome) => subscriber.error(outcome),
-                },
-              ),
-            );
-          },
-        }),
-      );
-    };
-    const first = () => attempt(refresher.source.current(), startedIn, refresher.config.retries);
+    const first = () =>
+      new Attempt(
+        refresher,
+        method,
+        send,
+        subscriber,
+        refresher.source.current(),
+        startedIn,
+        refresher.config.retries,
+      ).go();
     if (settling) {
       // Requests issued while a refresh runs wait for it, whatever its outcome.
       subscriber.add(settling.listen({ next: first, error: first }));
@@ -99,6 +83,61 @@ export function sendWithFreshToken<T>(
       first();
     }
   });
+}
+
+/**
+ * One sending of a request, and its own observer: one object per attempt rather than closures
+ * or rxjs operators, since this runs for every request in scope (each allocation and operator
+ * costs time per request, measured in bench/, and bytes in every app's bundle).
+ */
+class Attempt<T> implements Observer<T> {
+  constructor(
+    private readonly refresher: UserTokenRefresher,
+    private readonly method: string,
+    private readonly send: (token: string | null) => Observable<T>,
+    private readonly subscriber: Subscriber<T>,
+    private readonly token: string | null,
+    private readonly episode: number,
+    private readonly retriesLeft: number,
+  ) {}
+
+  go(): void {
+    this.subscriber.add(this.send(this.token).subscribe(this));
+  }
+
+  next(value: T): void {
+    this.subscriber.next(value);
+  }
+
+  complete(): void {
+    this.subscriber.complete();
+  }
+
+  error(error: unknown): void {
+    const { refresher, method, subscriber } = this;
+    subscriber.add(
+      refresher.recover(
+        error,
+        { method, sent: this.token, startedIn: this.episode, retriesLeft: this.retriesLeft },
+        {
+          next: (fresh) => {
+            refresher.events.emit({ type: 'request-retried', method, url: urlOf(error) });
+            const retry = new Attempt(
+              refresher,
+              method,
+              this.send,
+              subscriber,
+              fresh,
+              refresher.episode,
+              this.retriesLeft - 1,
+            );
+            retry.go();
+          },
+          error: (outcome) => subscriber.error(outcome),
+        },
+      ),
+    );
+  }
 }
 
 function urlOf(error: unknown): string | null {
