@@ -12,6 +12,8 @@
  * where the time may be `'start'` (00:00:00) or `'end'` (23:59:59).
  */
 
+import { glideDateTime } from './seed';
+
 export interface ScriptContext {
   /** The calling user's sys_id and user name. */
   readonly userId: string;
@@ -33,8 +35,7 @@ const MINUTE = 60_000;
 
 /** `YYYY-MM-DD HH:mm:ss` in UTC; null past what a date can hold. */
 function format(ms: number): string | null {
-  const date = new Date(ms);
-  return Number.isNaN(date.getTime()) ? null : date.toISOString().slice(0, 19).replace('T', ' ');
+  return Number.isNaN(new Date(ms).getTime()) ? null : glideDateTime(ms);
 }
 
 const startOf = (ms: number, unit: number) => Math.floor(ms / unit) * unit;

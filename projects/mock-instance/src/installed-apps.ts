@@ -9,7 +9,7 @@ import express, { Request, Response, Router } from 'express';
 import { AppPackage, readAppPackage, UiPageRecord, UxAsset } from './app-package';
 import type { Database } from './database';
 import { JellyError, renderJelly } from './jelly';
-import { NO_CACHE_HEADERS } from './responses';
+import { escapeMarkup, NO_CACHE_HEADERS } from './responses';
 import type { Session } from './sessions';
 
 /** What an install reports. */
@@ -108,7 +108,7 @@ export function installedAppsRouter({ apps, db, sessionOf }: InstalledAppsDeps):
         .type('html')
         .send(
           `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Cannot render ${page.endpoint}</title></head>` +
-            `<body><h1>This mock instance cannot render ${page.endpoint}</h1><p>${escapeHtml(error.message)}.</p>` +
+            `<body><h1>This mock instance cannot render ${page.endpoint}</h1><p>${escapeMarkup(error.message)}.</p>` +
             '<p>It renders the Jelly front-end apps use; see the README of the mock instance.</p></body></html>',
         );
       return;
@@ -123,8 +123,4 @@ export function installedAppsRouter({ apps, db, sessionOf }: InstalledAppsDeps):
       );
   });
   return router;
-}
-
-function escapeHtml(text: string): string {
-  return text.replace(/[<>&"']/g, (c) => `&#${c.charCodeAt(0)};`);
 }

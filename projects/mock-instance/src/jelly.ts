@@ -11,6 +11,8 @@
  * with raw `$[...]` in it.
  */
 
+import { escapeMarkup } from './responses';
+
 /** What the expressions read: the session and the instance. */
 export interface JellyContext {
   readonly sessionToken: string;
@@ -64,7 +66,7 @@ export function renderJelly(html: string, context: JellyContext): string {
     const expression = (phase2 ?? phase1 ?? '').trim();
     return Object.hasOwn(SPECIAL, expression)
       ? SPECIAL[expression]
-      : escapeXml(evaluate(expression, context, variables));
+      : escapeMarkup(evaluate(expression, context, variables));
   });
   return trim ? body.trim() : body;
 }
@@ -95,8 +97,4 @@ function evaluateTerm(term: string, context: JellyContext, variables: Map<string
     return quoted[2];
   }
   throw new JellyError(`the expression "${term}" is not evaluated by this mock instance`);
-}
-
-function escapeXml(text: string): string {
-  return text.replace(/[<>&"']/g, (c) => `&#${c.charCodeAt(0)};`);
 }

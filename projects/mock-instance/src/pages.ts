@@ -9,7 +9,7 @@ import express, { Request, Response, Router } from 'express';
 
 import { checkPassword } from './auth';
 import { Database } from './database';
-import { NO_CACHE_HEADERS } from './responses';
+import { escapeMarkup, NO_CACHE_HEADERS } from './responses';
 import { DEMO_PASSWORD, LOGIN_USERS } from './seed';
 import { Session, SessionStore } from './sessions';
 import { Row } from './tables';
@@ -39,10 +39,6 @@ export interface PageOptions {
   readonly onTokenPage: () => void;
 }
 
-function escapeHtml(text: string): string {
-  return text.replace(/[<>&"']/g, (c) => `&#${c.charCodeAt(0)};`);
-}
-
 /** A local path to go to after login; anything else (other hosts, `//x`) becomes `/`. */
 function safeGoto(value: unknown): string {
   return typeof value === 'string' && /^\/(?![/\\])/.test(value) ? value : '/';
@@ -51,7 +47,7 @@ function safeGoto(value: unknown): string {
 /** The instance's login page, which sends the browser to `goto` once logged in. */
 export function loginPage(goto: string, message: string | null): string {
   const users = LOGIN_USERS.map(
-    (u) => `<li><code>${u.userName}</code> — ${escapeHtml(u.about)}</li>`,
+    (u) => `<li><code>${u.userName}</code> — ${escapeMarkup(u.about)}</li>`,
   ).join('');
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>Log in | Mock instance</title>
@@ -59,9 +55,9 @@ export function loginPage(goto: string, message: string | null): string {
 label{display:block;margin:.75rem 0 .25rem}input{width:100%;padding:.4rem;font:inherit}
 button{margin-top:1rem;padding:.5rem 1.5rem;font:inherit}.error{color:#b00020}</style></head>
 <body><h1>Log in</h1>
-${message ? `<p class="error" role="alert">${escapeHtml(message)}</p>` : ''}
+${message ? `<p class="error" role="alert">${escapeMarkup(message)}</p>` : ''}
 <form method="post" action="/login.do">
-<input type="hidden" name="sysparm_goto" value="${escapeHtml(goto)}">
+<input type="hidden" name="sysparm_goto" value="${escapeMarkup(goto)}">
 <label for="user_name">User name</label><input id="user_name" name="user_name" autocomplete="username" required>
 <label for="user_password">Password</label><input id="user_password" name="user_password" type="password" autocomplete="current-password" required>
 <button type="submit" id="sysverb_login">Log in</button>
@@ -74,14 +70,14 @@ function homePage(session: Session): string {
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>Mock instance</title>
 ${tokenScript(session)}</head>
-<body><h1>Mock instance</h1><p>Logged in as <code>${escapeHtml(session.userName)}</code>.
+<body><h1>Mock instance</h1><p>Logged in as <code>${escapeMarkup(session.userName)}</code>.
 No app is being served (start with <code>--app &lt;dir&gt;</code>). <a href="/logout.do">Log out</a></p></body></html>`;
 }
 
 function notFoundPage(path: string): string {
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>Page not found | Mock instance</title></head>
-<body><h1>Page not found</h1><p>The page <code>${escapeHtml(path)}</code> does not exist on this instance.</p>
+<body><h1>Page not found</h1><p>The page <code>${escapeMarkup(path)}</code> does not exist on this instance.</p>
 <p><a href="/">Home</a></p></body></html>`;
 }
 

@@ -90,10 +90,11 @@ function element(name: string, value: unknown): string {
   const inner =
     value !== null && typeof value === 'object'
       ? elements(value as Record<string, unknown>)
-      : escapeXml(String(value ?? ''));
+      : escapeMarkup(String(value ?? ''));
   return `<${name}>${inner}</${name}>`;
 }
 
-function escapeXml(text: string): string {
+/** Text safe inside markup (XML or HTML) and its attribute values. */
+export function escapeMarkup(text: string): string {
   return text.replace(/[<>&"']/g, (c) => `&#${c.charCodeAt(0)};`);
 }

@@ -9,6 +9,7 @@ import { IncomingMessage, Server } from 'node:http';
 import { Socket } from 'node:net';
 
 import parseBytes from 'bytes';
+import { parse as parseCookies } from 'cookie';
 import cookieParser from 'cookie-parser';
 import express, { NextFunction, Request, Response } from 'express';
 
@@ -405,13 +406,8 @@ const closeServer = (server: Server) =>
  * instance with the right session. It speaks no AMB protocol.
  */
 function ambUpgrade(state: MockInstanceState, req: IncomingMessage, socket: Socket): void {
-  const cookies = Object.fromEntries(
-    (req.headers.cookie ?? '').split(';').map((pair) => {
-      const [name, ...value] = pair.trim().split('=');
-      return [name, value.join('=')];
-    }),
-  );
-  const session = state.sessions.get(cookies[SESSION_COOKIE]);
+  // No Express middleware runs for an upgrade: the cookie header is read here, with `cookie`.
+  const session = state.sessions.get(parseCookies(req.headers.cookie ?? '')[SESSION_COOKIE]);
   if ((req.url ?? '').split('?')[0] !== '/amb' || !session) {
     socket.end('HTTP/1.1 401 Unauthorized\r\nContent-Length: 0\r\nConnection: close\r\n\r\n');
     return;
