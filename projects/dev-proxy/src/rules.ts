@@ -11,7 +11,7 @@ import { Cookie } from 'tough-cookie';
 /** Methods that change nothing on the server: safe to send again after any refusal. */
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
-/** What ServiceNow's page code sends when it has no token; the proxy replaces it like any other. */
+/** The header of the session token; the proxy sets its own, whatever the page sent. */
 export const TOKEN_HEADER = 'x-usertoken';
 
 /** Where a request leaves for, and what the proxy's session adds to it. */

@@ -13,8 +13,8 @@ import express, { Request, Response, Router } from 'express';
 import { aclDetail, allowed } from './access';
 import { callerOf } from './auth';
 import { Database } from './database';
-import { evaluateScripts, matchesQuery, parseEncodedQuery } from './encoded-query';
-import { BadRequest, badRequestHandler, notFound, param, tableNamed } from './rest';
+import { matchesQuery } from './encoded-query';
+import { BadRequest, badRequestHandler, notFound, param, queryOf, tableNamed } from './rest';
 import { sendResult } from './responses';
 import { glideDateTime } from './seed';
 
@@ -120,26 +120,7 @@ export function attachmentApi(
   });
 
   router.get('/now/attachment', (req, res) => {
-    const caller = callerOf(res);
-    let query = parseEncodedQuery(param(req, 'sysparm_query') ?? '', (f) =>
-      META_FIELDS.includes(f),
-    );
-    const filters = META_FIELDS.flatMap((field) => {
-      const value = param(req, field);
-      return value === undefined ? [] : [[{ field, operator: '=' as const, value }]];
-    });
-    if (filters.length > 0) {
-      query = {
-        ...query,
-        queries:
-          query.queries.length === 0 ? [filters] : query.queries.map((q) => [...q, ...filters]),
-      };
-    }
-    query = evaluateScripts(query, {
-      userId: caller.sysId,
-      userName: caller.userName,
-      now: clock(),
-    });
+    const query = queryOf(req, res, clock(), (f) => META_FIELDS.includes(f));
     const limit = Number(param(req, 'sysparm_limit') ?? 1000);
     const found = store
       .all()

@@ -96,19 +96,23 @@ export function readField(db: Database, def: TableDef, row: Row, path: string): 
 
 /**
  * The request's filter as one encoded query, its scripts evaluated for the caller: `sysparm_query`
- * AND'ed with every `field=value` parameter that names a field of the table (an instance's Table
- * API takes those as filters too; other parameters are ignored).
+ * AND'ed with every `field=value` parameter that names a field (an instance's Table API takes
+ * those as filters too; other parameters are ignored). `isField` says which names are fields.
  */
-export function queryOf(req: Request, def: TableDef, res: Response, now: number): EncodedQuery {
-  const parsed = parseEncodedQuery(param(req, 'sysparm_query') ?? '', (f) => knownField(def, f));
-  const extra: Condition[] = [];
+export function queryOf(
+  req: Request,
+  res: Response,
+  now: number,
+  isField: (field: string) => boolean,
+): EncodedQuery {
+  const parsed = parseEncodedQuery(param(req, 'sysparm_query') ?? '', isField);
+  const groups: Condition[][] = [];
   for (const name of Object.keys(req.query as Record<string, unknown>)) {
     const value = param(req, name);
-    if (!name.startsWith('sysparm_') && value !== undefined && knownField(def, name)) {
-      extra.push({ field: name, operator: '=', value });
+    if (!name.startsWith('sysparm_') && value !== undefined && isField(name)) {
+      groups.push([{ field: name, operator: '=', value }]);
     }
   }
-  const groups = extra.map((condition) => [condition]);
   const query: EncodedQuery =
     groups.length === 0
       ? parsed

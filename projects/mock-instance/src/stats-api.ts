@@ -15,6 +15,7 @@ import {
   badRequestHandler,
   fieldAt,
   flag,
+  knownField,
   param,
   queryOf,
   readableRows,
@@ -22,7 +23,7 @@ import {
   tableNamed,
 } from './rest';
 import { sendResult } from './responses';
-import { Row } from './tables';
+import { Row, Shape, shapeField } from './tables';
 
 const UNSUPPORTED = [
   'sysparm_avg_fields',
@@ -53,7 +54,12 @@ export function statsApi(db: Database, clock: () => number): Router {
     if (unknown.length > 0) {
       throw new BadRequest(400, `Invalid sysparm_group_by field: ${unknown.join(', ')}`);
     }
-    const rows = readableRows(db, def, queryOf(req, def, res, clock()), callerOf(res));
+    const rows = readableRows(
+      db,
+      def,
+      queryOf(req, res, clock(), (f) => knownField(def, f)),
+      callerOf(res),
+    );
     const count = flag(req, 'sysparm_count');
     const stats = (group: Row[]) => (count ? { count: String(group.length) } : {});
     if (groupBy.length === 0) {
@@ -61,16 +67,18 @@ export function statsApi(db: Database, clock: () => number): Router {
       return;
     }
     const display = (param(req, 'sysparm_display_value') ?? '').toLowerCase() === 'true';
-    const valueOf = (row: Row, field: string) => {
-      const value = readField(db, def, row, field);
-      const f = fieldAt(def, field)!;
-      if (!display) {
-        return value;
-      }
-      return f.type === 'reference'
-        ? db.displayOf(f.reference!, value)
-        : (f.choices?.[value] ?? value);
+    // A group's value is shaped as the Table API shapes the field, without a reference link.
+    const shape: Shape = {
+      displayValue: display ? 'true' : 'false',
+      excludeReferenceLink: true,
+      baseUrl: '',
     };
+    const valueOf = (row: Row, field: string) =>
+      String(
+        shapeField(fieldAt(def, field)!, readField(db, def, row, field), shape, (t, id) =>
+          db.displayOf(t, id),
+        ),
+      );
     const groups = new Map<string, Row[]>();
     for (const row of rows) {
       const key = JSON.stringify(groupBy.map((field) => valueOf(row, field)));

@@ -13,6 +13,7 @@ import {
   badRequestHandler,
   fieldAt,
   flag,
+  knownField,
   notFound,
   param,
   queryOf,
@@ -146,7 +147,12 @@ export function tableApi(db: Database, bodyLimit: string, clock: () => number): 
     const shapeParams = shapeOf(req);
     const limit = nonNegativeInt(req, 'sysparm_limit', DEFAULT_LIMIT);
     const offset = nonNegativeInt(req, 'sysparm_offset', 0);
-    const all = readableRows(db, def, queryOf(req, def, res, clock()), callerOf(res));
+    const all = readableRows(
+      db,
+      def,
+      queryOf(req, res, clock(), (f) => knownField(def, f)),
+      callerOf(res),
+    );
     const page = all.slice(offset, offset + limit);
     if (!flag(req, 'sysparm_no_count')) {
       res.set('X-Total-Count', String(all.length));

@@ -332,12 +332,11 @@ export class UserTokenRefresher {
     this.events.emit({ type: 'refresh-started' });
     let settled = false;
     let subscription: Subscription | null = null;
-    const end = () => {
+    const end = (failure: UserTokenRefreshError | null) => {
       settled = true;
       clearTimeout(timer);
       subscription?.unsubscribe();
-      this.running = null;
-      this.settled++;
+      this.finish(failure);
       done();
     };
     const fail = (cause: unknown) => {
@@ -352,8 +351,7 @@ export class UserTokenRefresher {
               typeof ngDevMode === 'undefined' || ngDevMode ? 'the token source failed.' : '',
               cause,
             );
-      end();
-      this.lastFailure = error;
+      end(error);
       this.events.emit({ type: 'refresh-failed', error });
       if (error.sessionExpired) {
         this.events.emit({ type: 'session-expired', error });
@@ -371,8 +369,7 @@ export class UserTokenRefresher {
         return;
       }
       const { token, via } = refreshed!;
-      end();
-      this.lastFailure = null;
+      end(null);
       this.events.emit({ type: 'token-refreshed', via, token: maskUserToken(token) });
       running.resolve(token);
     };
