@@ -1,7 +1,8 @@
-import { Injectable } from '@angular/core';
+import { inject, Injectable, InjectionToken } from '@angular/core';
 import { Observable, Subject } from 'rxjs';
 
 import { UserTokenRefreshError } from './errors';
+import { maskUserToken } from './mask';
 
 /** A request the server rejected with a refresh status (401 by default). */
 export interface TokenRejectedEvent {
@@ -86,9 +87,26 @@ export type UserTokenEvent =
   | RetrySkippedEvent
   | TokenWithheldEvent;
 
+/** Where the library reports its events. @internal */
+export interface UserTokenEventSink {
+  report: ((event: UserTokenEvent) => void) | null;
+}
+
+/**
+ * Where the library reports its events: nowhere until an app injects {@link UserTokenEvents},
+ * which connects itself here — so an app that never reads the events does not bundle them. Tokens
+ * reported here are raw; `UserTokenEvents` masks them. @internal
+ */
+export const USER_TOKEN_EVENT_SINK = /* @__PURE__ */ new InjectionToken<UserTokenEventSink>(typeof ngDevMode !== 'undefined' && ngDevMode ? 'USER_TOKEN_EVENT_SINK' : '', {
+  providedIn: 'root',
+  factory: () => ({ report: null }),
+});
+
 /**
  * What the library does with the session token, as it happens: rejections, refreshes, retries,
- * failures and session expiry. One stream per injector (that is, per app).
+ * failures and session expiry. One stream per injector (that is, per app). Events are produced
+ * from the moment the app first injects this service: an app that never does pays nothing for
+ * them.
  *
  * @example
  * ```ts
@@ -104,8 +122,10 @@ export class UserTokenEvents {
   /** Hot stream of events; subscribers see what happens after they subscribe. */
   readonly events: Observable<UserTokenEvent> = this.subject.asObservable();
 
-  /** Reports an event. Used by the library; apps only listen. @internal */
-  emit(event: UserTokenEvent): void {
-    this.subject.next(event);
+  constructor() {
+    inject(USER_TOKEN_EVENT_SINK).report = (event) =>
+      this.subject.next(
+        event.type === 'token-refreshed' ? { ...event, token: maskUserToken(event.token) } : event,
+      );
   }
 }

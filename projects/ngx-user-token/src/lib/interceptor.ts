@@ -10,7 +10,7 @@ import { EnvironmentInjector, inject, Injectable, runInInjectionContext } from '
 import { Observable } from 'rxjs';
 
 import { SKIP_TOKEN_REFRESH, SKIP_USER_TOKEN } from './context';
-import { UserTokenRefresher } from './refresher';
+import { USER_TOKEN_REFRESHER } from './refresher';
 import { sendWithFreshToken } from './retry';
 
 /**
@@ -34,8 +34,8 @@ import { sendWithFreshToken } from './retry';
  * ```
  */
 export const userTokenInterceptor: HttpInterceptorFn = (req, next) => {
-  const refresher = inject(UserTokenRefresher);
-  if (!refresher.scope.includes(req.url) || isSet(req, SKIP_USER_TOKEN)) {
+  const refresher = inject(USER_TOKEN_REFRESHER);
+  if (!refresher.includes(req.url) || isSet(req, SKIP_USER_TOKEN)) {
     return next(req);
   }
   const header = refresher.config.headerName;
@@ -69,12 +69,12 @@ export const userTokenInterceptor: HttpInterceptorFn = (req, next) => {
  * ```
  */
 export const userTokenOriginGuard: HttpInterceptorFn = (req, next) => {
-  const refresher = inject(UserTokenRefresher);
+  const refresher = inject(USER_TOKEN_REFRESHER);
   const header = refresher.config.headerName;
-  if (!req.headers.has(header) || refresher.scope.includes(req.url)) {
+  if (!req.headers.has(header) || refresher.includes(req.url)) {
     return next(req);
   }
-  refresher.events.emit({ type: 'token-withheld', method: req.method, url: req.url });
+  refresher.sink.report?.({ type: 'token-withheld', method: req.method, url: req.url });
   return next(req.clone({ headers: req.headers.delete(header) }));
 };
 

@@ -5,14 +5,13 @@ import {
   HttpHeaders,
   HttpRequest,
 } from '@angular/common/http';
-import { inject, Injectable, PendingTasks } from '@angular/core';
+import { inject, InjectionToken, PendingTasks } from '@angular/core';
 import { Observable, Subscription } from 'rxjs';
 
 import { UserTokenRefreshError } from './errors';
-import { UserTokenEvents } from './events';
-import { maskUserToken } from './mask';
-import { USER_TOKEN_CONFIG } from './options';
-import { UserTokenScope } from './scope';
+import { USER_TOKEN_EVENT_SINK, UserTokenEventSink } from './events';
+import { USER_TOKEN_CONFIG, UserTokenConfig } from './options';
+import { USER_TOKEN_SCOPE } from './scope';
 import { RefreshedUserToken, UserTokenRejection, UserTokenSource } from './token-source';
 import {
   ALLOW_RESUBMIT_HEADER,
@@ -36,227 +35,117 @@ export interface FailedAttempt {
   readonly retriesLeft: number;
 }
 
-/** Methods that may be sent again after any refresh status: they change nothing on the server. */
-const SAFE_METHODS: ReadonlySet<string> = new Set(['GET', 'HEAD', 'OPTIONS']);
-
-/** What a token may look like in a header value: visible ASCII, no spaces. */
-const HEADER_SAFE = /^[\x21-\x7e]+$/;
-
-/** Who waits for an outcome: a token (or a yes/no), or the error its caller gets. */
-export interface Receiver<T> {
-  next(value: T): void;
-  error(error: unknown): void;
-}
+/**
+ * Who waits for an outcome: called once, with `true` and the value (a token, or a yes/no), or
+ * with `false` and the error its caller gets.
+ */
+export type Receiver<T> = (...outcome: [ok: true, value: T] | [ok: false, error: unknown]) => void;
 
 /** Cancels a wait (the thing waited for goes on for the others). */
 export type Teardown = () => void;
 
-/**
- * An outcome many wait for, delivered to each once, synchronously when it comes — what an rxjs
- * `AsyncSubject` does, in the few lines the library needs (its bundle cost is what apps pay).
- */
-export class Settlement<T> {
-  private receivers: Receiver<T>[] = [];
-  private outcome: { ok: true; value: T } | { ok: false; error: unknown } | null = null;
-
+/** An outcome many wait for (see {@link settlement}). */
+export interface Settlement<T> {
   /** Calls `receiver` with the outcome, now if it is known; the teardown stops waiting. */
-  listen(receiver: Receiver<T>): Teardown {
-    if (this.outcome) {
-      deliver(this.outcome, receiver);
-      return noop;
-    }
-    this.receivers.push(receiver);
-    return () => {
-      this.receivers = this.receivers.filter((r) => r !== receiver);
-    };
-  }
-
-  resolve(value: T): void {
-    this.settle({ ok: true, value });
-  }
-
-  reject(error: unknown): void {
-    this.settle({ ok: false, error });
-  }
-
-  private settle(outcome: { ok: true; value: T } | { ok: false; error: unknown }): void {
-    if (!this.outcome) {
-      this.outcome = outcome;
-      const receivers = this.receivers;
-      this.receivers = [];
-      receivers.forEach((receiver) => deliver(outcome, receiver));
-    }
-  }
-}
-
-function deliver<T>(
-  outcome: { ok: true; value: T } | { ok: false; error: unknown },
-  receiver: Receiver<T>,
-): void {
-  if (outcome.ok) {
-    receiver.next(outcome.value);
-  } else {
-    receiver.error(outcome.error);
-  }
+  listen(receiver: Receiver<T>): Teardown;
 }
 
 const noop: Teardown = () => undefined;
 
 /**
- * The injector's single-flight token refresh. At most one refresh runs at a time; every request
+ * An outcome many wait for, delivered to each once, synchronously when it comes — what an rxjs
+ * `AsyncSubject` does, in the few lines the library needs (its bundle cost is what apps pay).
+ * Returns the settlement and the function that settles it (the first call wins).
+ */
+export function settlement<T>(): [Settlement<T>, Receiver<T>] {
+  let waiting: Receiver<T>[] | null = [];
+  let outcome: Parameters<Receiver<T>>;
+  return [
+    {
+      listen(receiver) {
+        if (!waiting) {
+          receiver(...outcome);
+          return noop;
+        }
+        waiting.push(receiver);
+        return () => {
+          waiting = waiting && waiting.filter((r) => r !== receiver);
+        };
+      },
+    },
+    (...result) => {
+      if (waiting) {
+        const receivers = waiting;
+        waiting = null;
+        outcome = result;
+        receivers.forEach((receiver) => receiver(...result));
+      }
+    },
+  ];
+}
+
+/**
+ * The injector's single-flight token refresh, and what the interceptor reads on every request
+ * (gathered here so it costs one DI lookup). At most one refresh runs at a time; every request
  * that fails while it runs shares it. It runs detached from the requests that wait for it, so
  * cancelling one of them cancels nothing else, and it counts as pending work for the app's
  * stability until it settles. Refreshes are counted ("episodes") so that a request that was
  * already on the wire when a refresh settled uses that outcome instead of starting another.
  */
-@Injectable({ providedIn: 'root' })
-export class UserTokenRefresher {
-  // What the interceptor reads on every request, gathered here so it costs one DI lookup.
-  readonly config = inject(USER_TOKEN_CONFIG);
-  readonly scope = inject(UserTokenScope);
-  readonly source = inject(UserTokenSource);
-  readonly events = inject(UserTokenEvents);
-  private readonly pendingTasks = inject(PendingTasks);
-  private readonly backend = inject(HttpBackend);
-
-  private running: Settlement<string> | null = null;
-  private probe: Settlement<boolean> | null = null;
-  private settled = 0;
-  private lastFailure: UserTokenRefreshError | null = null;
-
+export interface UserTokenRefresher {
+  readonly config: UserTokenConfig;
+  readonly source: UserTokenSource;
+  /** Where events go (see {@link USER_TOKEN_EVENT_SINK}). */
+  readonly sink: UserTokenEventSink;
+  /** True when a request to `url` may carry the token (see {@link USER_TOKEN_SCOPE}). */
+  readonly includes: (url: string) => boolean;
   /** How many refreshes have settled; a request notes it when it starts. */
-  get episode(): number {
-    return this.settled;
-  }
-
+  readonly episode: number;
   /** The refresh in flight, to wait for before sending; `null` when none runs. */
-  settling(): Settlement<string> | null {
-    return this.running;
-  }
-
-  /**
-   * True when `error` is a refresh status and the request may be sent again: always for GET, HEAD
-   * and OPTIONS; for other methods only when the response proves the server refused the token
-   * before doing anything (`X-UserToken-Response`, or the instance's "User Not Authenticated").
-   */
-  mayReplay(error: unknown, method: string): error is HttpErrorResponse {
-    return (
-      error instanceof HttpErrorResponse &&
-      this.config.refreshOn.includes(error.status) &&
-      (SAFE_METHODS.has(method) || rejectedForToken(error))
-    );
-  }
-
+  readonly running: Settlement<string> | null;
   /**
    * What to do after an attempt failed with `error`: hands `receiver` the token to send the
-   * request again with, or the error its caller gets. ServiceNow's own interceptor decides in this
-   * order, and so does this:
+   * request again with, or the error its caller gets. ServiceNow's own interceptor decides in
+   * this order, and so does this:
    * 1. the page's token changed since the request left → that token (or the one the 401 names),
    *    no refresh;
    * 2. a refresh in flight, or one that settled after the request left → its outcome;
    * 3. `X-SessionLoggedIn: false` → `session-expired`, no refresh, the 401;
    * 4. `X-UserToken-AllowResubmit: false` → the 401 (a token it names is still adopted);
    * 5. else a shared refresh (`X-UserToken-Response`, the page's global, the token page).
-   * Before all that, a login page where JSON was expected ends the session (single sign-on).
+   * Before all that, a login page where JSON was expected ends the session (single sign-on), and
+   * only a refresh status the request may be replayed after is recovered from at all: any status
+   * for GET, HEAD and OPTIONS; for other methods only a proof that the server refused the token
+   * before doing anything (`X-UserToken-Response`, or the instance's "User Not Authenticated").
    */
-  recover(error: unknown, attempt: FailedAttempt, receiver: Receiver<string>): Teardown {
-    if (!(error instanceof HttpErrorResponse)) {
-      receiver.error(error);
-      return noop;
-    }
-    if (isLoginPage(error)) {
-      receiver.error(this.sessionEnded(error, attempt.startedIn));
-      return noop;
-    }
-    if (error.status === 0 && error.url && this.scope.includes(error.url)) {
-      return this.redirectedToLogin(error.url).listen({
-        next: (redirected) =>
-          receiver.error(redirected ? this.sessionEnded(error, attempt.startedIn) : error),
-        error: () => receiver.error(error),
-      });
-    }
-    if (attempt.retriesLeft <= 0 || !this.mayReplay(error, attempt.method)) {
-      receiver.error(error);
-      return noop;
-    }
-    const { method } = attempt;
-    this.events.emit({ type: 'token-rejected', method, url: error.url, status: error.status });
-    const rejection: UserTokenRejection = { token: tokenOf(attempt.sent, error), response: error };
-    const page = this.source.current();
-    if (page !== null && page !== rejection.token) {
-      // Someone refreshed the token since this request left. The token the 401 names, if any, is
-      // the server's current one (the token may have rotated again); neither is written back, as
-      // responses may arrive out of order.
-      receiver.next(namedToken(rejection) ?? page);
-      return noop;
-    }
-    // Whatever goes wrong on the way, the caller gets the rejection it came with.
-    return this.tokenAfter(rejection, attempt.startedIn, method, {
-      next: (token) => receiver.next(token),
-      error: () => receiver.error(error),
-    });
-  }
+  recover(error: unknown, attempt: FailedAttempt, receiver: Receiver<string>): Teardown;
+}
 
-  /**
-   * The token to retry with, for a request rejected as `rejection` that started in `startedIn`:
-   * the refresh in flight if there is one; else the outcome of a refresh that settled after the
-   * request started; else a new refresh, unless the 401 says the session ended or forbids a
-   * resubmit.
-   */
-  private tokenAfter(
-    rejection: UserTokenRejection,
-    startedIn: number,
-    method: string,
-    receiver: Receiver<string>,
-  ): Teardown {
-    if (this.running) {
-      return this.running.listen(receiver);
-    }
-    if (this.settled > startedIn) {
-      if (this.lastFailure) {
-        receiver.error(this.lastFailure);
-        return noop;
-      }
-      // A refresh settled after this request left: retry with the token the rejection names (the
-      // server's current one when it refused this request: the token may have rotated again), or
-      // else the page's. Neither is written back: the page keeps the token of the latest refresh,
-      // as responses may arrive out of order.
-      const token = namedToken(rejection) ?? this.source.current();
-      if (token !== null && token !== rejection.token) {
-        receiver.next(token);
-        return noop;
-      }
-    }
-    const headers = rejection.response.headers;
-    const alive = headers.get(SESSION_LOGGED_IN_HEADER) ?? headers.get(LOGGED_IN_HEADER);
-    if (alive === 'false') {
-      const error = new UserTokenRefreshError(
-        'logged-out',
-        typeof ngDevMode === 'undefined' || ngDevMode
-          ? 'the server says the session has ended (X-SessionLoggedIn: false); the user must log in again.'
-          : '',
-      );
-      this.finish(error);
-      this.events.emit({ type: 'session-expired', error });
-      receiver.error(error);
-      return noop;
-    }
-    if (headers.get(ALLOW_RESUBMIT_HEADER) === 'false') {
-      this.events.emit({
-        type: 'retry-skipped',
-        method,
-        url: rejection.response.url,
-        reason: 'resubmit-not-allowed',
-      });
-      if (namedToken(rejection) !== null) {
-        // Adopt the token the 401 names, so the next request carries it; nothing is resent.
-        this.start(rejection);
-      }
-      receiver.error(rejection.response);
-      return noop;
-    }
-    return this.start(rejection).listen(receiver);
-  }
+/** The injector's {@link UserTokenRefresher}. @internal */
+export const USER_TOKEN_REFRESHER = /* @__PURE__ */ new InjectionToken<UserTokenRefresher>(
+  typeof ngDevMode !== 'undefined' && ngDevMode ? 'USER_TOKEN_REFRESHER' : '',
+  { providedIn: 'root', factory: createRefresher },
+);
+
+
+function createRefresher(): UserTokenRefresher {
+  const config = inject(USER_TOKEN_CONFIG);
+  const includes = inject(USER_TOKEN_SCOPE);
+  const source = inject(UserTokenSource);
+  const sink = inject(USER_TOKEN_EVENT_SINK);
+  const pendingTasks = inject(PendingTasks);
+  const backend = inject(HttpBackend);
+
+  let running: Settlement<string> | null = null;
+  let probe: Settlement<boolean> | null = null;
+  let settled = 0;
+  let lastFailure: UserTokenRefreshError | null = null;
+
+  const finish = (failure: UserTokenRefreshError | null) => {
+    running = null;
+    settled++;
+    lastFailure = failure;
+  };
 
   /**
    * The session ended behind single sign-on: the caller gets a 401 `HttpErrorResponse` with the
@@ -264,8 +153,8 @@ export class UserTokenRefresher {
    * like any ended session, not a parse failure — and `session-expired` is reported once per
    * episode.
    */
-  private sessionEnded(response: HttpErrorResponse, startedIn: number): HttpErrorResponse {
-    let error = this.settled > startedIn ? this.lastFailure : null;
+  const sessionEnded = (response: HttpErrorResponse, startedIn: number): HttpErrorResponse => {
+    let error = settled > startedIn ? lastFailure : null;
     if (error?.reason !== 'login-page') {
       error = new UserTokenRefreshError(
         'login-page',
@@ -274,10 +163,10 @@ export class UserTokenRefresher {
               '(single sign-on); the user must log in again.'
           : '',
       );
-      if (!this.running) {
-        this.finish(error);
+      if (!running) {
+        finish(error);
       }
-      this.events.emit({ type: 'session-expired', error });
+      sink.report?.({ type: 'session-expired', error });
     }
     return new HttpErrorResponse({
       error,
@@ -286,80 +175,78 @@ export class UserTokenRefresher {
       statusText: 'Session ended',
       url: response.url ?? undefined,
     });
-  }
+  };
 
   /**
    * Whether a request that failed without a status (status 0) was redirected: asks the URL again,
    * HEAD and without following redirects. The browser refuses to follow a redirect to an identity
-   * provider on another origin, and reports it only as a network error. One probe at a time serves
-   * every such failure. Needs the fetch backend (`withFetch()`); elsewhere it finds no redirect.
+   * provider on another origin, and reports it only as a network error. One probe at a time
+   * serves every such failure. Needs the fetch backend (`withFetch()`); elsewhere it finds no
+   * redirect.
    */
-  private redirectedToLogin(url: string): Settlement<boolean> {
-    if (!this.probe) {
-      const probe = new Settlement<boolean>();
-      this.probe = probe;
-      const answer = (redirected: boolean) => {
-        this.probe = null;
-        probe.resolve(redirected);
-      };
-      const token = this.source.current() ?? this.config.placeholderToken;
-      const init = {
-        headers: token === null ? undefined : new HttpHeaders({ [this.config.headerName]: token }),
-        redirect: 'manual',
-      };
-      this.backend.handle(new HttpRequest<null>('HEAD', url, null, init as object)).subscribe({
-        next: (event) => event.type === HttpEventType.Response && answer(false),
-        error: (failure: unknown) =>
-          answer(
-            failure instanceof HttpErrorResponse &&
-              ((failure as { responseType?: string }).responseType === 'opaqueredirect' ||
-                (failure.status >= 300 && failure.status < 400)),
-          ),
-        complete: () => answer(false),
-      });
+  const redirectedToLogin = (url: string): Settlement<boolean> => {
+    if (probe) {
+      return probe;
     }
-    return this.probe;
-  }
+    const [asked, answer] = settlement<boolean>();
+    probe = asked;
+    const done = (redirected: boolean) => {
+      probe = null;
+      answer(true, redirected);
+    };
+    const token = source.current() ?? config.placeholderToken;
+    const init = {
+      headers: token === null ? undefined : new HttpHeaders({ [config.headerName]: token }),
+      redirect: 'manual',
+    };
+    backend.handle(new HttpRequest<null>('HEAD', url, null, init as object)).subscribe({
+      next: (event) => event.type === HttpEventType.Response && done(false),
+      error: (failure: unknown) =>
+        done(
+          failure instanceof HttpErrorResponse &&
+            ((failure as { responseType?: string }).responseType === 'opaqueredirect' ||
+              (failure.status >= 300 && failure.status < 400)),
+        ),
+      complete: () => done(false),
+    });
+    return asked;
+  };
 
   /**
    * Starts the refresh every request failing meanwhile shares: the source's first token, checked,
    * within `refreshTimeout`.
    */
-  private start(rejection: UserTokenRejection): Settlement<string> {
-    const running = new Settlement<string>();
-    this.running = running;
-    const done = this.pendingTasks.add();
-    this.events.emit({ type: 'refresh-started' });
-    let settled = false;
+  const start = (rejection: UserTokenRejection): Settlement<string> => {
+    const [refresh, settle] = settlement<string>();
+    running = refresh;
+    const done = pendingTasks.add();
+    sink.report?.({ type: 'refresh-started' });
+    let over = false;
     let subscription: Subscription | null = null;
     const end = (failure: UserTokenRefreshError | null) => {
-      settled = true;
+      over = true;
       clearTimeout(timer);
       subscription?.unsubscribe();
-      this.finish(failure);
+      finish(failure);
       done();
     };
     const fail = (cause: unknown) => {
-      if (settled) {
+      if (over) {
         return;
       }
       const error =
         cause instanceof UserTokenRefreshError
           ? cause
-          : new UserTokenRefreshError(
-              'failed',
-              typeof ngDevMode === 'undefined' || ngDevMode ? 'the token source failed.' : '',
-              cause,
-            );
+          : new UserTokenRefreshError('failed', typeof ngDevMode === 'undefined' || ngDevMode ? 'the token source failed.' : '', cause);
       end(error);
-      this.events.emit({ type: 'refresh-failed', error });
+      sink.report?.({ type: 'refresh-failed', error });
       if (error.sessionExpired) {
-        this.events.emit({ type: 'session-expired', error });
+        sink.report?.({ type: 'session-expired', error });
       }
-      running.reject(error);
+      settle(false, error);
     };
     const succeed = (result: string | RefreshedUserToken | undefined) => {
-      if (settled) {
+      if (over) {
         return;
       }
       const refreshed = typeof result === 'string' ? { token: result, via: 'source' } : result;
@@ -370,23 +257,22 @@ export class UserTokenRefresher {
       }
       const { token, via } = refreshed!;
       end(null);
-      this.events.emit({ type: 'token-refreshed', via, token: maskUserToken(token) });
-      running.resolve(token);
+      // The sink masks the token (see UserTokenEvents).
+      sink.report?.({ type: 'token-refreshed', via, token });
+      settle(true, token);
     };
     const timer = setTimeout(
       () =>
         fail(
           new UserTokenRefreshError(
             'timeout',
-            typeof ngDevMode === 'undefined' || ngDevMode
-              ? `the token refresh took longer than ${this.config.refreshTimeout} ms.`
-              : '',
+            typeof ngDevMode === 'undefined' || ngDevMode ? `the token refresh took longer than ${config.refreshTimeout} ms.` : '',
           ),
         ),
-      this.config.refreshTimeout,
+      config.refreshTimeout,
     );
     try {
-      const result = this.source.refresh(rejection);
+      const result = source.refresh(rejection);
       if (typeof (result as Partial<Observable<unknown>>).subscribe !== 'function') {
         Promise.resolve(result as Promise<string | RefreshedUserToken>).then(succeed, fail);
       } else {
@@ -395,22 +281,128 @@ export class UserTokenRefresher {
           error: fail,
           complete: () => succeed(undefined),
         });
-        if (settled) {
+        if (over) {
           subscription.unsubscribe();
         }
       }
     } catch (cause) {
       fail(cause);
     }
-    return running;
-  }
+    return refresh;
+  };
 
-  private finish(failure: UserTokenRefreshError | null): void {
-    this.running = null;
-    this.settled++;
-    this.lastFailure = failure;
-  }
+  /**
+   * The token to retry with, for a request rejected as `rejection` that started in `startedIn`:
+   * the refresh in flight if there is one; else the outcome of a refresh that settled after the
+   * request started; else a new refresh, unless the 401 says the session ended or forbids a
+   * resubmit.
+   */
+  const tokenAfter = (
+    rejection: UserTokenRejection,
+    startedIn: number,
+    method: string,
+    receiver: Receiver<string>,
+  ): Teardown => {
+    if (running) {
+      return running.listen(receiver);
+    }
+    if (settled > startedIn) {
+      if (lastFailure) {
+        receiver(false, lastFailure);
+        return noop;
+      }
+      // A refresh settled after this request left: retry with the token the rejection names (the
+      // server's current one when it refused this request: the token may have rotated again), or
+      // else the page's. Neither is written back: the page keeps the token of the latest refresh,
+      // as responses may arrive out of order.
+      const token = namedToken(rejection) ?? source.current();
+      if (token !== null && token !== rejection.token) {
+        receiver(true, token);
+        return noop;
+      }
+    }
+    const { headers, url } = rejection.response;
+    if ((headers.get(SESSION_LOGGED_IN_HEADER) ?? headers.get(LOGGED_IN_HEADER)) === 'false') {
+      const error = new UserTokenRefreshError(
+        'logged-out',
+        typeof ngDevMode === 'undefined' || ngDevMode
+          ? 'the server says the session has ended (X-SessionLoggedIn: false); the user must log in again.'
+          : '',
+      );
+      finish(error);
+      sink.report?.({ type: 'session-expired', error });
+      receiver(false, error);
+      return noop;
+    }
+    if (headers.get(ALLOW_RESUBMIT_HEADER) === 'false') {
+      sink.report?.({ type: 'retry-skipped', method, url, reason: 'resubmit-not-allowed' });
+      if (namedToken(rejection) !== null) {
+        // Adopt the token the 401 names, so the next request carries it; nothing is resent.
+        start(rejection);
+      }
+      receiver(false, rejection.response);
+      return noop;
+    }
+    return start(rejection).listen(receiver);
+  };
+
+  return {
+    config,
+    source,
+    sink,
+    includes,
+    get episode() {
+      return settled;
+    },
+    get running() {
+      return running;
+    },
+    recover(error, attempt, receiver) {
+      if (!(error instanceof HttpErrorResponse)) {
+        receiver(false, error);
+        return noop;
+      }
+      const { method, startedIn } = attempt;
+      if (isLoginPage(error)) {
+        receiver(false, sessionEnded(error, startedIn));
+        return noop;
+      }
+      if (error.status === 0 && error.url && includes(error.url)) {
+        return redirectedToLogin(error.url).listen((ok, redirected) =>
+          receiver(false, ok && redirected ? sessionEnded(error, startedIn) : error),
+        );
+      }
+      if (
+        attempt.retriesLeft <= 0 ||
+        !config.refreshOn.includes(error.status) ||
+        !(SAFE_METHOD.test(method) || rejectedForToken(error))
+      ) {
+        receiver(false, error);
+        return noop;
+      }
+      sink.report?.({ type: 'token-rejected', method, url: error.url, status: error.status });
+      const rejection: UserTokenRejection = { token: tokenOf(attempt.sent, error), response: error };
+      const page = source.current();
+      if (page !== null && page !== rejection.token) {
+        // Someone refreshed the token since this request left. The token the 401 names, if any,
+        // is the server's current one (the token may have rotated again); neither is written
+        // back, as responses may arrive out of order.
+        receiver(true, namedToken(rejection) ?? page);
+        return noop;
+      }
+      // Whatever goes wrong on the way, the caller gets the rejection it came with.
+      return tokenAfter(rejection, startedIn, method, (ok, token) =>
+        ok ? receiver(true, token) : receiver(false, error),
+      );
+    },
+  };
 }
+
+/** Methods that may be sent again after any refresh status: they change nothing on the server. */
+const SAFE_METHOD = /^(GET|HEAD|OPTIONS)$/;
+
+/** What a token may look like in a header value: visible ASCII, no spaces. */
+const HEADER_SAFE = /^[\x21-\x7e]+$/;
 
 function checkToken(token: unknown, rejected: string | null): UserTokenRefreshError | null {
   if (typeof token !== 'string' || !HEADER_SAFE.test(token)) {
@@ -422,9 +414,7 @@ function checkToken(token: unknown, rejected: string | null): UserTokenRefreshEr
   if (token === rejected) {
     return new UserTokenRefreshError(
       'same-token',
-      typeof ngDevMode === 'undefined' || ngDevMode
-        ? 'the token source gave the token the server had just rejected.'
-        : '',
+      typeof ngDevMode === 'undefined' || ngDevMode ? 'the token source gave the token the server had just rejected.' : '',
     );
   }
   return null;

@@ -1,7 +1,8 @@
+import { HttpErrorResponse } from '@angular/common/http';
 import { assertInInjectionContext, inject, Injector } from '@angular/core';
 import { defer, MonoTypeOperatorFunction, Observable, Observer, Subscriber } from 'rxjs';
 
-import { UserTokenRefresher } from './refresher';
+import { FailedAttempt, USER_TOKEN_REFRESHER, UserTokenRefresher } from './refresher';
 
 /** Options of {@link retryWithFreshToken}. */
 export interface RetryWithFreshTokenOptions {
@@ -44,7 +45,7 @@ export function retryWithFreshToken<T>(
   if (!options.injector) {
     assertInInjectionContext(retryWithFreshToken);
   }
-  const refresher = (options.injector ?? inject(Injector)).get(UserTokenRefresher);
+  const refresher = (options.injector ?? inject(Injector)).get(USER_TOKEN_REFRESHER);
   const method = (options.method ?? 'GET').toUpperCase();
   return (source) => defer(() => sendWithFreshToken(refresher, method, () => source));
 }
@@ -64,7 +65,7 @@ export function sendWithFreshToken<T>(
   send: (token: string | null) => Observable<T>,
 ): Observable<T> {
   const startedIn = refresher.episode;
-  const settling = refresher.settling();
+  const settling = refresher.running;
   return new Observable<T>((subscriber) => {
     const first = () =>
       new Attempt(
@@ -78,7 +79,7 @@ export function sendWithFreshToken<T>(
       ).go();
     if (settling) {
       // Requests issued while a refresh runs wait for it, whatever its outcome.
-      subscriber.add(settling.listen({ next: first, error: first }));
+      subscriber.add(settling.listen(first));
     } else {
       first();
     }
@@ -88,21 +89,22 @@ export function sendWithFreshToken<T>(
 /**
  * One sending of a request, and its own observer: one object per attempt rather than closures
  * or rxjs operators, since this runs for every request in scope (each allocation and operator
- * costs time per request, measured in bench/, and bytes in every app's bundle).
+ * costs time per request, measured in bench/, and bytes in every app's bundle). It is also the
+ * {@link FailedAttempt} the refresher reads when the sending fails.
  */
-class Attempt<T> implements Observer<T> {
+class Attempt<T> implements Observer<T>, FailedAttempt {
   constructor(
     private readonly refresher: UserTokenRefresher,
-    private readonly method: string,
+    readonly method: string,
     private readonly send: (token: string | null) => Observable<T>,
     private readonly subscriber: Subscriber<T>,
-    private readonly token: string | null,
-    private readonly episode: number,
-    private readonly retriesLeft: number,
+    readonly sent: string | null,
+    readonly startedIn: number,
+    readonly retriesLeft: number,
   ) {}
 
   go(): void {
-    this.subscriber.add(this.send(this.token).subscribe(this));
+    this.subscriber.add(this.send(this.sent).subscribe(this));
   }
 
   next(value: T): void {
@@ -116,30 +118,26 @@ class Attempt<T> implements Observer<T> {
   error(error: unknown): void {
     const { refresher, method, subscriber } = this;
     subscriber.add(
-      refresher.recover(
-        error,
-        { method, sent: this.token, startedIn: this.episode, retriesLeft: this.retriesLeft },
-        {
-          next: (fresh) => {
-            refresher.events.emit({ type: 'request-retried', method, url: urlOf(error) });
-            const retry = new Attempt(
-              refresher,
-              method,
-              this.send,
-              subscriber,
-              fresh,
-              refresher.episode,
-              this.retriesLeft - 1,
-            );
-            retry.go();
-          },
-          error: (outcome) => subscriber.error(outcome),
-        },
-      ),
+      refresher.recover(error, this, (ok, outcome) => {
+        if (!ok) {
+          subscriber.error(outcome);
+          return;
+        }
+        refresher.sink.report?.({
+          type: 'request-retried',
+          method,
+          url: (error as HttpErrorResponse).url,
+        });
+        new Attempt(
+          refresher,
+          method,
+          this.send,
+          subscriber,
+          outcome,
+          refresher.episode,
+          this.retriesLeft - 1,
+        ).go();
+      }),
     );
   }
-}
-
-function urlOf(error: unknown): string | null {
-  return (error as { url?: string | null }).url ?? null;
 }

@@ -1,8 +1,7 @@
 import { isPlatformBrowser } from '@angular/common';
 import { DestroyRef, inject, InjectionToken, PLATFORM_ID } from '@angular/core';
 
-import { UserTokenEvents } from './events';
-import { maskUserToken } from './mask';
+import { USER_TOKEN_EVENT_SINK } from './events';
 import { userTokenFeature, UserTokenFeature } from './provider';
 import { TOKEN_PATTERN } from './wire';
 
@@ -76,7 +75,7 @@ function openTabSync(name: string, page: SyncedPage): AnnounceToken {
   if (!channel) {
     return () => undefined;
   }
-  const events = inject(UserTokenEvents);
+  const sink = inject(USER_TOKEN_EVENT_SINK);
   const performance = page.window?.['performance'] as
     { timeOrigin?: number; getEntriesByType?: (type: string) => { type?: string }[] } | undefined;
   /** Since when (epoch ms) the page has had its token: its load, or the last adoption. */
@@ -93,7 +92,7 @@ function openTabSync(name: string, page: SyncedPage): AnnounceToken {
     ) {
       since = at;
       page.setToken(token);
-      events.emit({ type: 'token-refreshed', via: 'other-tab', token: maskUserToken(token) });
+      sink.report?.({ type: 'token-refreshed', via: 'other-tab', token });
     }
   };
   inject(DestroyRef).onDestroy(() => channel.close());

@@ -12,7 +12,7 @@ import { catchError, filter, map, Observable, throwError } from 'rxjs';
 import { UserTokenRefreshError } from './errors';
 import { optionError } from './options';
 import { userTokenFeature, UserTokenFeature } from './provider';
-import { UserTokenScope } from './scope';
+import { USER_TOKEN_SCOPE } from './scope';
 import { TOKEN_PATTERN } from './wire';
 
 /** Fetches a new token from the token page; `null` when the app has none. */
@@ -47,7 +47,7 @@ export function withTokenPage(url: string): UserTokenFeature {
 
 function tokenPageFetch(url: string): TokenPageFetch {
   const backend = inject(HttpBackend);
-  const inScope = inject(UserTokenScope).includes(url);
+  const inScope = inject(USER_TOKEN_SCOPE)(url);
   const fail = (reason: 'no-token' | 'same-token' | 'failed', message: string, cause?: unknown) =>
     new UserTokenRefreshError(
       reason,
