@@ -37,11 +37,16 @@ describe('npm run bench, smoke-sized', () => {
       'ngx-user-token, same origin',
       'ngx-user-token, cross origin (scope check only)',
     ]);
-    for (const row of results.hotPath.rows) {
-      expect(row.nsPerRequest).toBeGreaterThan(0);
+    // Steady state (the goal's figure) and right after a collection, for every configuration.
+    for (const summary of [results.hotPath, results.hotPath.afterCollection]) {
+      expect(summary.rows).toHaveLength(5);
+      for (const row of summary.rows) {
+        expect(row.nsPerRequest).toBeGreaterThan(0);
+      }
+      expect(Number.isFinite(summary.oursVsAngular)).toBe(true);
+      expect(Number.isFinite(summary.oursVsJwt)).toBe(true);
     }
-    expect(Number.isFinite(results.hotPath.oursVsAngular)).toBe(true);
-    expect(Number.isFinite(results.hotPath.oursVsJwt)).toBe(true);
+    expect(results.hotPath.gcBetweenBatches).toBe(true);
   });
 
   it('counts round trips for every strategy and burst', () => {

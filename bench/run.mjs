@@ -100,13 +100,15 @@ ratios and medians, not the absolute times.
 
 ## 1. Hot path: cost per request
 
-${hotPath.requestsPerRound} POST requests per batch through \`HttpClient\` with a synchronous backend, ${hotPath.rounds} rounds, configurations interleaved${hotPath.gcBetweenBatches ? ', heap collected before each batch' : ''}; median ns per request.
+${hotPath.requestsPerRound} POST requests per batch through \`HttpClient\` with a synchronous backend, ${hotPath.rounds} rounds, configurations interleaved${hotPath.gcBetweenBatches ? '; before each configuration\'s batches the heap is collected, then two batches are timed: the second (steady state, optimized code) is the figure below, the first (right after the collection, when V8 has just discarded optimized code) is reported after it' : ''}; median ns per request.
 
 | configuration | ns / request | added by the interceptor |
 | --- | ---: | ---: |
 ${hotPath.rows.map((r) => `| ${r.name} | ${f(r.nsPerRequest, 0)} | ${f(r.addedNs, 0)} |`).join('\n')}
 
 Added cost of ngx-user-token (same origin), median of per-round ratios: **${f(hotPath.oursVsAngular)}×** Angular's XSRF interceptor (goal ≤ 1.0: ${verdict(goals.hotPathVsAngular.met)}), **${f(hotPath.oursVsJwt)}×** @auth0/angular-jwt's (goal ≤ 0.5: ${verdict(goals.hotPathVsJwt.met)}).
+
+Right after a collection (code being re-optimized; for information, no goal): ${hotPath.afterCollection.rows.map((r) => `${r.name} ${f(r.nsPerRequest, 0)} ns`).join(', ')}; ngx-user-token's added cost **${f(hotPath.afterCollection.oursVsAngular)}×** Angular's, **${f(hotPath.afterCollection.oursVsJwt)}×** angular-jwt's.
 
 ## 2. Round trips when the token rotates
 

@@ -127,7 +127,6 @@ export const USER_TOKEN_REFRESHER = /* @__PURE__ */ new InjectionToken<UserToken
   { providedIn: 'root', factory: createRefresher },
 );
 
-
 function createRefresher(): UserTokenRefresher {
   const config = inject(USER_TOKEN_CONFIG);
   const includes = inject(USER_TOKEN_SCOPE);
@@ -136,14 +135,12 @@ function createRefresher(): UserTokenRefresher {
   const pendingTasks = inject(PendingTasks);
   const backend = inject(HttpBackend);
 
-  let running: Settlement<string> | null = null;
   let probe: Settlement<boolean> | null = null;
-  let settled = 0;
   let lastFailure: UserTokenRefreshError | null = null;
 
   const finish = (failure: UserTokenRefreshError | null) => {
-    running = null;
-    settled++;
+    self.running = null;
+    self.episode++;
     lastFailure = failure;
   };
 
@@ -154,7 +151,7 @@ function createRefresher(): UserTokenRefresher {
    * episode.
    */
   const sessionEnded = (response: HttpErrorResponse, startedIn: number): HttpErrorResponse => {
-    let error = settled > startedIn ? lastFailure : null;
+    let error = self.episode > startedIn ? lastFailure : null;
     if (error?.reason !== 'login-page') {
       error = new UserTokenRefreshError(
         'login-page',
@@ -163,7 +160,7 @@ function createRefresher(): UserTokenRefresher {
               '(single sign-on); the user must log in again.'
           : '',
       );
-      if (!running) {
+      if (!self.running) {
         finish(error);
       }
       sink.report?.({ type: 'session-expired', error });
@@ -218,7 +215,7 @@ function createRefresher(): UserTokenRefresher {
    */
   const start = (rejection: UserTokenRejection): Settlement<string> => {
     const [refresh, settle] = settlement<string>();
-    running = refresh;
+    self.running = refresh;
     const done = pendingTasks.add();
     sink.report?.({ type: 'refresh-started' });
     let over = false;
@@ -237,7 +234,11 @@ function createRefresher(): UserTokenRefresher {
       const error =
         cause instanceof UserTokenRefreshError
           ? cause
-          : new UserTokenRefreshError('failed', typeof ngDevMode === 'undefined' || ngDevMode ? 'the token source failed.' : '', cause);
+          : new UserTokenRefreshError(
+              'failed',
+              typeof ngDevMode === 'undefined' || ngDevMode ? 'the token source failed.' : '',
+              cause,
+            );
       end(error);
       sink.report?.({ type: 'refresh-failed', error });
       if (error.sessionExpired) {
@@ -266,7 +267,9 @@ function createRefresher(): UserTokenRefresher {
         fail(
           new UserTokenRefreshError(
             'timeout',
-            typeof ngDevMode === 'undefined' || ngDevMode ? `the token refresh took longer than ${config.refreshTimeout} ms.` : '',
+            typeof ngDevMode === 'undefined' || ngDevMode
+              ? `the token refresh took longer than ${config.refreshTimeout} ms.`
+              : '',
           ),
         ),
       config.refreshTimeout,
@@ -303,10 +306,10 @@ function createRefresher(): UserTokenRefresher {
     method: string,
     receiver: Receiver<string>,
   ): Teardown => {
-    if (running) {
-      return running.listen(receiver);
+    if (self.running) {
+      return self.running.listen(receiver);
     }
-    if (settled > startedIn) {
+    if (self.episode > startedIn) {
       if (lastFailure) {
         receiver(false, lastFailure);
         return noop;
@@ -346,56 +349,56 @@ function createRefresher(): UserTokenRefresher {
     return start(rejection).listen(receiver);
   };
 
-  return {
+  const recover: UserTokenRefresher['recover'] = (error, attempt, receiver) => {
+    if (!(error instanceof HttpErrorResponse)) {
+      receiver(false, error);
+      return noop;
+    }
+    const { method, startedIn } = attempt;
+    if (isLoginPage(error)) {
+      receiver(false, sessionEnded(error, startedIn));
+      return noop;
+    }
+    if (error.status === 0 && error.url && includes(error.url)) {
+      return redirectedToLogin(error.url).listen((ok, redirected) =>
+        receiver(false, ok && redirected ? sessionEnded(error, startedIn) : error),
+      );
+    }
+    if (
+      attempt.retriesLeft <= 0 ||
+      !config.refreshOn.includes(error.status) ||
+      !(SAFE_METHOD.test(method) || rejectedForToken(error))
+    ) {
+      receiver(false, error);
+      return noop;
+    }
+    sink.report?.({ type: 'token-rejected', method, url: error.url, status: error.status });
+    const rejection: UserTokenRejection = { token: tokenOf(attempt.sent, error), response: error };
+    const page = source.current();
+    if (page !== null && page !== rejection.token) {
+      // Someone refreshed the token since this request left. The token the 401 names, if any,
+      // is the server's current one (the token may have rotated again); neither is written
+      // back, as responses may arrive out of order.
+      receiver(true, namedToken(rejection) ?? page);
+      return noop;
+    }
+    // Whatever goes wrong on the way, the caller gets the rejection it came with.
+    return tokenAfter(rejection, startedIn, method, (ok, token) =>
+      ok ? receiver(true, token) : receiver(false, error),
+    );
+  };
+
+  // Plain data properties, read on every request (no getters: they cost time on the hot path).
+  const self: { -readonly [K in keyof UserTokenRefresher]: UserTokenRefresher[K] } = {
     config,
     source,
     sink,
     includes,
-    get episode() {
-      return settled;
-    },
-    get running() {
-      return running;
-    },
-    recover(error, attempt, receiver) {
-      if (!(error instanceof HttpErrorResponse)) {
-        receiver(false, error);
-        return noop;
-      }
-      const { method, startedIn } = attempt;
-      if (isLoginPage(error)) {
-        receiver(false, sessionEnded(error, startedIn));
-        return noop;
-      }
-      if (error.status === 0 && error.url && includes(error.url)) {
-        return redirectedToLogin(error.url).listen((ok, redirected) =>
-          receiver(false, ok && redirected ? sessionEnded(error, startedIn) : error),
-        );
-      }
-      if (
-        attempt.retriesLeft <= 0 ||
-        !config.refreshOn.includes(error.status) ||
-        !(SAFE_METHOD.test(method) || rejectedForToken(error))
-      ) {
-        receiver(false, error);
-        return noop;
-      }
-      sink.report?.({ type: 'token-rejected', method, url: error.url, status: error.status });
-      const rejection: UserTokenRejection = { token: tokenOf(attempt.sent, error), response: error };
-      const page = source.current();
-      if (page !== null && page !== rejection.token) {
-        // Someone refreshed the token since this request left. The token the 401 names, if any,
-        // is the server's current one (the token may have rotated again); neither is written
-        // back, as responses may arrive out of order.
-        receiver(true, namedToken(rejection) ?? page);
-        return noop;
-      }
-      // Whatever goes wrong on the way, the caller gets the rejection it came with.
-      return tokenAfter(rejection, startedIn, method, (ok, token) =>
-        ok ? receiver(true, token) : receiver(false, error),
-      );
-    },
+    episode: 0,
+    running: null,
+    recover,
   };
+  return self;
 }
 
 /** Methods that may be sent again after any refresh status: they change nothing on the server. */
@@ -414,7 +417,9 @@ function checkToken(token: unknown, rejected: string | null): UserTokenRefreshEr
   if (token === rejected) {
     return new UserTokenRefreshError(
       'same-token',
-      typeof ngDevMode === 'undefined' || ngDevMode ? 'the token source gave the token the server had just rejected.' : '',
+      typeof ngDevMode === 'undefined' || ngDevMode
+        ? 'the token source gave the token the server had just rejected.'
+        : '',
     );
   }
   return null;
