@@ -100,7 +100,7 @@ ratios and medians, not the absolute times.
 
 ## 1. Hot path: cost per request
 
-${hotPath.requestsPerRound} POST requests per batch through \`HttpClient\` with a synchronous backend, ${hotPath.rounds} rounds, configurations interleaved${hotPath.gcBetweenBatches ? '; before each configuration\'s batches the heap is collected, then two batches are timed: the second (steady state, optimized code) is the figure below, the first (right after the collection, when V8 has just discarded optimized code) is reported after it' : ''}; median ns per request.
+${hotPath.requestsPerRound} POST requests per batch through \`HttpClient\` with a synchronous backend, ${hotPath.rounds} rounds, configurations interleaved${hotPath.gcBetweenBatches ? "; before each configuration's batches the heap is collected, then two batches are timed: the second (steady state, optimized code) is the figure below, the first (right after the collection, when V8 has just discarded optimized code) is reported after it" : ''}; median ns per request.
 
 | configuration | ns / request | added by the interceptor |
 | --- | ---: | ---: |

@@ -97,10 +97,13 @@ export interface UserTokenEventSink {
  * which connects itself here — so an app that never reads the events does not bundle them. Tokens
  * reported here are raw; `UserTokenEvents` masks them. @internal
  */
-export const USER_TOKEN_EVENT_SINK = /* @__PURE__ */ new InjectionToken<UserTokenEventSink>(typeof ngDevMode !== 'undefined' && ngDevMode ? 'USER_TOKEN_EVENT_SINK' : '', {
-  providedIn: 'root',
-  factory: () => ({ report: null }),
-});
+export const USER_TOKEN_EVENT_SINK = /* @__PURE__ */ new InjectionToken<UserTokenEventSink>(
+  typeof ngDevMode !== 'undefined' && ngDevMode ? 'USER_TOKEN_EVENT_SINK' : '',
+  {
+    providedIn: 'root',
+    factory: () => ({ report: null }),
+  },
+);
 
 /**
  * What the library does with the session token, as it happens: rejections, refreshes, retries,
