@@ -70,6 +70,7 @@ describe('npm run bench, smoke-sized', () => {
     expect(results.size.demo.ngxUserTokenBytesInDemo).toBeGreaterThan(1000);
     expect(results.size.app.minimalMinGz).toBeGreaterThan(0);
     expect(results.size.app.fullMinGz).toBeGreaterThan(results.size.app.minimalMinGz);
+    expect(results.size.app.jwtMinGz).toBeGreaterThan(0);
     const md = readFileSync(resolve(ROOT, OUT, 'results.md'), 'utf8');
     expect(md).toContain('## 1. Hot path');
     expect(md).toContain('## 2. Round trips');

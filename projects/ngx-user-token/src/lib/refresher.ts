@@ -12,7 +12,12 @@ import { UserTokenRefreshError } from './errors';
 import { USER_TOKEN_EVENT_SINK, UserTokenEventSink } from './events';
 import { USER_TOKEN_CONFIG, UserTokenConfig } from './options';
 import { USER_TOKEN_SCOPE } from './scope';
-import { RefreshedUserToken, UserTokenRejection, UserTokenSource } from './token-source';
+import {
+  namedToken,
+  RefreshedUserToken,
+  UserTokenRejection,
+  UserTokenSource,
+} from './token-source';
 import {
   ALLOW_RESUBMIT_HEADER,
   LOGGED_IN_HEADER,
@@ -447,12 +452,6 @@ function tokenOf(sent: string | null, response: HttpErrorResponse): string | nul
   return echoed !== null && echoed !== TOKEN_PLACEHOLDER && TOKEN_PATTERN.test(echoed)
     ? echoed
     : null;
-}
-
-/** The new token a rejection names in `X-UserToken-Response`, if usable. */
-function namedToken(rejection: UserTokenRejection): string | null {
-  const named = rejection.response.headers.get(TOKEN_RESPONSE_HEADER);
-  return named !== null && TOKEN_PATTERN.test(named) && named !== rejection.token ? named : null;
 }
 
 /**

@@ -104,8 +104,8 @@ export class WindowUserTokenSource extends UserTokenSource {
 
   /** A new token from the 401, the page's global or the token page, in that order. */
   refresh(rejection: UserTokenRejection): Observable<RefreshedUserToken> {
-    const fromHeader = rejection.response.headers.get(TOKEN_RESPONSE_HEADER);
-    if (fromHeader !== null && TOKEN_PATTERN.test(fromHeader) && fromHeader !== rejection.token) {
+    const fromHeader = namedToken(rejection);
+    if (fromHeader !== null) {
       return of(this.adopt(fromHeader, 'response-header'));
     }
     const fromGlobal = this.current();
@@ -149,4 +149,10 @@ export class WindowUserTokenSource extends UserTokenSource {
       (bus.fireAll as (name: string, memo: string) => void).call(bus, 'ck_updated', token);
     }
   }
+}
+
+/** The new token a rejection names in `X-UserToken-Response`, if usable. @internal */
+export function namedToken(rejection: UserTokenRejection): string | null {
+  const named = rejection.response.headers.get(TOKEN_RESPONSE_HEADER);
+  return named !== null && TOKEN_PATTERN.test(named) && named !== rejection.token ? named : null;
 }
