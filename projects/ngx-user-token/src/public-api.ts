@@ -9,6 +9,7 @@ export type {
   RefreshFailedEvent,
   RefreshStartedEvent,
   RequestRetriedEvent,
+  RetrySkippedEvent,
   SessionExpiredEvent,
   TokenRefreshedEvent,
   TokenRejectedEvent,
