@@ -1,8 +1,8 @@
 import { HttpErrorResponse } from '@angular/common/http';
 import { assertInInjectionContext, inject, Injector } from '@angular/core';
-import { defer, MonoTypeOperatorFunction, Observable, Observer, Subscriber } from 'rxjs';
+import { defer, MonoTypeOperatorFunction, Observable } from 'rxjs';
 
-import { FailedAttempt, USER_TOKEN_REFRESHER, UserTokenRefresher } from './refresher';
+import { USER_TOKEN_REFRESHER, UserTokenRefresher } from './refresher';
 
 /** Options of {@link retryWithFreshToken}. */
 export interface RetryWithFreshTokenOptions {
@@ -64,19 +64,37 @@ export function sendWithFreshToken<T>(
   method: string,
   send: (token: string | null) => Observable<T>,
 ): Observable<T> {
-  const startedIn = refresher.episode;
+  const episode = refresher.episode;
   const settling = refresher.running;
   return new Observable<T>((subscriber) => {
-    const first = () =>
-      new Attempt(
-        refresher,
-        method,
-        send,
-        subscriber,
-        refresher.source.current(),
-        startedIn,
-        refresher.config.retries,
-      ).go();
+    // One sending: with `sent`, in refresh episode `startedIn`, `retriesLeft` more allowed. No
+    // rxjs operator on this path, which every request in scope takes. Closures cost apps 87 B
+    // (min+gz) less than an attempt class as observer; per request, in steady state, they measured
+    // 0.54-0.61x Angular's XSRF interceptor against the class's 0.45-0.55x (bench/, same machine).
+    const attempt = (sent: string | null, startedIn: number, retriesLeft: number): void => {
+      subscriber.add(
+        send(sent).subscribe({
+          next: (value) => subscriber.next(value),
+          complete: () => subscriber.complete(),
+          error: (error: unknown) =>
+            subscriber.add(
+              refresher.recover(error, { method, sent, startedIn, retriesLeft }, (ok, outcome) => {
+                if (!ok) {
+                  subscriber.error(outcome);
+                  return;
+                }
+                refresher.sink.report?.({
+                  type: 'request-retried',
+                  method,
+                  url: (error as HttpErrorResponse).url,
+                });
+                attempt(outcome, refresher.episode, retriesLeft - 1);
+              }),
+            ),
+        }),
+      );
+    };
+    const first = () => attempt(refresher.source.current(), episode, refresher.config.retries);
     if (settling) {
       // Requests issued while a refresh runs wait for it, whatever its outcome.
       subscriber.add(settling.listen(first));
@@ -84,60 +102,4 @@ export function sendWithFreshToken<T>(
       first();
     }
   });
-}
-
-/**
- * One sending of a request, and its own observer: one object per attempt rather than closures
- * or rxjs operators, since this runs for every request in scope (each allocation and operator
- * costs time per request, measured in bench/, and bytes in every app's bundle). It is also the
- * {@link FailedAttempt} the refresher reads when the sending fails.
- */
-class Attempt<T> implements Observer<T>, FailedAttempt {
-  constructor(
-    private readonly refresher: UserTokenRefresher,
-    readonly method: string,
-    private readonly send: (token: string | null) => Observable<T>,
-    private readonly subscriber: Subscriber<T>,
-    readonly sent: string | null,
-    readonly startedIn: number,
-    readonly retriesLeft: number,
-  ) {}
-
-  go(): void {
-    this.subscriber.add(this.send(this.sent).subscribe(this));
-  }
-
-  next(value: T): void {
-    this.subscriber.next(value);
-  }
-
-  complete(): void {
-    this.subscriber.complete();
-  }
-
-  error(error: unknown): void {
-    const { refresher, method, subscriber } = this;
-    subscriber.add(
-      refresher.recover(error, this, (ok, outcome) => {
-        if (!ok) {
-          subscriber.error(outcome);
-          return;
-        }
-        refresher.sink.report?.({
-          type: 'request-retried',
-          method,
-          url: (error as HttpErrorResponse).url,
-        });
-        new Attempt(
-          refresher,
-          method,
-          this.send,
-          subscriber,
-          outcome,
-          refresher.episode,
-          this.retriesLeft - 1,
-        ).go();
-      }),
-    );
-  }
 }
