@@ -158,4 +158,26 @@ describe('cross-tab sync', () => {
     stranger.close();
     expect(b.window['g_ck']).toBe('token-9');
   });
+
+  it('keeps its new token when a stale announcement stamped in the same millisecond arrives late', async () => {
+    const [a] = await twoTabs();
+    // Another tab's startup announcement, stamped by a whole-millisecond clock in the millisecond
+    // in which this tab is about to adopt a new token, and delivered after that adoption.
+    const stamp = Math.floor(performance.timeOrigin + performance.now());
+    const dateNow = jest.spyOn(Date, 'now').mockReturnValue(stamp);
+    try {
+      a.http.get(URL).subscribe();
+      flushUserTokenRejection(a.httpTesting.expectOne(URL), { currentToken: 'token-2' });
+      expectOneWithToken(a.httpTesting, URL, 'token-2').flush({});
+      const late = new NodeBroadcastChannel('ngx-user-token:g_ck');
+      late.postMessage({ token: 'token-1', at: stamp });
+      await tick();
+      late.close();
+    } finally {
+      dateNow.mockRestore();
+    }
+    expect(a.window['g_ck']).toBe('token-2');
+    a.http.get(URL).subscribe();
+    expectOneWithToken(a.httpTesting, URL, 'token-2').flush({});
+  });
 });

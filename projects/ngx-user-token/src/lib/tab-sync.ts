@@ -79,7 +79,7 @@ function openTabSync(name: string, page: SyncedPage): AnnounceToken {
   const performance = page.window?.['performance'] as
     { timeOrigin?: number; getEntriesByType?: (type: string) => { type?: string }[] } | undefined;
   /** Since when (epoch ms) the page has had its token: its load, or the last adoption. */
-  let since = typeof performance?.timeOrigin === 'number' ? performance.timeOrigin : Date.now();
+  let since = typeof performance?.timeOrigin === 'number' ? performance.timeOrigin : now();
   const post = (token: string) => channel.postMessage({ token, at: since } satisfies TabToken);
   channel.onmessage = (event) => {
     const { token, at } = (event.data ?? {}) as Partial<TabToken>;
@@ -102,7 +102,17 @@ function openTabSync(name: string, page: SyncedPage): AnnounceToken {
     post(token);
   }
   return (adopted) => {
-    since = Date.now();
+    since = now();
     post(adopted);
   };
+}
+
+/**
+ * Now, in epoch ms, from the high-resolution clock where there is one: a whole-millisecond clock
+ * let a tab's startup announcement, stamped in the very millisecond another tab adopted a newer
+ * token, pass for the newer one there, and put that tab back on the stale token.
+ */
+function now(): number {
+  const clock = globalThis.performance;
+  return typeof clock?.now === 'function' ? clock.timeOrigin + clock.now() : Date.now();
 }
