@@ -62,7 +62,7 @@ const noop: Teardown = () => undefined;
  * `AsyncSubject` does, in the few lines the library needs (its bundle cost is what apps pay).
  * Returns the settlement and the function that settles it (the first call wins).
  */
-export function settlement<T>(): [Settlement<T>, Receiver<T>] {
+function settlement<T>(): [Settlement<T>, Receiver<T>] {
   let waiting: Receiver<T>[] | null = [];
   let outcome: Parameters<Receiver<T>>;
   return [
