@@ -7,8 +7,9 @@
 import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 
+import { guardOptionsFromFlags } from './guard';
 import { angularProxyConfig } from './proxy-config';
-import { startDevProxy } from './server';
+import { DevProxyOptionError, startDevProxy } from './server';
 import { credentialsFromEnvironment } from './credentials';
 import { LoginError } from './session';
 
@@ -23,8 +24,21 @@ session ends (user and password), and serves the current token at a token page f
 Options:
   --instance <url>            the instance, e.g. https://dev12345.service-now.com (required)
   --port <n>                  port to listen on (default 4300; 0 picks a free one)
-  --host <addr>               address to listen on (default 127.0.0.1). The proxy acts as you on
-                              the instance and serves your session token: keep it on loopback
+  --host <addr>               address to listen on (default 127.0.0.1); a loopback address only,
+                              unless --allow-remote
+  --allow-remote              allow a --host that is not loopback. The proxy has no
+                              authentication of its own: anyone who can reach the port acts on
+                              the instance as you
+  --allowed-hosts <names>     Host names accepted besides localhost, *.localhost, 127.0.0.1 and
+                              [::1] (comma-separated; .example.com for a domain and its
+                              subdomains). Any other Host is refused: a guard against DNS
+                              rebinding
+  --allowed-origins <list>    origins (scheme://host[:port], comma-separated) whose pages may
+                              use the session besides loopback ones. Any other Origin, and any
+                              request a browser marks Sec-Fetch-Site: cross-site, is refused
+  --body-limit <bytes>        largest request body (default 52428800, 50 MB): 413 beyond
+  --max-buffer <bytes>        most bytes of request bodies held at once, across all requests
+                              (default 268435456, 256 MB): 503 beyond
   --token-path <path>         where the token page is served (default /user_token.do): point the
                               app's withTokenPage() at it
   --write-proxy-config <file> write an Angular CLI proxy configuration for this proxy to <file>
@@ -37,7 +51,10 @@ Credentials, from the environment only (never flags, never written, never printe
   SN_COOKIE              the Cookie header of a logged-in browser tab (SSO and MFA users); when
                          that session ends, export a fresh one
   SN_OAUTH_TOKEN         an OAuth access token (Authorization: Bearer; no session token needed)
-With none set, in a terminal, it asks for a user name and password.`;
+With none set, in a terminal, it asks for a user name and password.
+
+The session is the proxy's: the login and logout pages are not forwarded, and nothing the
+instance answers to the browser changes the session.`;
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
@@ -45,6 +62,11 @@ async function main(): Promise<void> {
       instance: { type: 'string' },
       port: { type: 'string', default: '4300' },
       host: { type: 'string', default: '127.0.0.1' },
+      'allow-remote': { type: 'boolean', default: false },
+      'allowed-hosts': { type: 'string', multiple: true },
+      'allowed-origins': { type: 'string', multiple: true },
+      'body-limit': { type: 'string' },
+      'max-buffer': { type: 'string' },
       'token-path': { type: 'string', default: '/user_token.do' },
       'write-proxy-config': { type: 'string' },
       help: { type: 'boolean', default: false },
@@ -55,14 +77,14 @@ async function main(): Promise<void> {
     return;
   }
   if (!values.instance) {
-    throw new LoginError('failed', '--instance <url> is required');
+    throw new DevProxyOptionError('--instance <url> is required');
   }
   const port = Number(values.port);
   if (!Number.isInteger(port) || port < 0 || port > 65535) {
-    throw new LoginError('failed', `--port must be a port number; got "${values.port}"`);
+    throw new DevProxyOptionError(`--port must be a port number; got "${values.port}"`);
   }
   if (!values['token-path'].startsWith('/')) {
-    throw new LoginError('failed', `--token-path must start with /; got "${values['token-path']}"`);
+    throw new DevProxyOptionError(`--token-path must start with /; got "${values['token-path']}"`);
   }
   const credentials = await credentialsFromEnvironment();
   const proxy = await startDevProxy({
@@ -70,25 +92,42 @@ async function main(): Promise<void> {
     credentials,
     port,
     host: values.host,
+    allowRemote: values['allow-remote'],
+    ...guardOptionsFromFlags(values['allowed-hosts'], values['allowed-origins']),
+    bodyLimit: bytes('body-limit', values['body-limit']),
+    maxBuffer: bytes('max-buffer', values['max-buffer']),
     tokenPath: values['token-path'],
-    log: (line) => console.log(`dev proxy: ${line}`),
+    log: (line) => (line.startsWith('WARNING') ? console.warn : console.log)(`dev proxy: ${line}`),
   });
   if (values['write-proxy-config']) {
     const config = angularProxyConfig(proxy.url, values['token-path']);
     writeFileSync(values['write-proxy-config'], `${JSON.stringify(config, null, 2)}\n`);
     console.log(`dev proxy: wrote ${values['write-proxy-config']} (ng serve --proxy-config)`);
   }
+  const user = proxy.session.user ?? 'a user the instance did not name';
   const who =
     credentials.mode === 'password'
-      ? `UI session of ${credentials.user}`
+      ? `UI session of ${user}`
       : credentials.mode === 'cookie'
-        ? 'exported browser session'
-        : 'OAuth bearer token';
+        ? `exported browser session of ${user}`
+        : `OAuth bearer token of ${user}`;
   console.log(`Dev proxy for ${new URL(values.instance).origin} listening on ${proxy.url}/`);
   console.log(`  ${who}; token page at ${proxy.url}${values['token-path']}`);
   const stop = () => void proxy.close().then(() => process.exit(0));
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
+}
+
+/** A positive whole number of bytes, or undefined for the default. */
+function bytes(name: string, value: string | undefined): number | undefined {
+  if (value === undefined) {
+    return undefined;
+  }
+  const n = Number(value);
+  if (!Number.isSafeInteger(n) || n <= 0) {
+    throw new DevProxyOptionError(`--${name} must be a positive number of bytes; got "${value}"`);
+  }
+  return n;
 }
 
 main().catch((error: unknown) => {

@@ -1,10 +1,10 @@
 import {
   browserHeaders,
+  changesSession,
   forwardedHeaders,
   mayReplay,
   refusalOf,
   rewriteLocation,
-  rewriteSetCookie,
 } from './rules';
 
 const instance = new URL('https://dev12345.service-now.com');
@@ -48,31 +48,62 @@ describe('answers for the browser on localhost', () => {
     expect(rewriteLocation(location, instance)).toBe(expected);
   });
 
-  it('keep cookies on localhost: no Domain, no Secure, no SameSite=None', () => {
-    expect(
-      rewriteSetCookie(
-        'JSESSIONID=ABC; Path=/; Domain=dev12345.service-now.com; Secure; HttpOnly; SameSite=None',
-      ),
-    ).toBe('JSESSIONID=ABC; Path=/; HttpOnly; SameSite=Lax');
-    expect(rewriteSetCookie('')).toBeNull();
+  it.each([
+    ['https://dev12345.service-now.com//evil.example/x', '/evil.example/x'],
+    ['https://dev12345.service-now.com/%2F/evil.example/x', '/%2F/evil.example/x'],
+    ['//dev12345.service-now.com//evil.example', '/evil.example'],
+    ['https://dev12345.service-now.com/\\evil.example/x', '/evil.example/x'],
+  ])('never a path another host could be read from: %s → %s', (location, expected) => {
+    const rewritten = rewriteLocation(location, instance);
+    expect(rewritten).toBe(expected);
+    // What a browser on localhost makes of it: still localhost.
+    expect(new URL(rewritten, 'http://localhost:4200/').host).toBe('localhost:4200');
   });
 
-  it('drop the Basic challenge and rewrite the rest', () => {
+  it("drop the instance's cookies, its CORS headers and the Basic challenge; rewrite the rest", () => {
     expect(
       browserHeaders(
         {
           'www-authenticate': 'BASIC realm="Service-now"',
           location: 'https://dev12345.service-now.com/x.do',
-          'set-cookie': ['a=1; Domain=dev12345.service-now.com; Secure'],
+          'set-cookie': ['JSESSIONID=ABC; Domain=dev12345.service-now.com; Secure'],
+          'access-control-allow-origin': 'http://evil.example',
+          'access-control-allow-credentials': 'true',
+          'access-control-expose-headers': 'X-UserToken-Response',
           'content-type': 'application/json',
         },
         instance,
       ),
     ).toEqual({
       location: '/x.do',
-      'set-cookie': ['a=1'],
       'content-type': 'application/json',
     });
+  });
+});
+
+describe('the session is the proxy’s', () => {
+  const q = (query = '') => new URLSearchParams(query);
+  it.each<[string, string, string]>([
+    ['POST', '/login.do', ''],
+    ['GET', '/login.do', 'sysparm_goto=%2F'],
+    ['GET', '/logout.do', ''],
+    ['GET', '/LOGOUT.DO', ''],
+    ['POST', '/angular.do', 'sysparm_type=view_form.login'],
+    ['GET', '/login_with_sso.do', 'glide_sso_id=abc'],
+    ['GET', '/login_locate_sso.do', ''],
+    ['POST', '/navpage.do', ''],
+    ['POST', '/consumer.do', ''],
+  ])('%s %s?%s logs in or out: not forwarded', (method, path, query) => {
+    expect(changesSession(method, path, q(query))).toBe(true);
+  });
+
+  it.each<[string, string, string]>([
+    ['POST', '/angular.do', 'sysparm_type=get_user'],
+    ['GET', '/navpage.do', ''],
+    ['GET', '/api/now/table/incident', ''],
+    ['GET', '/x_demo_login.do', ''],
+  ])('%s %s?%s is forwarded', (method, path, query) => {
+    expect(changesSession(method, path, q(query))).toBe(false);
   });
 });
 

@@ -6,8 +6,6 @@
  */
 import type { IncomingHttpHeaders, OutgoingHttpHeaders } from 'node:http';
 
-import { Cookie } from 'tough-cookie';
-
 /** Methods that change nothing on the server: safe to send again after any refusal. */
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
@@ -64,33 +62,47 @@ function onInstance(url: string, instance: URL): string {
 /**
  * A redirect's `Location` as the browser on localhost should follow it: a URL on the instance
  * becomes a path (the browser stays on whatever localhost origin it is on); other URLs (an
- * identity provider) are left alone.
+ * identity provider) are left alone. The path never starts with `//` or `/\`, which a browser
+ * would read as another host.
  */
 export function rewriteLocation(location: string, instance: URL): string {
   try {
     const url = new URL(location, instance);
-    return url.origin === instance.origin ? url.pathname + url.search + url.hash : location;
+    if (url.origin !== instance.origin) {
+      return location;
+    }
+    return (url.pathname + url.search + url.hash).replace(/^[/\\]+/, '/');
   } catch {
     return location;
   }
 }
 
 /**
- * A `Set-Cookie` of the instance as the browser on localhost can keep it: no `Domain`, no
- * `Secure` (localhost is plain http), `SameSite=None` (which needs Secure) made `Lax`. The proxy
- * keeps its own copy in its jar; what the browser sends back is replaced anyway.
+ * Paths where a browser would log the session in or out, or hand it an identity provider's
+ * assertion: not forwarded, since the session is the proxy's. Sources: ServiceNow's CLI (the
+ * `/angular.do` login), the docs of multi-provider SSO (`/login_with_sso.do`, `/navpage.do` as the
+ * SAML assertion consumer), public tools that script instance logins (`/login_locate_sso.do`,
+ * `/auth_redirect.do`). The logout endpoints are the UI's own (`/logout.do`,
+ * `/logout_success.do`).
  */
-export function rewriteSetCookie(header: string): string | null {
-  const cookie = Cookie.parse(header);
-  if (!cookie) {
-    return null;
-  }
-  cookie.domain = null;
-  cookie.secure = false;
-  if (cookie.sameSite === 'none') {
-    cookie.sameSite = 'lax';
-  }
-  return cookie.toString();
+const SESSION_PAGES = new Set([
+  '/login.do',
+  '/logout.do',
+  '/logout_success.do',
+  '/login_with_sso.do',
+  '/login_locate_sso.do',
+  '/auth_redirect.do',
+  '/consumer.do',
+]);
+
+/** Whether a browser request would log in, log out or switch the session (see above). */
+export function changesSession(method: string, path: string, query: URLSearchParams): boolean {
+  const page = path.toLowerCase();
+  return (
+    SESSION_PAGES.has(page) ||
+    (page === '/navpage.do' && method.toUpperCase() === 'POST') ||
+    (page === '/angular.do' && query.get('sysparm_type') === 'view_form.login')
+  );
 }
 
 /** What a refused answer from the instance calls for. */
@@ -164,28 +176,26 @@ export function mayReplay(
   return headers['x-usertoken-response'] !== undefined || body.includes('User Not Authenticated');
 }
 
-/** Headers of an answer to the browser, rewritten for localhost. */
+/**
+ * Headers of an answer to the browser, rewritten for localhost. Dropped: `Set-Cookie` (the
+ * session is the proxy's: the browser's cookies are replaced on the way out anyway, and the
+ * instance's session cookies have no business in the browser), CORS headers (the proxy answers
+ * no other origin), and the Basic challenge (the proxy answers for the session: the browser's
+ * login dialog would be of no use).
+ */
 export function browserHeaders(headers: IncomingHttpHeaders, instance: URL): OutgoingHttpHeaders {
   const out: OutgoingHttpHeaders = {};
   for (const [name, value] of Object.entries(headers)) {
-    if (value === undefined) {
+    if (
+      value === undefined ||
+      name === 'set-cookie' ||
+      name === 'www-authenticate' ||
+      name.startsWith('access-control-')
+    ) {
       continue;
     }
-    if (name === 'location' && typeof value === 'string') {
-      out[name] = rewriteLocation(value, instance);
-    } else if (name === 'set-cookie') {
-      const cookies = (Array.isArray(value) ? value : [value])
-        .map(rewriteSetCookie)
-        .filter((c): c is string => c !== null);
-      if (cookies.length > 0) {
-        out[name] = cookies;
-      }
-    } else if (name === 'www-authenticate') {
-      // The proxy answers for the session: the browser's login dialog would be of no use here.
-      continue;
-    } else {
-      out[name] = value;
-    }
+    out[name] =
+      name === 'location' && typeof value === 'string' ? rewriteLocation(value, instance) : value;
   }
   return out;
 }

@@ -3,6 +3,10 @@
  * its jar, its `X-UserToken`), follows token rotation and session end, and serves the current
  * token at a localhost token page for the library's refresh path. Built on `http-proxy-3` (the
  * proxy under Angular's Vite dev server) for HTTP and WebSockets.
+ *
+ * What a request meets, in order: the `Host` check and the cross-site check (`guard.ts`), on every
+ * path, WebSocket upgrades included; then the session's own pages (login and logout are not the
+ * browser's to do); the token page; the body limits (`body.ts`); and only then the instance.
  */
 import { createServer, IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
@@ -10,7 +14,9 @@ import { Readable } from 'node:stream';
 
 import { createProxyServer } from 'http-proxy-3';
 
-import { browserHeaders, forwardedHeaders, mayReplay, refusalOf } from './rules';
+import { BodyBudget } from './body';
+import { GuardRefusal, isLoopbackHostname, refuseUpgrade, requestGuard } from './guard';
+import { browserHeaders, changesSession, forwardedHeaders, mayReplay, refusalOf } from './rules';
 import { Credentials, InstanceSession, LoginError } from './session';
 
 export interface DevProxyOptions {
@@ -19,12 +25,23 @@ export interface DevProxyOptions {
   readonly credentials: Credentials;
   /** Port to listen on; 0 picks a free one. Default 4300. */
   readonly port?: number;
-  /** Address to listen on. Default `127.0.0.1`. */
+  /** Address to listen on: a loopback address unless `allowRemote`. Default `127.0.0.1`. */
   readonly host?: string;
+  /**
+   * Listen on an address other than loopback. Anyone who can reach the port then acts on the
+   * instance as the session's user: the proxy has no authentication of its own. Default false.
+   */
+  readonly allowRemote?: boolean;
+  /** Host names accepted besides loopback ones (`.example.com` for a domain and its subdomains). */
+  readonly allowedHosts?: readonly string[];
+  /** Origins accepted besides loopback ones, as `http(s)://host[:port]`. */
+  readonly allowedOrigins?: readonly string[];
   /** Where the token page is served on localhost (the app's `withTokenPage` URL). Default `/user_token.do`. */
   readonly tokenPath?: string;
-  /** Largest request body buffered for a replay. Default 50 MB. */
+  /** Largest request body, in bytes, buffered for a replay. Default 50 MB. */
   readonly bodyLimit?: number;
+  /** Most bytes of bodies held at once across all requests. Default 256 MB. */
+  readonly maxBuffer?: number;
   /** Where the proxy says what it does (never a token or password). Default: nowhere. */
   readonly log?: (line: string) => void;
   /** For tests: how the session talks to the instance. */
@@ -38,6 +55,8 @@ export interface DevProxy {
   readonly session: InstanceSession;
   /** Requests sent to the instance a second time (after a rotation or a new login). */
   readonly replays: () => number;
+  /** Requests and upgrades refused by the Host or the cross-site check. */
+  readonly refused: () => number;
   close(): Promise<void>;
 }
 
@@ -48,20 +67,76 @@ interface Exchange {
   sentToken: string | null;
 }
 
+/** Thrown before anything starts for an option that cannot be used; its message names it. */
+export class DevProxyOptionError extends Error {}
+
 /**
- * Logs in (or checks the exported session), then listens. Rejects with a `LoginError` when it
- * cannot get a session.
+ * The instance's URL, checked: http(s), no user name or password in it (they would land in the
+ * shell's history and the process list; an error never repeats them).
+ */
+function instanceUrl(value: string): URL {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new DevProxyOptionError(
+      '--instance must be a URL such as https://dev12345.service-now.com',
+    );
+  }
+  if (url.username !== '' || url.password !== '') {
+    throw new DevProxyOptionError(
+      '--instance must not carry a user name or password: give them in SN_USER and SN_PASSWORD',
+    );
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') {
+    throw new DevProxyOptionError(`--instance must be an http(s) URL; got a ${url.protocol} URL`);
+  }
+  return url;
+}
+
+/** Whether a listening address is a loopback one (127.0.0.0/8, ::1, localhost). */
+function isLoopbackAddress(host: string): boolean {
+  return /^127(?:\.\d{1,3}){3}$/.test(host) || host === '::1' || isLoopbackHostname(host);
+}
+
+/**
+ * Logs in (or checks the exported session), then listens. Rejects with a
+ * {@link DevProxyOptionError} for an option it cannot use, and with a `LoginError` when it cannot
+ * get a session.
  */
 export async function startDevProxy(options: DevProxyOptions): Promise<DevProxy> {
-  const instance = new URL(options.instance);
-  if (instance.protocol !== 'https:' && instance.protocol !== 'http:') {
-    throw new LoginError('failed', `--instance must be an http(s) URL; got ${options.instance}`);
-  }
+  const instance = instanceUrl(options.instance);
   const log = options.log ?? (() => undefined);
+  const listenHost = options.host ?? '127.0.0.1';
+  if (!isLoopbackAddress(listenHost)) {
+    if (!options.allowRemote) {
+      throw new DevProxyOptionError(
+        `--host ${listenHost} is not a loopback address: anyone who can reach it would act on ` +
+          'the instance as the logged-in user. Add --allow-remote if that is what you want.',
+      );
+    }
+    log(
+      `WARNING: listening on ${listenHost}: anyone who can reach this port acts on ` +
+        `${instance.origin} as the session's user; the proxy has no authentication of its own`,
+    );
+  }
+  let guard: ReturnType<typeof requestGuard>;
+  try {
+    guard = requestGuard({
+      allowedHosts: options.allowedHosts,
+      allowedOrigins: options.allowedOrigins,
+    });
+  } catch (error) {
+    throw new DevProxyOptionError(`--allowed-hosts/--allowed-origins: ${(error as Error).message}`);
+  }
   const tokenPath = options.tokenPath ?? '/user_token.do';
-  const bodyLimit = options.bodyLimit ?? 50 * 1024 * 1024;
+  const bodies = new BodyBudget(
+    options.bodyLimit ?? 50 * 1024 * 1024,
+    options.maxBuffer ?? 256 * 1024 * 1024,
+  );
   const session = new InstanceSession(instance, options.credentials, options.fetch);
   await session.start();
+  let user = session.user;
 
   const exchanges = new WeakMap<IncomingMessage, Exchange>();
   let replays = 0;
@@ -88,7 +163,14 @@ export async function startDevProxy(options: DevProxyOptions): Promise<DevProxy>
     }
   };
   proxy.on('proxyReq', (proxyReq, req) => applyHeaders(proxyReq, req));
-  proxy.on('proxyReqWs', (proxyReq, req) => applyHeaders(proxyReq, req));
+  proxy.on('proxyReqWs', (proxyReq, req) => {
+    applyHeaders(proxyReq, req);
+    // Registered before http-proxy-3's own listener, so it runs first: the 101 reaches the browser
+    // without the instance's cookies, as every other answer does.
+    proxyReq.once('upgrade', (proxyRes: IncomingMessage) => {
+      delete proxyRes.headers['set-cookie'];
+    });
+  });
 
   const forward = (req: IncomingMessage, res: ServerResponse, exchange: Exchange) => {
     exchange.sentToken = session.token;
@@ -108,7 +190,6 @@ export async function startDevProxy(options: DevProxyOptions): Promise<DevProxy>
   async function answer(proxyRes: IncomingMessage, req: IncomingMessage, res: ServerResponse) {
     const exchange = exchanges.get(req)!;
     const url = new URL(req.url ?? '/', instance);
-    session.storeCookies(proxyRes.headers['set-cookie'] ?? [], url.href);
     const status = proxyRes.statusCode ?? 502;
     const refusal = refusalOf(status, proxyRes.headers, url.pathname, exchange.sentToken);
     if (refusal === null || exchange.attempt > 0) {
@@ -116,7 +197,14 @@ export async function startDevProxy(options: DevProxyOptions): Promise<DevProxy>
       proxyRes.pipe(res);
       return;
     }
-    const body = await readAll(proxyRes, bodyLimit);
+    const read = await bodies.read(proxyRes);
+    if (read.kind !== 'body') {
+      proxyRes.destroy();
+      fail(res, 502, `Dev proxy: the instance's answer was too large to hold (${read.kind})`);
+      return;
+    }
+    const body = read.body;
+    read.release();
     const method = req.method ?? 'GET';
     if (!mayReplay(method, status, proxyRes.headers, body.toString('utf8'))) {
       res.writeHead(status, proxyRes.statusMessage, browserHeaders(proxyRes.headers, instance));
@@ -133,6 +221,12 @@ export async function startDevProxy(options: DevProxyOptions): Promise<DevProxy>
       } else {
         await session.renew();
         log('the session had ended: logged in again');
+        if (session.user !== user) {
+          log(
+            `the user behind the session changed: ${user ?? 'unknown'} → ${session.user ?? 'unknown'}`,
+          );
+          user = session.user;
+        }
       }
     } catch (error) {
       const message = error instanceof LoginError ? error.message : String(error);
@@ -154,32 +248,84 @@ export async function startDevProxy(options: DevProxyOptions): Promise<DevProxy>
     }
   });
 
-  const server: Server = createServer((req, res) => {
-    const path = (req.url ?? '/').split('?')[0];
-    if (path === tokenPath && (req.method === 'GET' || req.method === 'HEAD')) {
+  let refusals = 0;
+  /** The Host and cross-site checks, first for every request and upgrade. */
+  const refusalOfCaller = (req: IncomingMessage): GuardRefusal | null => {
+    const refusal = guard.host(req.headers.host) ?? guard.caller(req.headers);
+    if (refusal) {
+      refusals++;
+      log(`refused a request (${refusal.check} check): ${req.method ?? 'GET'} ${pathOf(req)}`);
+    }
+    return refusal;
+  };
+
+  const handle = (req: IncomingMessage, res: ServerResponse) => {
+    const refusal = refusalOfCaller(req);
+    if (refusal) {
+      refuse(res, refusal);
+      return;
+    }
+    if (!(req.url ?? '').startsWith('/')) {
+      fail(res, 400, 'Dev proxy: a request target must be a path (origin-form)');
+      return;
+    }
+    const url = new URL(req.url!, instance);
+    const method = req.method ?? 'GET';
+    if (changesSession(method, url.pathname, url.searchParams)) {
+      sessionPage(res, instance, session);
+      return;
+    }
+    if (url.pathname === tokenPath && (method === 'GET' || method === 'HEAD')) {
       tokenPage(res, session);
       return;
     }
-    readAll(req, bodyLimit).then(
-      (body) => forward(req, res, { body, attempt: 0, sentToken: null }),
-      () => fail(res, 413, 'Dev proxy: request body too large'),
+    if (Number(req.headers['content-length'] ?? 0) > bodies.limit) {
+      tooLarge(res, bodies.limit, false);
+      return;
+    }
+    bodies.read(req).then(
+      (read) => {
+        if (read.kind === 'body') {
+          res.once('close', read.release);
+          forward(req, res, { body: read.body, attempt: 0, sentToken: null });
+        } else if (read.kind === 'too-large') {
+          tooLarge(res, bodies.limit, read.drained);
+        } else {
+          busy(res, read.drained);
+        }
+      },
+      () => res.destroy(),
     );
+  };
+  const server: Server = createServer(handle);
+  // `Expect: 100-continue`: a body over the limit is refused before the client sends it.
+  server.on('checkContinue', (req: IncomingMessage, res: ServerResponse) => {
+    if (Number(req.headers['content-length'] ?? 0) <= bodies.limit) {
+      res.writeContinue();
+    }
+    handle(req, res);
   });
-  server.on('upgrade', (req, socket: Socket, head: Buffer) => {
+  server.on('upgrade', (req: IncomingMessage, socket: Socket, head: Buffer) => {
+    const refusal = refusalOfCaller(req);
+    if (refusal || !(req.url ?? '').startsWith('/')) {
+      refuseUpgrade(socket, `Dev proxy: ${refusal?.message ?? 'a request target must be a path'}`);
+      return;
+    }
     proxy.ws(req, socket, head);
   });
 
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(options.port ?? 4300, options.host ?? '127.0.0.1', resolve);
+    server.listen(options.port ?? 4300, listenHost, resolve);
   });
   const port = (server.address() as AddressInfo).port;
-  const host = options.host && options.host !== '0.0.0.0' ? options.host : '127.0.0.1';
+  const shown = listenHost === '0.0.0.0' || listenHost === '::' ? '127.0.0.1' : listenHost;
   return {
-    url: `http://${host}:${port}`,
+    url: `http://${shown.includes(':') ? `[${shown}]` : shown}:${port}`,
     port,
     session,
     replays: () => replays,
+    refused: () => refusals,
     close: () =>
       new Promise<void>((resolve) => {
         proxy.close();
@@ -189,14 +335,89 @@ export async function startDevProxy(options: DevProxyOptions): Promise<DevProxy>
   };
 }
 
+/** The path of a request, for a log line (never its query: it may carry anything). */
+function pathOf(req: IncomingMessage): string {
+  return (req.url ?? '/')
+    .split('?')[0]
+    .slice(0, 200)
+    .replace(/[^\x20-\x7e]/g, '?');
+}
+
+/** Headers on every answer the proxy makes itself. */
+const OWN_HEADERS = {
+  'Cache-Control': 'no-store',
+  'X-Content-Type-Options': 'nosniff',
+  // Not to be embedded by, or read into, a page of another origin.
+  'Cross-Origin-Resource-Policy': 'same-origin',
+  'X-Frame-Options': 'DENY',
+} as const;
+
 /** The current session token as plain text: what the library's `withTokenPage` reads. */
 function tokenPage(res: ServerResponse, session: InstanceSession): void {
-  const headers = { 'Content-Type': 'text/plain;charset=UTF-8', 'Cache-Control': 'no-store' };
+  const headers = { ...OWN_HEADERS, 'Content-Type': 'text/plain;charset=UTF-8' };
   if (session.token === null || session.token === '') {
     res.writeHead(404, headers).end('The dev proxy has no session token (bearer mode needs none).');
     return;
   }
   res.writeHead(200, headers).end(session.token);
+}
+
+/**
+ * What the browser gets for a login or logout path: the session is the proxy's, so a browser
+ * (or a website it visits) can neither switch it to another user nor end it.
+ */
+function sessionPage(res: ServerResponse, instance: URL, session: InstanceSession): void {
+  const who = session.user === null ? 'its own user' : escapeHtml(session.user);
+  res
+    .writeHead(403, {
+      ...OWN_HEADERS,
+      'Content-Type': 'text/html;charset=UTF-8',
+      'Content-Security-Policy': "default-src 'none'",
+    })
+    .end(
+      '<!doctype html><html lang="en"><head><meta charset="utf-8">' +
+        '<title>The session belongs to the dev proxy</title></head><body>' +
+        '<h1>The session belongs to the dev proxy</h1>' +
+        `<p>This dev proxy holds its own session on ${escapeHtml(instance.origin)}, as ${who}, ` +
+        'and sends it with every request: logging in or out from the browser is not passed on.</p>' +
+        '<p>To work as another user, stop the proxy and start it again with other credentials ' +
+        '(<code>SN_USER</code> and <code>SN_PASSWORD</code>, <code>SN_COOKIE</code> or ' +
+        '<code>SN_OAUTH_TOKEN</code>).</p></body></html>',
+    );
+}
+
+function escapeHtml(text: string): string {
+  return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+}
+
+/** The refusal of the Host or cross-site check. */
+function refuse(res: ServerResponse, refusal: GuardRefusal): void {
+  if (refusal.check === 'host') {
+    res
+      .writeHead(403, { ...OWN_HEADERS, 'Content-Type': 'text/plain;charset=UTF-8' })
+      .end(`Dev proxy: ${refusal.message}`);
+    return;
+  }
+  fail(res, 403, `Dev proxy: ${refusal.message}`, {}, 'Dev proxy refused a cross-site request');
+}
+
+/** 413; when the body was not read to its end, the connection closes after the answer. */
+function tooLarge(res: ServerResponse, limit: number, drained: boolean): void {
+  fail(
+    res,
+    413,
+    `Dev proxy: request body larger than ${limit} bytes`,
+    drained ? {} : { Connection: 'close' },
+    'Request body too large',
+  );
+}
+
+/** 503 when the bodies held at once would pass `maxBuffer`. */
+function busy(res: ServerResponse, drained: boolean): void {
+  fail(res, 503, 'Dev proxy: too many request bodies held at once (--max-buffer); try again', {
+    'Retry-After': '1',
+    ...(drained ? {} : { Connection: 'close' }),
+  });
 }
 
 /** An error in the instance's shape, from the proxy itself. */
@@ -205,39 +426,18 @@ function fail(
   status: number,
   detail: string,
   headers: Record<string, string> = {},
+  message = status === 401 ? 'User Not Authenticated' : 'Dev proxy error',
 ): void {
   if (res.headersSent) {
     res.destroy();
     return;
   }
-  const body = JSON.stringify({
-    error: { message: status === 401 ? 'User Not Authenticated' : 'Dev proxy error', detail },
-    status: 'failure',
-  });
+  const body = JSON.stringify({ error: { message, detail }, status: 'failure' });
   res
     .writeHead(status, {
+      ...OWN_HEADERS,
       'Content-Type': 'application/json;charset=UTF-8',
-      'Cache-Control': 'no-store',
       ...headers,
     })
     .end(body);
-}
-
-/** A whole stream, refused past `limit` bytes. */
-function readAll(stream: Readable, limit: number): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    stream.on('data', (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > limit) {
-        stream.destroy();
-        reject(new Error('too large'));
-        return;
-      }
-      chunks.push(chunk);
-    });
-    stream.on('end', () => resolve(Buffer.concat(chunks)));
-    stream.on('error', reject);
-  });
 }

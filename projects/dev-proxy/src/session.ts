@@ -36,6 +36,7 @@ export class InstanceSession {
   private jar = new CookieJar();
   private currentToken: string | null = null;
   private relogin: Promise<void> | null = null;
+  private currentUser: string | null = null;
   /** How many times the session was started (1 after the first login). */
   logins = 0;
 
@@ -54,6 +55,14 @@ export class InstanceSession {
     return this.currentToken;
   }
 
+  /**
+   * The user name behind the session, as the instance last said it (after each login), or null
+   * when it would not say.
+   */
+  get user(): string | null {
+    return this.currentUser;
+  }
+
   /** `Cookie` for a request to `url` on the instance ('' when none). */
   cookieFor(url: string): string {
     return this.jar.getCookieStringSync(url);
@@ -64,8 +73,12 @@ export class InstanceSession {
     return this.credentials.mode === 'bearer' ? `Bearer ${this.credentials.token}` : null;
   }
 
-  /** Keeps the cookies an answer of the instance sets (the session may move to a new cookie). */
-  storeCookies(setCookie: readonly string[], url: string): void {
+  /**
+   * Keeps the cookies an answer of the instance sets, for the proxy's own requests only: what the
+   * instance answers a browser's request never changes the session (a cross-site login, or a
+   * Basic-authenticated call, would otherwise switch it to another user).
+   */
+  private storeCookies(setCookie: readonly string[], url: string): void {
     for (const line of setCookie) {
       try {
         this.jar.setCookieSync(line, url, { ignoreError: true });
@@ -80,20 +93,49 @@ export class InstanceSession {
     this.currentToken = token;
   }
 
-  /** Gets the session (and its token) for the first time; throws a {@link LoginError}. */
+  /**
+   * Gets the session (and its token) for the first time, then asks who it is; throws a
+   * {@link LoginError}.
+   */
   async start(): Promise<void> {
     switch (this.credentials.mode) {
       case 'bearer':
-        this.logins++;
-        return;
+        break;
       case 'cookie':
         this.storeCookies(cookiesOf(this.credentials.cookie), this.instance.href);
         await this.findToken();
-        this.logins++;
-        return;
+        break;
       case 'password':
         await this.logIn(this.credentials.user, this.credentials.password);
-        this.logins++;
+    }
+    this.logins++;
+    this.currentUser = await this.whoIsIt();
+  }
+
+  /**
+   * The user name of the session, from the Table API (`sys_user` where `sys_id` is
+   * `javascript:gs.getUserID()`, which every logged-in user may read on a base instance); null
+   * when the instance does not say.
+   */
+  private async whoIsIt(): Promise<string | null> {
+    const headers: Record<string, string> = { Accept: 'application/json' };
+    if (this.currentToken) {
+      headers['X-UserToken'] = this.currentToken;
+    }
+    if (this.authorization) {
+      headers['Authorization'] = this.authorization;
+    }
+    try {
+      const response = await this.request(
+        '/api/now/table/sys_user?sysparm_query=sys_id%3Djavascript%3Ags.getUserID()' +
+          '&sysparm_fields=user_name&sysparm_limit=1',
+        { headers },
+      );
+      const body = (await response.json()) as { result?: { user_name?: unknown }[] };
+      const name = response.ok ? body.result?.[0]?.user_name : undefined;
+      return typeof name === 'string' && name !== '' ? name : null;
+    } catch {
+      return null;
     }
   }
 

@@ -38,6 +38,40 @@ export interface AppPackage {
 /** A package the mock cannot read, with what is wrong with it. */
 export class PackageError extends Error {}
 
+/**
+ * The types a UX asset may be served as: what the ServiceNow SDK (4.9.0,
+ * `static-content-plugin`) writes into `sys_ux_lib_asset` — JavaScript modules, and source maps
+ * (JSON) — plus styles, fonts and raster images. Never HTML or SVG: the mock serves assets on the
+ * origin whose pages hold `window.g_ck`, where a document of the package's choosing could read it.
+ */
+const ASSET_TYPES = new Set([
+  'application/javascript',
+  'text/javascript',
+  'application/json',
+  'text/css',
+  'font/woff',
+  'font/woff2',
+  'font/ttf',
+  'font/otf',
+  'image/png',
+  'image/jpeg',
+  'image/gif',
+  'image/webp',
+  'image/avif',
+]);
+
+/** The `mime_type` of a UX asset as the mock serves it, or a {@link PackageError} naming it. */
+function assetType(name: string, declared: string): string {
+  const type = (declared || 'application/javascript').split(';')[0].trim().toLowerCase();
+  if (!ASSET_TYPES.has(type)) {
+    throw new PackageError(
+      `UX asset ${name} declares the type ${JSON.stringify(declared.slice(0, 100))}, which the ` +
+        `mock instance does not serve (only ${[...ASSET_TYPES].join(', ')})`,
+    );
+  }
+  return type;
+}
+
 type Fields = Record<string, unknown>;
 
 const parser = new XMLParser({
@@ -118,7 +152,7 @@ export function readAppPackage(zip: Uint8Array): AppPackage {
         }
         assets.push({
           name: text(fields['name']),
-          mimeType: text(fields['mime_type']) || 'application/javascript',
+          mimeType: assetType(text(fields['name']), text(fields['mime_type'])),
           content,
         });
         break;

@@ -74,7 +74,11 @@ export function installedAppsRouter({ apps, db, sessionOf }: InstalledAppsDeps):
       next();
       return;
     }
-    res.set('Content-Type', `${asset.mimeType};charset=UTF-8`).send(asset.content);
+    // Only the types an SDK package has (checked at install), and never sniffed into another.
+    res
+      .set('Content-Type', `${asset.mimeType};charset=UTF-8`)
+      .set('X-Content-Type-Options', 'nosniff')
+      .send(asset.content);
   });
 
   router.get(/^\/([A-Za-z0-9_]+\.do)$/, (req: Request, res: Response, next) => {

@@ -6,13 +6,22 @@ import { parseArgs } from 'node:util';
 
 import { DEMO_PASSWORD, LOGIN_USERS } from './seed';
 import type { ChallengePolicy, SsoMode } from './auth';
+import { guardOptionsFromFlags } from './dev-guard';
 import { startMockInstance } from './server';
 
 const USAGE = `Usage: npm run mock-instance -- [options]
 
   --port <n>             port to listen on (default 4200; 0 picks a free one)
   --host <addr>          address to listen on (default 127.0.0.1)
-  --dev                  enable the control API under /mock/ (rotate token, end session, ...)
+  --allowed-hosts <list> Host names accepted besides localhost, *.localhost, 127.0.0.1 and
+                         [::1] (comma-separated; .example.com for a domain and its subdomains);
+                         any other Host gets a 403 (a guard against DNS rebinding)
+  --allowed-origins <list>
+                         origins (scheme://host[:port], comma-separated) whose pages may use the
+                         control API besides loopback ones
+  --dev                  enable the control API under /mock/ (rotate token, end session, reset,
+                         install, ...) for tools and pages on loopback; cross-site requests to it
+                         are refused
   --token-ttl <s>        rotate each session's token every <s> seconds (default: never)
   --session-timeout <s>  end sessions idle for <s> seconds (default: never)
   --no-token-response    401s carry no X-UserToken-Response header
@@ -46,6 +55,8 @@ async function main(): Promise<void> {
     options: {
       port: { type: 'string', default: '4200' },
       host: { type: 'string', default: '127.0.0.1' },
+      'allowed-hosts': { type: 'string', multiple: true },
+      'allowed-origins': { type: 'string', multiple: true },
       dev: { type: 'boolean', default: false },
       'token-ttl': { type: 'string' },
       'session-timeout': { type: 'string' },
@@ -71,6 +82,7 @@ async function main(): Promise<void> {
   const instance = await startMockInstance({
     port,
     host: values.host,
+    ...guardOptionsFromFlags(values['allowed-hosts'], values['allowed-origins']),
     dev: values.dev,
     tokenTtl: positiveNumber('token-ttl', values['token-ttl']),
     sessionTimeout: positiveNumber('session-timeout', values['session-timeout']),

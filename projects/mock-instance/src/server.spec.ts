@@ -199,6 +199,7 @@ describe('the CSRF check', () => {
     await browser.fetch(KB_REQUEST, { headers: { 'X-UserToken': token } });
     await browser.token();
     expect(await json(await browser.fetch('/mock/stats'))).toEqual({
+      requests: 4, // the two API calls, the token page, and this one
       api: 2,
       unauthorized: 1,
       challenged: 1,

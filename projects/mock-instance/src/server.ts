@@ -26,6 +26,14 @@ import {
   SsoMode,
 } from './auth';
 import { Database } from './database';
+import {
+  callerCheck,
+  hostCheck,
+  hostRefusal,
+  refuseUpgrade,
+  requestGuard,
+  RequestGuard,
+} from './dev-guard';
 import { InstalledApps, installedAppsRouter } from './installed-apps';
 import { OAuthTokens, oauthEndpoint } from './oauth';
 import { pages, SESSION_COOKIE, sessionIdOf } from './pages';
@@ -39,7 +47,18 @@ export interface MockInstanceOptions {
   port?: number;
   /** Address to listen on. Default `127.0.0.1`. */
   host?: string;
-  /** Enables the control API under `/mock/`. Default false. */
+  /**
+   * Host names accepted besides `localhost`, `*.localhost`, `127.0.0.1` and `[::1]` (a leading
+   * `.` for a domain and its subdomains); any other `Host` gets a 403 (a guard against DNS
+   * rebinding). Default none.
+   */
+  allowedHosts?: readonly string[];
+  /** Origins besides loopback ones whose pages may use the control API. Default none. */
+  allowedOrigins?: readonly string[];
+  /**
+   * Enables the control API under `/mock/`, for tools and pages on loopback (cross-site requests
+   * are refused). Default false.
+   */
   dev?: boolean;
   /** Seconds after which a session's token rotates; null (default) never. */
   tokenTtl?: number | null;
@@ -77,6 +96,8 @@ export interface MockInstanceOptions {
  * `POST /mock/stats/reset`.
  */
 export interface MockInstanceStats extends AuthStats {
+  /** Every request and WebSocket upgrade that reached the server, refused ones included. */
+  requests: number;
   /** Requests to `/api/`. */
   api: number;
   /** Requests to the token page. */
@@ -97,6 +118,8 @@ export interface MockInstanceState {
   readonly config: MockInstanceConfig;
   /** The identity provider's origin (`sso: 'redirect'`), once it listens. */
   identityProviderUrl: string | null;
+  /** The Host and cross-site checks (`allowedHosts`, `allowedOrigins`). */
+  readonly guard: RequestGuard;
 }
 
 export interface MockInstance extends MockInstanceState {
@@ -137,12 +160,21 @@ export function createMockInstanceApp(options: MockInstanceOptions = {}): {
       dev: options.dev ?? false,
     },
     identityProviderUrl: null,
+    guard: requestGuard({
+      allowedHosts: options.allowedHosts,
+      allowedOrigins: options.allowedOrigins,
+    }),
   };
   const { db, sessions, stats, config } = state;
 
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false);
+  app.use((req: Request, res: Response, next: NextFunction) => {
+    stats.requests++;
+    next();
+  });
+  app.use(hostCheck(state.guard));
   // The body limit holds for every path, as at an instance's front door, not only where a body is
   // parsed: a declared length over it is refused before anything reads the body.
   const maxBodyBytes = parseBytes(bodyLimit);
@@ -197,7 +229,7 @@ export function createMockInstanceApp(options: MockInstanceOptions = {}): {
   app.use('/api', unknownResource);
 
   if (config.dev) {
-    app.use('/mock', controlApi(state, bodyLimit));
+    app.use('/mock', callerCheck(state.guard), controlApi(state, bodyLimit));
   }
 
   for (const zip of options.install ?? []) {
@@ -326,7 +358,7 @@ function controlApi(state: MockInstanceState, bodyLimit: string): express.Router
 }
 
 function emptyStats(): MockInstanceStats {
-  return { api: 0, unauthorized: 0, challenged: 0, ssoLogin: 0, tokenPage: 0 };
+  return { requests: 0, api: 0, unauthorized: 0, challenged: 0, ssoLogin: 0, tokenPage: 0 };
 }
 
 function checkedChoice<T extends string>(name: string, value: T, choices: readonly T[]): T {
@@ -368,9 +400,10 @@ function configUpdate(body: unknown): Partial<AuthConfig> | string {
  * The identity provider an SSO instance sends an ended session to (`sso: 'redirect'`): a login
  * page on its own origin. It only has to exist and be another origin; no one logs in there.
  */
-function identityProviderApp(): express.Express {
+function identityProviderApp(guard: RequestGuard): express.Express {
   const app = express();
   app.disable('x-powered-by');
+  app.use(hostCheck(guard));
   app.get('/sso/login', (req, res) => {
     const relay = typeof req.query['RelayState'] === 'string' ? req.query['RelayState'] : '';
     const back = /^https?:\/\//.test(relay) ? new URL('/login.do', relay).href : null;
@@ -406,7 +439,13 @@ const closeServer = (server: Server) =>
  * instance with the right session. It speaks no AMB protocol.
  */
 function ambUpgrade(state: MockInstanceState, req: IncomingMessage, socket: Socket): void {
-  // No Express middleware runs for an upgrade: the cookie header is read here, with `cookie`.
+  state.stats.requests++;
+  // No Express middleware runs for an upgrade: the Host check and the cookie are read here.
+  const refusal = hostRefusal(state.guard, req);
+  if (refusal !== null) {
+    refuseUpgrade(socket, refusal);
+    return;
+  }
   const session = state.sessions.get(parseCookies(req.headers.cookie ?? '')[SESSION_COOKIE]);
   if ((req.url ?? '').split('?')[0] !== '/amb' || !session) {
     socket.end('HTTP/1.1 401 Unauthorized\r\nContent-Length: 0\r\nConnection: close\r\n\r\n');
@@ -427,7 +466,7 @@ export async function startMockInstance(options: MockInstanceOptions = {}): Prom
   const server = await listen(app, options.port ?? 0, host);
   server.on('upgrade', (req, socket) => ambUpgrade(state, req, socket as Socket));
   // The identity provider always listens (on a free port), so `sso` can be switched at run time.
-  const idp = await listen(identityProviderApp(), 0, host);
+  const idp = await listen(identityProviderApp(state.guard), 0, host);
   state.identityProviderUrl = `http://${shownHost}:${(idp.address() as AddressInfo).port}`;
   const port = (server.address() as AddressInfo).port;
   return Object.assign(state, {
