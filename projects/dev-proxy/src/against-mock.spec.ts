@@ -289,6 +289,33 @@ describe('the command line', () => {
     expect(new RegExp(Object.keys(config)[6]).test('/main.js')).toBe(false);
   }, 30_000);
 
+  it('refuses credentials in --instance without printing them', async () => {
+    const { code, out } = await run(
+      ['--instance', instance.url.replace('//', '//abel.tuter:hunter2@'), '--port', '0'],
+      { SN_USER: 'abel.tuter', SN_PASSWORD: 'demo' },
+    );
+    expect(code).toBe(1);
+    expect(out).toMatch(/--instance must not carry a user name or password/);
+    expect(out).not.toContain('hunter2');
+  }, 30_000);
+
+  it('refuses a --host beyond loopback unless --allow-remote, and then warns', async () => {
+    const refused = await run(['--instance', instance.url, '--port', '0', '--host', '0.0.0.0'], {
+      SN_USER: 'abel.tuter',
+      SN_PASSWORD: 'demo',
+    });
+    expect(refused.code).toBe(1);
+    expect(refused.out).toMatch(/--host 0\.0\.0\.0 is not a loopback address.*--allow-remote/);
+    const allowed = await run(
+      ['--instance', instance.url, '--port', '0', '--host', '0.0.0.0', '--allow-remote'],
+      { SN_USER: 'abel.tuter', SN_PASSWORD: 'demo' },
+    );
+    expect(allowed.out).toMatch(
+      /dev proxy: WARNING: listening on 0\.0\.0\.0: anyone who can reach/,
+    );
+    expect(allowed.out).toMatch(/UI session of abel\.tuter/);
+  }, 30_000);
+
   it('asks for credentials when none are set and there is no terminal', async () => {
     const { code, out } = await run(['--instance', instance.url], {});
     expect(code).toBe(1);
