@@ -201,6 +201,37 @@ describe('bodies', () => {
     expect(instance.stats.requests).toBe(requests);
   });
 
+  it('with Expect: 100-continue, a body over the limit or a refused caller is answered before it is sent', async () => {
+    const ask = (headers: Record<string, string>) =>
+      new Promise<{ status: number; continued: boolean }>((resolve, reject) => {
+        let continued = false;
+        const req = request(`${proxy.url}${TABLE}`, {
+          method: 'POST',
+          headers: { Expect: '100-continue', 'Content-Type': 'application/json', ...headers },
+        });
+        req.on('continue', () => {
+          continued = true;
+          req.end('{}');
+        });
+        req.on('response', (res) => {
+          res.resume();
+          resolve({ status: res.statusCode!, continued });
+          req.destroy();
+        });
+        req.on('error', reject);
+        req.flushHeaders();
+      });
+    expect(await ask({ 'Content-Length': String(60 * 1024 * 1024) })).toEqual({
+      status: 413,
+      continued: false,
+    });
+    expect(await ask({ 'Content-Length': '2', Origin: 'http://evil.example' })).toEqual({
+      status: 403,
+      continued: false,
+    });
+    expect(await ask({ 'Content-Length': '2' })).toEqual({ status: 201, continued: true });
+  });
+
   it('a chunked body over the limit: a clean 413, not a reset', async () => {
     await proxy.close();
     await start({ bodyLimit: 1024 * 1024 });

@@ -173,6 +173,9 @@ export async function startDevProxy(options: DevProxyOptions): Promise<DevProxy>
   });
 
   const forward = (req: IncomingMessage, res: ServerResponse, exchange: Exchange) => {
+    // The body is already here. Passed on, `Expect: 100-continue` would make Node's client send
+    // the request's headers at once, before the session's could be set on it.
+    delete req.headers['expect'];
     exchange.sentToken = session.token;
     exchanges.set(req, exchange);
     proxy.web(req, res, {
@@ -298,9 +301,14 @@ export async function startDevProxy(options: DevProxyOptions): Promise<DevProxy>
     );
   };
   const server: Server = createServer(handle);
-  // `Expect: 100-continue`: a body over the limit is refused before the client sends it.
+  // `Expect: 100-continue`: a refused request, or a body over the limit, is answered before the
+  // client sends the body.
   server.on('checkContinue', (req: IncomingMessage, res: ServerResponse) => {
-    if (Number(req.headers['content-length'] ?? 0) <= bodies.limit) {
+    const welcome =
+      guard.host(req.headers.host) === null &&
+      guard.caller(req.headers) === null &&
+      Number(req.headers['content-length'] ?? 0) <= bodies.limit;
+    if (welcome) {
       res.writeContinue();
     }
     handle(req, res);
