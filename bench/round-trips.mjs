@@ -66,7 +66,7 @@ const NAIVE_HOOKS = new InjectionToken('naive refresh hooks');
 async function startInstance() {
   const child = spawn(
     resolve(ROOT, 'node_modules/.bin/tsx'),
-    ['projects/mock-instance/src/main.ts', '--port', '0', '--dev'],
+    ['projects/mock-instance/src/cli.ts', '--port', '0', '--dev'],
     {
       cwd: ROOT,
       stdio: ['ignore', 'pipe', 'inherit'],

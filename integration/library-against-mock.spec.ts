@@ -17,7 +17,7 @@ import {
 } from 'ngx-user-token';
 import { firstValueFrom } from 'rxjs';
 
-import { MockInstance, startMockInstance } from '../projects/mock-instance/src/server';
+import { MockInstance, startMockInstance } from '../projects/mock-instance/src/index';
 import { logInAndLoadPage } from './page';
 
 declare const __setPageUrl: (url: string) => void;

@@ -48,7 +48,7 @@ beforeAll(async () => {
   const root = resolve(__dirname, '..');
   server = spawn(
     resolve(root, 'node_modules/.bin/tsx'),
-    ['projects/mock-instance/src/main.ts', '--port', '0', '--dev', '--token-ttl', '0.1'],
+    ['projects/mock-instance/src/cli.ts', '--port', '0', '--dev', '--token-ttl', '0.1'],
     {
       cwd: root,
       stdio: ['ignore', 'pipe', 'inherit'],

@@ -10,8 +10,7 @@ import { spawn } from 'node:child_process';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 
-import { DEMO_PASSWORD, LOGIN_USERS } from '../mock-instance/src/seed';
-import { startMockInstance } from '../mock-instance/src/server';
+import { DEMO_PASSWORD, LOGIN_USERS, startMockInstance } from '../mock-instance/src/index';
 
 const root = resolve(__dirname, '../..');
 

@@ -23,7 +23,7 @@ test.beforeAll(async () => {
   server = spawn(
     'node_modules/.bin/tsx',
     [
-      'projects/mock-instance/src/main.ts',
+      'projects/mock-instance/src/cli.ts',
       '--dev',
       '--port',
       '0',

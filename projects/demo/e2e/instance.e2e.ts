@@ -68,7 +68,7 @@ test.describe.configure({ mode: 'serial', timeout: 180_000 });
 test.beforeAll(async () => {
   test.setTimeout(180_000); // ng serve builds the demo first
   remote = await launch(
-    ['node_modules/.bin/tsx', 'projects/mock-instance/src/main.ts', '--dev', '--port', '0'],
+    ['node_modules/.bin/tsx', 'projects/mock-instance/src/cli.ts', '--dev', '--port', '0'],
     /listening on (http:\/\/\S+?)\/?\s/,
   );
   const port = await freePort();

@@ -6,7 +6,7 @@ import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-import { MockInstance, startMockInstance } from '../../mock-instance/src/server';
+import { MockInstance, startMockInstance } from '../../mock-instance/src/index';
 import { DevProxy, startDevProxy } from './server';
 import { Credentials, LoginError } from './session';
 

@@ -6,7 +6,7 @@ import { createServer, IncomingMessage, request, Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Readable } from 'node:stream';
 
-import { MockInstance, startMockInstance } from '../../mock-instance/src/server';
+import { MockInstance, startMockInstance } from '../../mock-instance/src/index';
 import { raw, upgrade } from '../../mock-instance/test/raw';
 import { DevProxy, DevProxyOptionError, DevProxyOptions, startDevProxy } from './server';
 

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 import { client, Client } from '../test/client';
-import { seededSysId } from './seed';
+import { seededSysId } from './data/seed';
 import { MockInstance, MockInstanceOptions, startMockInstance } from './server';
 
 const KB_REQUEST =

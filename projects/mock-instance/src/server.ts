@@ -13,19 +13,13 @@ import { parse as parseCookies } from 'cookie';
 import cookieParser from 'cookie-parser';
 import express, { NextFunction, Request, Response } from 'express';
 
-import { angularProcessor } from './angular-processor';
-import { PackageError } from './app-package';
-import { AttachmentStore, attachmentApi } from './attachment-api';
-import {
-  AuthConfig,
-  AuthStats,
-  authenticate,
-  CHALLENGE_POLICIES,
-  ChallengePolicy,
-  SSO_MODES,
-  SsoMode,
-} from './auth';
-import { Database } from './database';
+import { InstalledApps, installedAppsRouter } from './apps/installed-apps';
+import { controlApi } from './control-api';
+import { MockInstanceControl, mockInstanceControl } from './control-client';
+import { Database } from './data/database';
+import { aggregateApi } from './http/aggregate-api';
+import { angularProcessor } from './http/angular-processor';
+import { AttachmentStore, attachmentApi } from './http/attachment-api';
 import {
   callerCheck,
   hostCheck,
@@ -33,14 +27,20 @@ import {
   refuseUpgrade,
   requestGuard,
   RequestGuard,
-} from './dev-guard';
-import { InstalledApps, installedAppsRouter } from './installed-apps';
-import { OAuthTokens, oauthEndpoint } from './oauth';
-import { pages, SESSION_COOKIE, sessionIdOf } from './pages';
-import { negotiate, sendError } from './responses';
-import { SessionStore } from './sessions';
-import { statsApi } from './stats-api';
-import { tableApi, unknownResource } from './table-api';
+} from './http/dev-guard';
+import { negotiate, sendError } from './http/responses';
+import { tableApi, unknownResource } from './http/table-api';
+import { emptyStats, MockInstanceState } from './instance-state';
+import {
+  authenticate,
+  CHALLENGE_POLICIES,
+  ChallengePolicy,
+  SSO_MODES,
+  SsoMode,
+} from './session/csrf';
+import { pages, SESSION_COOKIE, sessionIdOf } from './session/login-pages';
+import { OAuthTokens, oauthEndpoint } from './session/oauth';
+import { SessionStore } from './session/sessions';
 
 export interface MockInstanceOptions {
   /** Port to listen on; 0 (default) picks a free one. */
@@ -90,42 +90,14 @@ export interface MockInstanceOptions {
   clock?: () => number;
 }
 
-/**
- * What the server counts, for tests and benchmarks. `GET /mock/stats` adds `rotations` (tokens
- * rotated, by timer or on demand; `sessions.rotations` in process). Reset with
- * `POST /mock/stats/reset`.
- */
-export interface MockInstanceStats extends AuthStats {
-  /** Every request and WebSocket upgrade that reached the server, refused ones included. */
-  requests: number;
-  /** Requests to `/api/`. */
-  api: number;
-  /** Requests to the token page. */
-  tokenPage: number;
-}
-
-/** What `POST /mock/config` can switch while the instance runs. */
-export interface MockInstanceConfig extends AuthConfig {
-  readonly dev: boolean;
-}
-
-export interface MockInstanceState {
-  readonly db: Database;
-  readonly attachments: AttachmentStore;
-  readonly apps: InstalledApps;
-  readonly sessions: SessionStore;
-  readonly stats: MockInstanceStats;
-  readonly config: MockInstanceConfig;
-  /** The identity provider's origin (`sso: 'redirect'`), once it listens. */
-  identityProviderUrl: string | null;
-  /** The Host and cross-site checks (`allowedHosts`, `allowedOrigins`). */
-  readonly guard: RequestGuard;
-}
+export type { MockInstanceConfig, MockInstanceState, MockInstanceStats } from './instance-state';
 
 export interface MockInstance extends MockInstanceState {
   /** `http://127.0.0.1:<port>` */
   readonly url: string;
   readonly port: number;
+  /** A client of the control API (needs `dev`): rotate tokens, end sessions, switch, count, reset. */
+  readonly control: MockInstanceControl;
   close(): Promise<void>;
 }
 
@@ -224,7 +196,7 @@ export function createMockInstanceApp(options: MockInstanceOptions = {}): {
     });
   });
   app.use('/api', tableApi(db, bodyLimit, clock));
-  app.use('/api', statsApi(db, clock));
+  app.use('/api', aggregateApi(db, clock));
   app.use('/api', attachmentApi(db, state.attachments, bodyLimit, clock));
   app.use('/api', unknownResource);
 
@@ -271,129 +243,11 @@ export function createMockInstanceApp(options: MockInstanceOptions = {}): {
   return { app, state };
 }
 
-/** `/mock/...`: what the demo's buttons and the tests use to make tokens go stale on purpose. */
-function controlApi(state: MockInstanceState, bodyLimit: string): express.Router {
-  const router = express.Router();
-  const json = express.json({ limit: bodyLimit });
-  const sessionOf = (req: Request) => state.sessions.get(sessionIdOf(req));
-  const noSession = (res: Response) =>
-    res
-      .status(404)
-      .json({ error: { message: 'No session', detail: 'Log in first' }, status: 'failure' });
-
-  router.get('/state', (req, res) => {
-    const session = sessionOf(req);
-    res.set('Cache-Control', 'no-store').json({
-      dev: true,
-      ...publicConfig(state.config),
-      user: session?.userName ?? null,
-    });
-  });
-  router.post('/rotate-token', (req, res) => {
-    const session = sessionOf(req);
-    if (!session) {
-      noSession(res);
-      return;
-    }
-    state.sessions.rotate(session);
-    res.json({ rotated: true });
-  });
-  router.post('/end-session', (req, res) => {
-    const session = sessionOf(req);
-    if (!session) {
-      noSession(res);
-      return;
-    }
-    state.sessions.end(session.id);
-    res.json({ ended: true });
-  });
-  router.post('/config', json, (req, res) => {
-    const update = configUpdate(req.body);
-    if (typeof update === 'string') {
-      res
-        .status(400)
-        .json({ error: { message: 'Bad request', detail: update }, status: 'failure' });
-      return;
-    }
-    Object.assign(state.config, update);
-    res.json(publicConfig(state.config));
-  });
-  const stats = () => ({ ...state.stats, rotations: state.sessions.rotations });
-  const resetStats = () => {
-    Object.assign(state.stats, emptyStats());
-    state.sessions.rotations = 0;
-  };
-  router.get('/stats', (req, res) => {
-    res.set('Cache-Control', 'no-store').json(stats());
-  });
-  router.post('/stats/reset', (req, res) => {
-    resetStats();
-    res.json(stats());
-  });
-  router.post(
-    '/install',
-    express.raw({ type: () => true, limit: '50mb' }),
-    (req: Request, res: Response) => {
-      const zip = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
-      try {
-        res.json(state.apps.install(zip));
-      } catch (error) {
-        if (!(error instanceof PackageError)) {
-          throw error;
-        }
-        res.status(400).json({
-          error: { message: 'Not an application package', detail: error.message },
-          status: 'failure',
-        });
-      }
-    },
-  );
-  router.post('/reset', (req, res) => {
-    state.db.reset();
-    state.attachments.clear();
-    resetStats();
-    res.json({ reset: true });
-  });
-  return router;
-}
-
-function emptyStats(): MockInstanceStats {
-  return { requests: 0, api: 0, unauthorized: 0, challenged: 0, ssoLogin: 0, tokenPage: 0 };
-}
-
 function checkedChoice<T extends string>(name: string, value: T, choices: readonly T[]): T {
   if (!choices.includes(value)) {
     throw new Error(`${name} must be one of ${choices.join(', ')}; got "${String(value)}"`);
   }
   return value;
-}
-
-function publicConfig(config: MockInstanceConfig): AuthConfig {
-  const { tokenResponseHeader, allowResubmit, challenge, sso } = config;
-  return { tokenResponseHeader, allowResubmit, challenge, sso };
-}
-
-/** The switches a `POST /mock/config` body sets, or what is wrong with it. */
-function configUpdate(body: unknown): Partial<AuthConfig> | string {
-  const expected =
-    'Expected a JSON object with any of tokenResponseHeader (boolean), allowResubmit (boolean), ' +
-    `challenge (${CHALLENGE_POLICIES.join('|')}), sso (${SSO_MODES.join('|')})`;
-  if (body === null || typeof body !== 'object' || Array.isArray(body)) {
-    return expected;
-  }
-  const checks: Record<keyof AuthConfig, (v: unknown) => boolean> = {
-    tokenResponseHeader: (v) => typeof v === 'boolean',
-    allowResubmit: (v) => typeof v === 'boolean',
-    challenge: (v) => CHALLENGE_POLICIES.includes(v as ChallengePolicy),
-    sso: (v) => SSO_MODES.includes(v as SsoMode),
-  };
-  const entries = Object.entries(body);
-  const valid = entries.every(
-    ([key, value]) => Object.hasOwn(checks, key) && checks[key as keyof AuthConfig](value),
-  );
-  return valid && entries.length > 0
-    ? (Object.fromEntries(entries) as Partial<AuthConfig>)
-    : expected;
 }
 
 /**
@@ -472,6 +326,7 @@ export async function startMockInstance(options: MockInstanceOptions = {}): Prom
   return Object.assign(state, {
     url: `http://${shownHost}:${port}`,
     port,
+    control: mockInstanceControl(`http://${shownHost}:${port}`),
     close: async () => {
       await Promise.all([closeServer(server), closeServer(idp)]);
     },

@@ -6,7 +6,7 @@ import { AddressInfo } from 'node:net';
 
 import { generate } from 'selfsigned';
 
-import { seededSysId } from './seed';
+import { seededSysId } from './data/seed';
 import { createMockInstanceApp, MockInstanceState } from './server';
 
 type Callback = (value: unknown) => void;

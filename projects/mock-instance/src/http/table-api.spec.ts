@@ -1,5 +1,5 @@
-import { seededSysId } from './seed';
-import { MockInstance, startMockInstance } from './server';
+import { seededSysId } from '../data/seed';
+import { MockInstance, startMockInstance } from '../server';
 
 /** Basic credentials of a seeded user. */
 const basic = (user: string) => `Basic ${Buffer.from(`${user}:demo`).toString('base64')}`;

@@ -5,9 +5,9 @@
  */
 import type { NextFunction, Request, Response } from 'express';
 
-import { allowed } from './access';
-import { Caller, callerOf } from './auth';
-import type { Database } from './database';
+import { allowed } from '../glide/acl';
+import { Caller, callerOf } from '../session/csrf';
+import type { Database } from '../data/database';
 import {
   Condition,
   EncodedQuery,
@@ -15,10 +15,10 @@ import {
   matchesQuery,
   parseEncodedQuery,
   sortByQuery,
-} from './encoded-query';
-import { UnsupportedScript } from './glide-script';
+} from '../glide/encoded-query';
+import { UnsupportedScript } from '../glide/glide-script';
 import { sendError } from './responses';
-import { FieldDef, Row, TableDef, TABLES } from './tables';
+import { FieldDef, Row, TableDef, TABLES } from '../data/tables';
 
 /** A client mistake, answered in the instance's error shape with `status`. */
 export class BadRequest extends Error {

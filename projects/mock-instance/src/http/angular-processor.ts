@@ -14,8 +14,9 @@
  */
 import express, { Request, Response, Router } from 'express';
 
-import { AuthDeps, authenticate, callerOf, checkPassword } from './auth';
-import { startSession } from './pages';
+import { checkPassword } from '../session/credentials';
+import { AuthDeps, authenticate, callerOf } from '../session/csrf';
+import { startSession } from '../session/login-pages';
 import { sendError } from './responses';
 
 export function angularProcessor(deps: AuthDeps, bodyLimit: string): Router {

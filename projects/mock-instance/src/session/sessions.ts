@@ -79,6 +79,14 @@ export class SessionStore {
     return session.token;
   }
 
+  /** The live sessions of a user (by user name), oldest first. */
+  ofUser(userName: string): Session[] {
+    return [...this.sessions.values()]
+      .filter((s) => s.userName === userName)
+      .map((s) => this.get(s.id))
+      .filter((s): s is Session => s !== null);
+  }
+
   /** Ends a session: its cookie no longer authenticates anything. */
   end(id: string): boolean {
     return this.sessions.delete(id);

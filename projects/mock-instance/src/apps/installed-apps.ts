@@ -7,10 +7,10 @@
 import express, { Request, Response, Router } from 'express';
 
 import { AppPackage, readAppPackage, UiPageRecord, UxAsset } from './app-package';
-import type { Database } from './database';
-import { JellyError, renderJelly } from './jelly';
-import { escapeMarkup, NO_CACHE_HEADERS } from './responses';
-import type { Session } from './sessions';
+import type { Database } from '../data/database';
+import { JellyError, renderJelly } from '../glide/jelly';
+import { escapeMarkup, NO_CACHE_HEADERS } from '../http/responses';
+import type { Session } from '../session/sessions';
 
 /** What an install reports. */
 export interface InstallReport {

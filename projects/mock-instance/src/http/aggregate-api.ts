@@ -8,8 +8,8 @@
  */
 import express, { Request, Router } from 'express';
 
-import { callerOf } from './auth';
-import { Database } from './database';
+import { callerOf } from '../session/csrf';
+import { Database } from '../data/database';
 import {
   BadRequest,
   badRequestHandler,
@@ -23,7 +23,7 @@ import {
   tableNamed,
 } from './rest';
 import { sendResult } from './responses';
-import { Row, Shape, shapeField } from './tables';
+import { Row, Shape, shapeField } from '../data/tables';
 
 const UNSUPPORTED = [
   'sysparm_avg_fields',
@@ -34,7 +34,7 @@ const UNSUPPORTED = [
   'sysparm_order_by',
 ];
 
-export function statsApi(db: Database, clock: () => number): Router {
+export function aggregateApi(db: Database, clock: () => number): Router {
   const router = express.Router();
   router.get('/now/stats/:table', (req: Request, res) => {
     const def = tableNamed(String(req.params['table']));

@@ -1,5 +1,5 @@
-import { client, Client } from '../test/client';
-import { MockInstance, MockInstanceOptions, startMockInstance } from './server';
+import { client, Client } from '../../test/client';
+import { MockInstance, MockInstanceOptions, startMockInstance } from '../server';
 
 // The ServiceNow SDK CLI's own login code, as shipped (not ours): it must get a session and its
 // token from the mock exactly as it does from an instance.

@@ -9,13 +9,12 @@
  */
 import type { NextFunction, Request, Response } from 'express';
 
-import type { Database } from './database';
+import type { Database } from '../data/database';
 import type { OAuthTokens } from './oauth';
-import { loginPage, sessionIdOf } from './pages';
-import { NO_CACHE_HEADERS, NOT_AUTHENTICATED, sendError } from './responses';
-import { DEMO_PASSWORD, LOGIN_USERS } from './seed';
+import { basicUser } from './credentials';
+import { loginPage, sessionIdOf } from './login-pages';
+import { NO_CACHE_HEADERS, NOT_AUTHENTICATED, sendError } from '../http/responses';
 import type { Session, SessionStore } from './sessions';
-import type { Row } from './tables';
 
 /**
  * When a 401 carries `WWW-Authenticate: BASIC realm="Service-now"`, the header that makes a
@@ -154,25 +153,4 @@ export function authenticate(deps: AuthDeps) {
       res.status(200).set(NO_CACHE_HEADERS).type('html').send(loginPage(req.originalUrl, null));
     }
   }
-}
-
-/** The seeded user a `Basic` header names with the right password, or null. */
-export function basicUser(db: Database, header: string): Row | null {
-  const match = /^Basic ([A-Za-z0-9+/=]+)$/i.exec(header.trim());
-  if (!match) {
-    return null;
-  }
-  const decoded = Buffer.from(match[1], 'base64').toString('utf8');
-  const colon = decoded.indexOf(':');
-  return checkPassword(db, decoded.slice(0, colon), decoded.slice(colon + 1));
-}
-
-/** The seeded user who can log in with this name and password, or null. */
-export function checkPassword(db: Database, userName: unknown, password: unknown): Row | null {
-  if (typeof userName !== 'string' || userName === '') {
-    return null;
-  }
-  const user = db.findUser(userName);
-  const canLogIn = user && LOGIN_USERS.some((u) => u.userName === user['user_name']);
-  return canLogIn && password === DEMO_PASSWORD ? user : null;
 }

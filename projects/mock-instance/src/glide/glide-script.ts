@@ -12,7 +12,7 @@
  * where the time may be `'start'` (00:00:00) or `'end'` (23:59:59).
  */
 
-import { glideDateTime } from './seed';
+import { glideDateTime } from '../data/seed';
 
 export interface ScriptContext {
   /** The calling user's sys_id and user name. */

@@ -11,9 +11,9 @@
  * `Operation Failed` / `ACL Exception <Operation> Failed due to security constraints`, the shape
  * instances answer with.
  */
-import type { Caller } from './auth';
-import { ROLES } from './seed';
-import type { Row, TableDef } from './tables';
+import type { Caller } from '../session/csrf';
+import { ROLES } from '../data/seed';
+import type { Row, TableDef } from '../data/tables';
 
 export type Operation = 'read' | 'create' | 'write' | 'delete';
 

@@ -1,8 +1,8 @@
 import { gzipSync, strToU8, zipSync } from 'fflate';
 
-import { client, Client } from '../test/client';
-import { JellyContext, JellyError, renderJelly } from './jelly';
-import { MockInstance, startMockInstance } from './server';
+import { client, Client } from '../../test/client';
+import { JellyContext, JellyError, renderJelly } from '../glide/jelly';
+import { MockInstance, startMockInstance } from '../server';
 
 const CONTEXT: JellyContext = {
   sessionToken: 'tok123',

@@ -7,12 +7,12 @@ import { join } from 'node:path';
 
 import express, { Request, Response, Router } from 'express';
 
-import { checkPassword } from './auth';
-import { Database } from './database';
-import { escapeMarkup, NO_CACHE_HEADERS } from './responses';
-import { DEMO_PASSWORD, LOGIN_USERS } from './seed';
+import { checkPassword } from './credentials';
+import { Database } from '../data/database';
+import { escapeMarkup, NO_CACHE_HEADERS } from '../http/responses';
+import { DEMO_PASSWORD, LOGIN_USERS } from '../data/seed';
 import { Session, SessionStore } from './sessions';
-import { Row } from './tables';
+import { Row } from '../data/tables';
 
 export const SESSION_COOKIE = 'JSESSIONID';
 

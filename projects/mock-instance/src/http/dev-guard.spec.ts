@@ -2,9 +2,9 @@
 // its control API from the developer's browser.
 import { strToU8, zipSync } from 'fflate';
 
-import { client } from '../test/client';
-import { raw, upgrade } from '../test/raw';
-import { MockInstance, startMockInstance } from './server';
+import { client } from '../../test/client';
+import { raw, upgrade } from '../../test/raw';
+import { MockInstance, startMockInstance } from '../server';
 
 let instance: MockInstance;
 beforeEach(async () => {

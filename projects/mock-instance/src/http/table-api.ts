@@ -5,9 +5,9 @@
  */
 import express, { Request, Response, Router } from 'express';
 
-import { aclDetail, allowed } from './access';
-import { callerOf } from './auth';
-import { Database } from './database';
+import { aclDetail, allowed } from '../glide/acl';
+import { callerOf } from '../session/csrf';
+import { Database } from '../data/database';
 import {
   BadRequest,
   badRequestHandler,
@@ -22,8 +22,8 @@ import {
   tableNamed,
 } from './rest';
 import { sendError, sendResult } from './responses';
-import { glideDateTime } from './seed';
-import { Row, Shape, shapeRecord, TableDef, TABLES } from './tables';
+import { glideDateTime } from '../data/seed';
+import { Row, Shape, shapeRecord, TableDef, TABLES } from '../data/tables';
 
 const DEFAULT_LIMIT = 10000;
 

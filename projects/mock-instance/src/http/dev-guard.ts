@@ -11,11 +11,11 @@ import type { IncomingMessage } from 'node:http';
 
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 
-import { RequestGuard } from '../../dev-proxy/src/index';
+import { RequestGuard } from '../../../dev-proxy/src/index';
 import { sendError } from './responses';
 
-export { guardOptionsFromFlags, refuseUpgrade, requestGuard } from '../../dev-proxy/src/index';
-export type { GuardOptions, RequestGuard } from '../../dev-proxy/src/index';
+export { guardOptionsFromFlags, refuseUpgrade, requestGuard } from '../../../dev-proxy/src/index';
+export type { GuardOptions, RequestGuard } from '../../../dev-proxy/src/index';
 
 const PLAIN_HEADERS = {
   'Content-Type': 'text/plain;charset=UTF-8',

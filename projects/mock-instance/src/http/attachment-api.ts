@@ -10,13 +10,13 @@ import { randomBytes } from 'node:crypto';
 
 import express, { Request, Response, Router } from 'express';
 
-import { aclDetail, allowed } from './access';
-import { callerOf } from './auth';
-import { Database } from './database';
-import { matchesQuery } from './encoded-query';
+import { aclDetail, allowed } from '../glide/acl';
+import { callerOf } from '../session/csrf';
+import { Database } from '../data/database';
+import { matchesQuery } from '../glide/encoded-query';
 import { BadRequest, badRequestHandler, notFound, param, queryOf, tableNamed } from './rest';
 import { sendResult } from './responses';
-import { glideDateTime } from './seed';
+import { glideDateTime } from '../data/seed';
 
 interface Attachment {
   readonly meta: Record<string, string>;

@@ -11,7 +11,7 @@
  * with raw `$[...]` in it.
  */
 
-import { escapeMarkup } from './responses';
+import { escapeMarkup } from '../http/responses';
 
 /** What the expressions read: the session and the instance. */
 export interface JellyContext {

@@ -10,8 +10,8 @@ import { randomBytes } from 'node:crypto';
 
 import express, { Router } from 'express';
 
-import { checkPassword } from './auth';
-import type { Database } from './database';
+import { checkPassword } from './credentials';
+import type { Database } from '../data/database';
 
 /** Access tokens issued, and whose they are. */
 export class OAuthTokens {

@@ -4,9 +4,9 @@
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 
-import { DEMO_PASSWORD, LOGIN_USERS } from './seed';
-import type { ChallengePolicy, SsoMode } from './auth';
-import { guardOptionsFromFlags } from './dev-guard';
+import { DEMO_PASSWORD, LOGIN_USERS } from './data/seed';
+import type { ChallengePolicy, SsoMode } from './session/csrf';
+import { guardOptionsFromFlags } from './http/dev-guard';
 import { startMockInstance } from './server';
 
 const USAGE = `Usage: npm run mock-instance -- [options]

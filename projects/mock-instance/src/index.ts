@@ -1,0 +1,16 @@
+/*
+ * Public API of the mock instance: start one (in process, or with the command line `cli.ts`),
+ * drive it through its control API, read what it counts.
+ */
+export { createMockInstanceApp, startMockInstance } from './server';
+export type { MockInstance, MockInstanceOptions } from './server';
+export type { MockInstanceConfig, MockInstanceState, MockInstanceStats } from './instance-state';
+export { MockInstanceControlError, mockInstanceControl } from './control-client';
+export type {
+  MockInstanceControl,
+  MockInstanceCounts,
+  MockInstanceSwitches,
+} from './control-client';
+export type { InstallReport } from './apps/installed-apps';
+export type { ChallengePolicy, SsoMode } from './session/csrf';
+export { DEMO_PASSWORD, LOGIN_USERS } from './data/seed';

@@ -1,0 +1,28 @@
+/**
+ * Who may log in, and with what: the users of the data and their password, for the login form,
+ * the CLI's login, Basic authentication and OAuth's password grant alike.
+ */
+import type { Database } from '../data/database';
+import { DEMO_PASSWORD, LOGIN_USERS } from '../data/seed';
+import type { Row } from '../data/tables';
+
+/** The seeded user a `Basic` header names with the right password, or null. */
+export function basicUser(db: Database, header: string): Row | null {
+  const match = /^Basic ([A-Za-z0-9+/=]+)$/i.exec(header.trim());
+  if (!match) {
+    return null;
+  }
+  const decoded = Buffer.from(match[1], 'base64').toString('utf8');
+  const colon = decoded.indexOf(':');
+  return checkPassword(db, decoded.slice(0, colon), decoded.slice(colon + 1));
+}
+
+/** The seeded user who can log in with this name and password, or null. */
+export function checkPassword(db: Database, userName: unknown, password: unknown): Row | null {
+  if (typeof userName !== 'string' || userName === '') {
+    return null;
+  }
+  const user = db.findUser(userName);
+  const canLogIn = user && LOGIN_USERS.some((u) => u.userName === user['user_name']);
+  return canLogIn && password === DEMO_PASSWORD ? user : null;
+}
