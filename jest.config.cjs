@@ -51,6 +51,15 @@ module.exports = {
       },
     },
     {
+      displayName: 'dev-guard',
+      rootDir: __dirname,
+      roots: ['<rootDir>/projects/dev-guard'],
+      testEnvironment: 'node',
+      transform: {
+        '^.+\\.ts$': ['ts-jest', { tsconfig: '<rootDir>/projects/dev-guard/tsconfig.json' }],
+      },
+    },
+    {
       displayName: 'dev-proxy',
       rootDir: __dirname,
       roots: ['<rootDir>/projects/dev-proxy'],

@@ -2,8 +2,13 @@
  * Public API of ngx-user-token-dev-proxy, for scripts that start the proxy themselves.
  */
 export { credentialsFromEnvironment } from './credentials';
-export { guardOptionsFromFlags, isLoopbackHostname, refuseUpgrade, requestGuard } from './guard';
-export type { GuardOptions, GuardRefusal, RequestGuard } from './guard';
+export {
+  guardOptionsFromFlags,
+  isLoopbackHostname,
+  refuseUpgrade,
+  requestGuard,
+} from '../../dev-guard/src/index';
+export type { GuardOptions, GuardRefusal, RequestGuard } from '../../dev-guard/src/index';
 export { angularProxyConfig, INSTANCE_PATHS } from './proxy-config';
 export type { ProxyRoute } from './proxy-config';
 export { DevProxyOptionError, startDevProxy } from './server';

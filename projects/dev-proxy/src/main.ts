@@ -7,7 +7,7 @@
 import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 
-import { guardOptionsFromFlags } from './guard';
+import { guardOptionsFromFlags } from '../../dev-guard/src/index';
 import { angularProxyConfig } from './proxy-config';
 import { DevProxyOptionError, startDevProxy } from './server';
 import { credentialsFromEnvironment } from './credentials';

@@ -15,7 +15,12 @@ import { Readable } from 'node:stream';
 import { createProxyServer } from 'http-proxy-3';
 
 import { BodyBudget } from './body';
-import { GuardRefusal, isLoopbackHostname, refuseUpgrade, requestGuard } from './guard';
+import {
+  GuardRefusal,
+  isLoopbackHostname,
+  refuseUpgrade,
+  requestGuard,
+} from '../../dev-guard/src/index';
 import { browserHeaders, changesSession, forwardedHeaders, mayReplay, refusalOf } from './rules';
 import { Credentials, InstanceSession, LoginError } from './session';
 

@@ -1,5 +1,7 @@
+#!/usr/bin/env node
 /**
- * `npm run mock-instance -- [options]`: starts the mock instance and prints where it listens.
+ * `ngx-user-token-mock-instance [options]` (in this workspace `npm run mock-instance -- [options]`):
+ * starts the mock instance and prints where it listens.
  */
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -9,7 +11,8 @@ import type { ChallengePolicy, SsoMode } from './session/csrf';
 import { guardOptionsFromFlags } from './http/dev-guard';
 import { startMockInstance } from './server';
 
-const USAGE = `Usage: npm run mock-instance -- [options]
+const USAGE = `Usage: ngx-user-token-mock-instance [options]
+       (in this workspace: npm run mock-instance -- [options])
 
   --port <n>             port to listen on (default 4200; 0 picks a free one)
   --host <addr>          address to listen on (default 127.0.0.1)

@@ -11,7 +11,7 @@ import { Socket } from 'node:net';
 import parseBytes from 'bytes';
 import { parse as parseCookies } from 'cookie';
 import cookieParser from 'cookie-parser';
-import express, { NextFunction, Request, Response } from 'express';
+import express, { Express, NextFunction, Request, Response } from 'express';
 
 import { InstalledApps, installedAppsRouter } from './apps/installed-apps';
 import { controlApi } from './control-api';
@@ -103,7 +103,7 @@ export interface MockInstance extends MockInstanceState {
 
 /** Builds the Express app and its state without listening. */
 export function createMockInstanceApp(options: MockInstanceOptions = {}): {
-  app: express.Express;
+  app: Express;
   state: MockInstanceState;
 } {
   const clock = options.clock ?? Date.now;
@@ -254,7 +254,7 @@ function checkedChoice<T extends string>(name: string, value: T, choices: readon
  * The identity provider an SSO instance sends an ended session to (`sso: 'redirect'`): a login
  * page on its own origin. It only has to exist and be another origin; no one logs in there.
  */
-function identityProviderApp(guard: RequestGuard): express.Express {
+function identityProviderApp(guard: RequestGuard): Express {
   const app = express();
   app.disable('x-powered-by');
   app.use(hostCheck(guard));
@@ -274,7 +274,7 @@ function identityProviderApp(guard: RequestGuard): express.Express {
   return app;
 }
 
-async function listen(app: express.Express, port: number, host: string): Promise<Server> {
+async function listen(app: Express, port: number, host: string): Promise<Server> {
   return new Promise((resolve, reject) => {
     const s = app.listen(port, host, (error?: Error) => (error ? reject(error) : resolve(s)));
     s.once('error', reject);

@@ -4,18 +4,18 @@
  * every path: the `Host` check (a guard against DNS rebinding; WebSocket upgrades and the identity
  * provider included); and on the control API (`/mock/*`): the cross-site check, since a website
  * could otherwise post to it from the developer's browser. The instance's own paths need no
- * Origin check: they enforce the CSRF token, as an instance does. The checks are the dev proxy's
- * (its public `requestGuard`), so both tools apply one policy.
+ * Origin check: they enforce the CSRF token, as an instance does. The checks are the workspace's
+ * `dev-guard` project, which the dev proxy applies too: both tools follow one policy.
  */
 import type { IncomingMessage } from 'node:http';
 
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 
-import { RequestGuard } from '../../../dev-proxy/src/index';
+import { RequestGuard } from '../../../dev-guard/src/index';
 import { sendError } from './responses';
 
-export { guardOptionsFromFlags, refuseUpgrade, requestGuard } from '../../../dev-proxy/src/index';
-export type { GuardOptions, RequestGuard } from '../../../dev-proxy/src/index';
+export { guardOptionsFromFlags, refuseUpgrade, requestGuard } from '../../../dev-guard/src/index';
+export type { GuardOptions, RequestGuard } from '../../../dev-guard/src/index';
 
 const PLAIN_HEADERS = {
   'Content-Type': 'text/plain;charset=UTF-8',

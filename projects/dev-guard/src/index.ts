@@ -1,6 +1,7 @@
 /**
  * Who may talk to a dev tool that acts as the developer on an instance: the checks every request
- * meets first, before anything is forwarded or served.
+ * meets first, before anything is forwarded or served. The dev proxy and the mock instance both
+ * apply them; each package carries this code in its build.
  *
  * - **Host** (DNS rebinding): a page on `attacker.example` whose name the attacker re-points at
  *   127.0.0.1 reaches a loopback server with `Host: attacker.example:<port>` and, being same-origin

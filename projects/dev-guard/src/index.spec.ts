@@ -1,4 +1,4 @@
-import { hostnameOf, requestGuard } from './guard';
+import { hostnameOf, requestGuard } from './index';
 
 describe('the Host check', () => {
   const guard = requestGuard({ allowedHosts: ['dev.example.com', '.corp.example'] });

@@ -1,0 +1,203 @@
+// @ts-check
+// `npm run test:pack:mock-instance`: builds the mock instance's package, packs it as npm would
+// publish it, checks the tarball, installs it into a scratch project outside the workspace, and
+// there runs its command line and its programmatic API as a user's tests would (TypeScript
+// included): the CSRF check, a token rotation and a session end driven through the control client.
+// Prints one line per check and exits non-zero on the first failure.
+import { execFileSync, spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+
+const ROOT = resolve(import.meta.dirname, '../../..');
+const workspace = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8'));
+let passed = 0;
+
+/** @param {string} what @param {boolean} ok @param {string} [detail] */
+function check(what, ok, detail = '') {
+  console.log(`${ok ? 'ok' : 'FAILED'}  ${what}${detail ? ` (${detail})` : ''}`);
+  if (!ok) {
+    process.exit(1);
+  }
+  passed++;
+}
+
+/** @param {string} cmd @param {string[]} args @param {string} cwd */
+const run = (cmd, args, cwd) =>
+  execFileSync(cmd, args, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+
+run('npm', ['run', 'build:mock-instance'], ROOT);
+const scratch = mkdtempSync(join(tmpdir(), 'mock-instance-pack-'));
+try {
+  const [packed] = JSON.parse(
+    run(
+      'npm',
+      ['pack', '--json', '--pack-destination', scratch, join(ROOT, 'dist/mock-instance')],
+      ROOT,
+    ),
+  );
+  const files = packed.files.map((/** @type {{ path: string }} */ f) => f.path);
+  check('tarball made', typeof packed.filename === 'string', packed.filename);
+  for (const file of [
+    'package.json',
+    'README.md',
+    'LICENSE',
+    'cli.js',
+    'index.js',
+    'types/mock-instance/src/index.d.ts',
+  ]) {
+    check(`tarball holds ${file}`, files.includes(file));
+  }
+  check(
+    'no sources or specs in the tarball',
+    !files.some((/** @type {string} */ f) => f.endsWith('.ts') && !f.endsWith('.d.ts')),
+  );
+  run('tar', ['-xzf', join(scratch, packed.filename), '-C', scratch], ROOT);
+  const manifest = JSON.parse(readFileSync(join(scratch, 'package/package.json'), 'utf8'));
+  check('name', manifest.name === 'ngx-user-token-mock-instance', manifest.name);
+  check('license', manifest.license === 'MIT', manifest.license);
+  check('bin', manifest.bin?.['ngx-user-token-mock-instance'] === 'cli.js');
+  check('engines: Node >= 20', /^>=20/.test(manifest.engines?.node ?? ''), manifest.engines?.node);
+  check(
+    'dependencies: the libraries it requires, at the workspace’s versions',
+    Object.entries(manifest.dependencies).every(
+      ([name, range]) =>
+        range === `^${workspace.dependencies[name] ?? workspace.devDependencies[name]}`,
+    ),
+    JSON.stringify(manifest.dependencies),
+  );
+  const bundle = readFileSync(join(scratch, 'package/index.js'), 'utf8');
+  const required = [...bundle.matchAll(/require\("([^"]+)"\)/g)]
+    .map((m) => m[1])
+    .filter((name) => !name.startsWith('node:'));
+  check(
+    'every package the bundle requires is a dependency',
+    required.every((name) => name in manifest.dependencies),
+    [...new Set(required)].join(', '),
+  );
+
+  // A user's project, outside the workspace, that installs the tarball.
+  const project = join(scratch, 'project');
+  run('mkdir', ['-p', project], scratch);
+  writeFileSync(
+    join(project, 'package.json'),
+    JSON.stringify({ name: 'scratch-project', private: true }, null, 2),
+  );
+  run(
+    'npm',
+    [
+      'install',
+      '--no-audit',
+      '--no-fund',
+      '--prefer-offline',
+      join(scratch, packed.filename),
+      `typescript@${workspace.devDependencies.typescript}`,
+      `@types/node@${workspace.devDependencies['@types/node']}`,
+    ],
+    project,
+  );
+  check('installs into a project outside the workspace', true);
+
+  // The command line, as `npx ngx-user-token-mock-instance` runs it.
+  const bin = join(project, 'node_modules/.bin/ngx-user-token-mock-instance');
+  const help = run(bin, ['--help'], project);
+  check(
+    '--help lists the flags, under the package’s name',
+    help.startsWith('Usage: ngx-user-token-mock-instance') &&
+      ['--port <n>', '--dev', '--allowed-hosts', '--install <zip>'].every((f) => help.includes(f)),
+  );
+  const child = spawn(bin, ['--port', '0', '--dev'], {
+    cwd: project,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  try {
+    const url = await new Promise((resolveUrl, reject) => {
+      let output = '';
+      const timer = setTimeout(() => reject(new Error(`no URL printed:\n${output}`)), 30_000);
+      child.stdout.on('data', (chunk) => {
+        output += chunk;
+        const match = /listening on (http:\/\/\S+?)\/?\s/.exec(output);
+        if (match) {
+          clearTimeout(timer);
+          resolveUrl(match[1]);
+        }
+      });
+      child.on('exit', (code) => reject(new Error(`exited with ${code}:\n${output}`)));
+    });
+    const noToken = await fetch(`${url}/api/now/table/incident?sysparm_limit=1`, {
+      headers: { Cookie: 'JSESSIONID=none' },
+    });
+    check(
+      'the bin serves, and refuses a call without a session',
+      noToken.status === 401,
+      String(noToken.status),
+    );
+    const basic = await fetch(`${url}/api/now/table/incident?sysparm_limit=1`, {
+      headers: { Authorization: `Basic ${Buffer.from('abel.tuter:demo').toString('base64')}` },
+    });
+    check('the bin answers the Table API', basic.status === 200, String(basic.status));
+  } finally {
+    child.kill('SIGTERM');
+  }
+
+  // The programmatic API, in TypeScript, as a user's test file.
+  writeFileSync(
+    join(project, 'check.ts'),
+    `import { MockInstance, MockInstanceControlError, startMockInstance } from 'ngx-user-token-mock-instance';
+
+async function main(): Promise<void> {
+  const instance: MockInstance = await startMockInstance({ dev: true });
+  try {
+    const login = await fetch(instance.url + '/login.do', {
+      method: 'POST',
+      body: new URLSearchParams({ user_name: 'abel.tuter', user_password: 'demo' }),
+      redirect: 'manual',
+    });
+    const cookie = login.headers.getSetCookie()[0].split(';')[0];
+    const token = await (await fetch(instance.url + '/user_token.do', { headers: { Cookie: cookie } })).text();
+    const list = (t: string) =>
+      fetch(instance.url + '/api/now/table/incident?sysparm_limit=1', {
+        headers: { Cookie: cookie, 'X-UserToken': t },
+      }).then((r) => r.status);
+    const before = await list(token);
+    const rotated: number = await instance.control.rotateToken('abel.tuter');
+    const stale = await list(token);
+    await instance.control.endSession('abel.tuter');
+    const missing = await instance.control.endSession('abel.tuter').catch((e: unknown) =>
+      e instanceof MockInstanceControlError ? e.status : -1,
+    );
+    console.log(JSON.stringify({ before, rotated, stale, missing, rotations: (await instance.control.stats()).rotations }));
+  } finally {
+    await instance.close();
+  }
+}
+void main();
+`,
+  );
+  writeFileSync(
+    join(project, 'tsconfig.json'),
+    JSON.stringify({
+      compilerOptions: {
+        target: 'ES2022',
+        module: 'commonjs',
+        moduleResolution: 'node10',
+        strict: true,
+        types: ['node'],
+        outDir: 'out',
+      },
+      files: ['check.ts'],
+    }),
+  );
+  run(join(project, 'node_modules/.bin/tsc'), ['-p', 'tsconfig.json'], project);
+  check('its types compile in a strict TypeScript project', true);
+  const result = JSON.parse(run(process.execPath, ['out/check.js'], project));
+  check(
+    'the API: a live token passes, a rotated one is refused, the control client ends sessions',
+    JSON.stringify(result) ===
+      JSON.stringify({ before: 200, rotated: 1, stale: 401, missing: 404, rotations: 1 }),
+    JSON.stringify(result),
+  );
+} finally {
+  rmSync(scratch, { recursive: true, force: true });
+}
+console.log(`${passed} passed, 0 failed`);
