@@ -3,7 +3,8 @@
  * `ngx-user-token-mock-instance [options]` (in this workspace `npm run mock-instance -- [options]`):
  * starts the mock instance and prints where it listens.
  */
-import { resolve } from 'node:path';
+import { existsSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 
 import { DEMO_PASSWORD, LOGIN_USERS } from './data/seed';
@@ -36,7 +37,9 @@ const USAGE = `Usage: ngx-user-token-mock-instance [options]
                          the login page
   --mfa-user <name>      this user's password login (/angular.do) asks for a second factor
                          (repeatable)
-  --app <dir>            serve the built app in <dir> at /, with window.g_ck injected
+  --app <dir>            serve the built app in <dir> (the folder with its index.html: ng build
+                         writes dist/<app>/browser) at /, with window.g_ck injected; the app
+                         router's deep links (/incidents/42) get the same page. Log in first
   --install <zip>        install an application package (what now-sdk pack writes): its UI
                          pages at /<endpoint>, its UX assets at /uxasset/externals/ (repeatable)
   --body-limit <size>    largest request body (default 1mb)
@@ -51,6 +54,23 @@ function positiveNumber(name: string, value: string | undefined): number | null 
     throw new Error(`--${name} must be a positive number of seconds; got "${value}"`);
   }
   return n;
+}
+
+/**
+ * The built app to serve, resolved against the caller's directory; a folder without `index.html`
+ * is refused at once (Angular writes the browser build to `<outputPath>/browser`).
+ */
+function appDir(value: string): string {
+  const dir = resolve(value);
+  if (existsSync(join(dir, 'index.html'))) {
+    return dir;
+  }
+  const hint = existsSync(join(dir, 'browser', 'index.html'))
+    ? ` Angular writes the browser build to ${join(value, 'browser')}: use --app ${join(value, 'browser')}.`
+    : existsSync(dir)
+      ? ' Build the app first (ng build).'
+      : ' No such folder.';
+  throw new Error(`--app ${value}: no index.html in ${dir}.${hint}`);
 }
 
 async function main(): Promise<void> {
@@ -93,7 +113,7 @@ async function main(): Promise<void> {
     allowResubmit: !values['no-allow-resubmit'],
     challenge: values.challenge as ChallengePolicy,
     sso: values.sso as SsoMode,
-    appDir: values.app ? resolve(values.app) : null,
+    appDir: values.app ? appDir(values.app) : null,
     mfaUsers: values['mfa-user'] ?? [],
     install: (values.install ?? []).map((zip) => resolve(zip)),
     bodyLimit: values['body-limit'],

@@ -306,6 +306,14 @@ describe('pages', () => {
     expect(page).toContain(`<script>window.g_ck = "${token}";</script></head>`);
     expect(page).toContain('<app-root>');
     expect(await (await browser.fetch('/main.js')).text()).toBe('console.log("app");');
+    // A deep link of the app's router gets the app's page; a missing file stays a 404.
+    const deep = await browser.fetch('/incidents/42', { headers: { Accept: 'text/html' } });
+    expect(deep.status).toBe(200);
+    expect(await deep.text()).toContain(`window.g_ck = "${token}"`);
+    expect((await browser.fetch('/missing.js')).status).toBe(404);
+    expect(
+      (await browser.fetch('/incidents/42', { headers: { Accept: 'application/json' } })).status,
+    ).toBe(404);
   });
 });
 

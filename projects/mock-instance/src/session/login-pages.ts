@@ -135,7 +135,7 @@ export function pages(sessions: SessionStore, db: Database, options: PageOptions
     res.set(NO_CACHE_HEADERS).type('text/plain').send(session.token);
   });
 
-  router.get(['/', '/index.html'], (req, res) => {
+  const appPage = (req: Request, res: Response) => {
     const session = sessionOf(req);
     if (!session) {
       toLogin(req, res);
@@ -152,10 +152,16 @@ export function pages(sessions: SessionStore, db: Database, options: PageOptions
       return;
     }
     res.send(readFileSync(index, 'utf8').replace(/<\/head>/i, `${tokenScript(session)}</head>`));
-  });
+  };
+  router.get(['/', '/index.html'], appPage);
 
   if (options.appDir) {
     router.use(express.static(options.appDir, { index: false }));
+    // A deep link of the app's router (`/incidents/42`): its page, as a UI page routed to a
+    // single-page app serves it. Paths that name a file (a dot in the last segment) stay 404s.
+    router.get(/^\/(?!api\/)[^.]*$/, (req, res, next) =>
+      req.accepts(['html', 'json']) === 'html' ? appPage(req, res) : next(),
+    );
   }
   // Any other page: a 404 page, as the instance's own rather than the web framework's.
   router.use((req, res) => {
