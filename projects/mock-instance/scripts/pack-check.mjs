@@ -1,8 +1,9 @@
 // @ts-check
 // `npm run test:pack:mock-instance`: builds the mock instance's package, packs it as npm would
 // publish it, checks the tarball, installs it into a scratch project outside the workspace, and
-// there runs its command line and its programmatic API as a user's tests would (TypeScript
-// included): the CSRF check, a token rotation and a session end driven through the control client.
+// there runs its command line, its programmatic API as a user's tests would (TypeScript included:
+// the CSRF check, a token rotation and a session end driven through the control client), its Node
+// helper under node's test runner and its Playwright fixture.
 // Prints one line per check and exits non-zero on the first failure.
 import { execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -24,7 +25,13 @@ function check(what, ok, detail = '') {
 
 /** @param {string} cmd @param {string[]} args @param {string} cwd */
 const run = (cmd, args, cwd) =>
-  execFileSync(cmd, args, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+  execFileSync(cmd, args, {
+    cwd,
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'pipe'],
+    // Playwright is installed for its test runner only: no browser is downloaded, none is used.
+    env: { ...process.env, PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD: '1' },
+  });
 
 run('npm', ['run', 'build:mock-instance'], ROOT);
 const scratch = mkdtempSync(join(tmpdir(), 'mock-instance-pack-'));
@@ -66,14 +73,21 @@ try {
     ),
     JSON.stringify(manifest.dependencies),
   );
-  const bundle = readFileSync(join(scratch, 'package/index.js'), 'utf8');
-  const required = [...bundle.matchAll(/require\("([^"]+)"\)/g)]
-    .map((m) => m[1])
-    .filter((name) => !name.startsWith('node:'));
+  const required = ['index.js', 'cli.js', 'testing.js', 'playwright.js'].flatMap((file) =>
+    [...readFileSync(join(scratch, 'package', file), 'utf8').matchAll(/require\("([^"]+)"\)/g)]
+      .map((m) => m[1])
+      .filter((name) => !name.startsWith('node:') && !name.startsWith('./')),
+  );
   check(
-    'every package the bundle requires is a dependency',
-    required.every((name) => name in manifest.dependencies),
+    'every package the bundles require is a dependency (or the optional Playwright peer)',
+    required.every((name) => name in manifest.dependencies || name in manifest.peerDependencies),
     [...new Set(required)].join(', '),
+  );
+  check(
+    'exports: ., ./testing, ./playwright, with types',
+    ['.', './testing', './playwright'].every(
+      (entry) => manifest.exports?.[entry]?.types && manifest.exports?.[entry]?.default,
+    ),
   );
 
   // A user's project, outside the workspace, that installs the tarball.
@@ -93,6 +107,7 @@ try {
       join(scratch, packed.filename),
       `typescript@${workspace.devDependencies.typescript}`,
       `@types/node@${workspace.devDependencies['@types/node']}`,
+      `@playwright/test@${workspace.devDependencies['@playwright/test']}`,
     ],
     project,
   );
@@ -196,6 +211,54 @@ void main();
     JSON.stringify(result) ===
       JSON.stringify({ before: 200, rotated: 1, stale: 401, missing: 404, rotations: 1 }),
     JSON.stringify(result),
+  );
+
+  // The Node helper under node's own test runner (its hooks passed, as for Vitest without globals).
+  writeFileSync(
+    join(project, 'helper.test.mjs'),
+    `import { after, before, beforeEach, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { useMockInstance } from 'ngx-user-token-mock-instance/testing';
+
+const instance = useMockInstance({ hooks: { beforeAll: before, afterAll: after, beforeEach } });
+test('each test starts from the starting counters', async () => {
+  await fetch(instance().url + '/api/now/table/incident', { headers: { Cookie: 'JSESSIONID=x' } });
+  assert.equal((await instance().control.stats()).unauthorized, 1);
+});
+test('and the next one too', async () => {
+  assert.equal((await instance().control.stats()).unauthorized, 0);
+});
+`,
+  );
+  const helper = run(process.execPath, ['--test', 'helper.test.mjs'], project);
+  check(
+    'the Node helper (/testing) under node --test',
+    /# pass 2\b/.test(helper) && /# fail 0\b/.test(helper),
+  );
+
+  // The Playwright fixture (/playwright), with API requests only: no browser needed here.
+  writeFileSync(
+    join(project, 'fixture.spec.ts'),
+    `import { expect, test } from 'ngx-user-token-mock-instance/playwright';
+
+test('my tests drive the worker’s instance', async ({ instance, request }) => {
+  const denied = await request.get(instance.url + '/api/now/table/incident', {
+    headers: { Cookie: 'JSESSIONID=x' },
+  });
+  expect(denied.status()).toBe(401);
+  expect((await instance.control.stats()).unauthorized).toBe(1);
+});
+`,
+  );
+  writeFileSync(
+    join(project, 'playwright.config.mjs'),
+    "export default { testMatch: 'fixture.spec.ts', reporter: 'line' };\n",
+  );
+  const fixture = run(join(project, 'node_modules/.bin/playwright'), ['test'], project);
+  check(
+    'the Playwright fixture (/playwright) in a user’s test',
+    /1 passed/.test(fixture),
+    fixture.trim().split('\n').pop(),
   );
 } finally {
   rmSync(scratch, { recursive: true, force: true });

@@ -119,9 +119,13 @@ export function controlApi(state: MockInstanceState, bodyLimit: string): express
       }
     },
   );
+  // As the instance started: its data, no attachments, no sessions, its switches, zero counts.
+  const startingSwitches = publicConfig(state.config);
   router.post('/reset', (req, res) => {
     state.db.reset();
     state.attachments.clear();
+    state.sessions.endAll();
+    Object.assign(state.config, startingSwitches);
     resetStats();
     res.json({ reset: true });
   });

@@ -42,7 +42,10 @@ export interface MockInstanceControl {
   stats(): Promise<MockInstanceCounts>;
   /** Sets every counter to zero. */
   resetStats(): Promise<MockInstanceCounts>;
-  /** Restores the data the instance started with, and the counters. */
+  /**
+   * Puts the instance back as it started: its data, no attachments, no sessions (every page must
+   * log in again), its switches, zero counts.
+   */
   reset(): Promise<void>;
   /** Installs an application package (the zip `now-sdk pack` writes). */
   install(zip: Uint8Array): Promise<InstallReport>;

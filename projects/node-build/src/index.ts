@@ -6,10 +6,10 @@
  * LICENSE beside them.
  */
 import { execFileSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, rmSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join, relative, resolve } from 'node:path';
 
-import { build } from 'esbuild';
+import { build, Plugin } from 'esbuild';
 
 export interface NodePackageBuild {
   /** The project's folder, `projects/dev-proxy`. */
@@ -39,6 +39,7 @@ export async function buildNodePackage({ project, out, entries }: NodePackageBui
     format: 'cjs',
     packages: 'external',
     logLevel: 'warning',
+    plugins: [entriesStayShared(projectDir, entries)],
   });
   // Declarations only: the JavaScript is esbuild's. tsconfig.build.json says where they go.
   execFileSync(
@@ -50,6 +51,21 @@ export async function buildNodePackage({ project, out, entries }: NodePackageBui
     ],
     { cwd: WORKSPACE, stdio: 'inherit' },
   );
+  // Beside each entry that is a module (not a command line), declarations that point into
+  // `types/`, so `<package>/<entry>` has types under any module resolution.
+  for (const [name, source] of Object.entries(entries)) {
+    const code = readFileSync(join(projectDir, source), 'utf8');
+    if (code.startsWith('#!')) {
+      continue;
+    }
+    const target = `./types/${relative(join(WORKSPACE, 'projects'), join(projectDir, source)).replace(/\.ts$/, '')}`;
+    writeFileSync(
+      join(outDir, `${name}.d.ts`),
+      /^export =/m.test(code)
+        ? `import entry = require('${target}');\nexport = entry;\n`
+        : `export * from '${target}';\n`,
+    );
+  }
   for (const [from, to] of [
     [join(projectDir, 'package.json'), 'package.json'],
     [join(projectDir, 'README.md'), 'README.md'],
@@ -60,4 +76,30 @@ export async function buildNodePackage({ project, out, entries }: NodePackageBui
     }
     copyFileSync(from, join(outDir, to));
   }
+}
+
+/**
+ * An entry that imports another entry (`testing.ts` importing `./index`) requires its built file
+ * instead of carrying a second copy of it: one copy of every class, so `instanceof` holds across
+ * the package's entry points.
+ */
+function entriesStayShared(projectDir: string, entries: Readonly<Record<string, string>>): Plugin {
+  const byFile = new Map(
+    Object.entries(entries).map(([name, source]) => [
+      join(projectDir, source).replace(/\.ts$/, ''),
+      name,
+    ]),
+  );
+  return {
+    name: 'entries-stay-shared',
+    setup(builder) {
+      builder.onResolve({ filter: /^\./ }, (args) => {
+        const importer = args.importer.replace(/\.ts$/, '');
+        const target = byFile.get(resolve(args.resolveDir, args.path).replace(/\.ts$/, ''));
+        return byFile.has(importer) && target !== undefined && target !== byFile.get(importer)
+          ? { path: `./${target}.js`, external: true }
+          : undefined;
+      });
+    },
+  };
 }

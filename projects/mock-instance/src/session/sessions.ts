@@ -92,6 +92,11 @@ export class SessionStore {
     return this.sessions.delete(id);
   }
 
+  /** Ends every session. */
+  endAll(): void {
+    this.sessions.clear();
+  }
+
   get size(): number {
     return this.sessions.size;
   }

@@ -1,0 +1,41 @@
+// The mock instance's Playwright fixture, used as a user's own test would use it: the demo's build
+// served by the worker's instance, the instance driven through its control client.
+import { resolve } from 'node:path';
+
+import { expect, test } from '../../mock-instance/src/playwright';
+import { LIST_PATH, reloadList } from './browser';
+
+test.use({
+  mockInstanceOptions: { appDir: resolve(__dirname, '../../../dist/demo/browser') },
+});
+
+test.beforeEach(async ({ page, instance }) => {
+  await page.goto(instance.url);
+  await page.getByLabel('User name').fill('abel.tuter');
+  await page.getByLabel('Password').fill('demo');
+  await page.getByRole('button', { name: 'Log in' }).click();
+  await expect(page.getByTestId('incidents')).toBeVisible();
+});
+
+test('my app survives a token rotation', async ({ page, instance }) => {
+  const statuses: number[] = [];
+  page.on('response', (r) => {
+    if (new URL(r.url()).pathname === LIST_PATH) {
+      statuses.push(r.status());
+    }
+  });
+  expect(await instance.control.rotateToken('abel.tuter')).toBe(1);
+  await reloadList(page);
+  await expect(page.getByTestId('incidents')).toBeVisible();
+  // One 401 on the stale token, then the retry with the new one.
+  expect(statuses).toEqual([401, 200]);
+  expect((await instance.control.stats()).rotations).toBe(1);
+});
+
+test('my app shows the session-ended state', async ({ page, instance }) => {
+  expect(await instance.control.endSession('abel.tuter')).toBe(1);
+  await page.getByTestId('reload').click();
+  await expect(page.getByTestId('session-expired')).toBeVisible();
+  // One 401 that says the session ended; no refresh was tried.
+  expect(await instance.control.stats()).toMatchObject({ unauthorized: 1, tokenPage: 0 });
+});
