@@ -35,6 +35,11 @@ const USAGE = `Usage: ngx-user-token-mock-instance [options]
   --sso <mode>           a REST call without a live session gets: off (default) the 401;
                          redirect: a 302 to an identity provider on another port; html: 200 and
                          the login page
+  --invalid-query-returns-no-rows
+                         a query with an invalid condition (unknown field or operator) returns no
+                         rows, as glide.invalid_query.returns_no_rows=true makes an instance do;
+                         by default the condition is dropped, as on an instance. Either way the
+                         mock logs each dropped condition
   --mfa-user <name>      this user's password login (/angular.do) asks for a second factor
                          (repeatable)
   --app <dir>            serve the built app in <dir> (the folder with its index.html: ng build
@@ -85,6 +90,7 @@ async function main(): Promise<void> {
       'session-timeout': { type: 'string' },
       'no-token-response': { type: 'boolean', default: false },
       'no-allow-resubmit': { type: 'boolean', default: false },
+      'invalid-query-returns-no-rows': { type: 'boolean', default: false },
       challenge: { type: 'string', default: 'missing-token' },
       sso: { type: 'string', default: 'off' },
       app: { type: 'string' },
@@ -111,6 +117,7 @@ async function main(): Promise<void> {
     sessionTimeout: positiveNumber('session-timeout', values['session-timeout']),
     tokenResponseHeader: !values['no-token-response'],
     allowResubmit: !values['no-allow-resubmit'],
+    invalidQueryReturnsNoRows: values['invalid-query-returns-no-rows'],
     challenge: values.challenge as ChallengePolicy,
     sso: values.sso as SsoMode,
     appDir: values.app ? appDir(values.app) : null,

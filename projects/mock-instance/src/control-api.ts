@@ -6,9 +6,13 @@
 import express, { Request, Response } from 'express';
 
 import { PackageError } from './apps/app-package';
-import { emptyStats, MockInstanceConfig, MockInstanceState } from './instance-state';
 import {
-  AuthConfig,
+  emptyStats,
+  InstanceSwitches,
+  MockInstanceConfig,
+  MockInstanceState,
+} from './instance-state';
+import {
   CHALLENGE_POLICIES,
   ChallengePolicy,
   SSO_MODES,
@@ -132,30 +136,32 @@ export function controlApi(state: MockInstanceState, bodyLimit: string): express
   return router;
 }
 
-export function publicConfig(config: MockInstanceConfig): AuthConfig {
-  const { tokenResponseHeader, allowResubmit, challenge, sso } = config;
-  return { tokenResponseHeader, allowResubmit, challenge, sso };
+export function publicConfig(config: MockInstanceConfig): InstanceSwitches {
+  const { tokenResponseHeader, allowResubmit, challenge, sso, invalidQueryReturnsNoRows } = config;
+  return { tokenResponseHeader, allowResubmit, challenge, sso, invalidQueryReturnsNoRows };
 }
 
 /** The switches a `POST /mock/config` body sets, or what is wrong with it. */
-function configUpdate(body: unknown): Partial<AuthConfig> | string {
+function configUpdate(body: unknown): Partial<InstanceSwitches> | string {
   const expected =
     'Expected a JSON object with any of tokenResponseHeader (boolean), allowResubmit (boolean), ' +
-    `challenge (${CHALLENGE_POLICIES.join('|')}), sso (${SSO_MODES.join('|')})`;
+    `challenge (${CHALLENGE_POLICIES.join('|')}), sso (${SSO_MODES.join('|')}), ` +
+    'invalidQueryReturnsNoRows (boolean)';
   if (body === null || typeof body !== 'object' || Array.isArray(body)) {
     return expected;
   }
-  const checks: Record<keyof AuthConfig, (v: unknown) => boolean> = {
+  const checks: Record<keyof InstanceSwitches, (v: unknown) => boolean> = {
     tokenResponseHeader: (v) => typeof v === 'boolean',
+    invalidQueryReturnsNoRows: (v) => typeof v === 'boolean',
     allowResubmit: (v) => typeof v === 'boolean',
     challenge: (v) => CHALLENGE_POLICIES.includes(v as ChallengePolicy),
     sso: (v) => SSO_MODES.includes(v as SsoMode),
   };
   const entries = Object.entries(body);
   const valid = entries.every(
-    ([key, value]) => Object.hasOwn(checks, key) && checks[key as keyof AuthConfig](value),
+    ([key, value]) => Object.hasOwn(checks, key) && checks[key as keyof InstanceSwitches](value),
   );
   return valid && entries.length > 0
-    ? (Object.fromEntries(entries) as Partial<AuthConfig>)
+    ? (Object.fromEntries(entries) as Partial<InstanceSwitches>)
     : expected;
 }

@@ -53,6 +53,7 @@ describe('the control client', () => {
       allowResubmit: true,
       challenge: 'missing-token',
       sso: 'off',
+      invalidQueryReturnsNoRows: false,
     });
     await expect(instance.control.configure({ sso: 'nope' as 'off' })).rejects.toThrow(
       /config failed with 400: Bad request: Expected a JSON object/,

@@ -4,11 +4,10 @@
  * for one started with the command line. Needs the instance to run with `dev`.
  */
 import type { InstallReport } from './apps/installed-apps';
-import type { MockInstanceStats } from './instance-state';
-import type { AuthConfig } from './session/csrf';
+import type { InstanceSwitches, MockInstanceStats } from './instance-state';
 
 /** The switches `configure` sets (each optional), as `POST /mock/config` takes them. */
-export type MockInstanceSwitches = AuthConfig;
+export type MockInstanceSwitches = InstanceSwitches;
 
 /** The counters, as `GET /mock/stats` reads them. */
 export interface MockInstanceCounts extends MockInstanceStats {

@@ -24,7 +24,16 @@ export interface MockInstanceStats extends AuthStats {
 }
 
 /** What `POST /mock/config` can switch while the instance runs. */
-export interface MockInstanceConfig extends AuthConfig {
+export interface InstanceSwitches extends AuthConfig {
+  /**
+   * `glide.invalid_query.returns_no_rows`: a query with an invalid condition returns no rows
+   * (true), or runs without it (false, an instance's default). Either way the mock logs it.
+   */
+  invalidQueryReturnsNoRows: boolean;
+}
+
+/** The instance's switches, and whether its control API is on. */
+export interface MockInstanceConfig extends InstanceSwitches {
   readonly dev: boolean;
 }
 

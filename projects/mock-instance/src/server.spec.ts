@@ -346,6 +346,7 @@ describe('the control API', () => {
       tokenResponseHeader: true,
       allowResubmit: true,
       challenge: 'missing-token',
+      invalidQueryReturnsNoRows: false,
       sso: 'off',
       user: 'abel.tuter',
     });

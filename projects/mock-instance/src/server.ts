@@ -29,6 +29,7 @@ import {
   RequestGuard,
 } from './http/dev-guard';
 import { negotiate, sendError } from './http/responses';
+import type { QueryRules } from './http/rest';
 import { tableApi, unknownResource } from './http/table-api';
 import { emptyStats, MockInstanceState } from './instance-state';
 import {
@@ -84,6 +85,16 @@ export interface MockInstanceOptions {
    * are served as an instance serves them. Default none.
    */
   install?: readonly string[];
+  /**
+   * `glide.invalid_query.returns_no_rows`: a query with an invalid condition (an unknown field or
+   * operator) returns no rows instead of running without it. Default false, as on an instance.
+   */
+  invalidQueryReturnsNoRows?: boolean;
+  /**
+   * Where the mock says what a developer should know and an instance would not tell: each
+   * condition it dropped from a query, naming the condition and the table. Default `console.warn`.
+   */
+  log?: (line: string) => void;
   /** Users whose password login (`/angular.do`) asks for a second factor. Default none. */
   mfaUsers?: readonly string[];
   /** Time source, for tests. Default `Date.now`. */
@@ -129,6 +140,7 @@ export function createMockInstanceApp(options: MockInstanceOptions = {}): {
         CHALLENGE_POLICIES,
       ),
       sso: checkedChoice('sso', options.sso ?? 'off', SSO_MODES),
+      invalidQueryReturnsNoRows: options.invalidQueryReturnsNoRows ?? false,
       dev: options.dev ?? false,
     },
     identityProviderUrl: null,
@@ -195,9 +207,15 @@ export function createMockInstanceApp(options: MockInstanceOptions = {}): {
       next();
     });
   });
-  app.use('/api', tableApi(db, bodyLimit, clock));
-  app.use('/api', aggregateApi(db, clock));
-  app.use('/api', attachmentApi(db, state.attachments, bodyLimit, clock));
+  const log = options.log ?? ((line: string) => console.warn(`mock instance: ${line}`));
+  const rules: QueryRules = {
+    clock,
+    invalidQueryReturnsNoRows: () => config.invalidQueryReturnsNoRows,
+    warn: log,
+  };
+  app.use('/api', tableApi(db, bodyLimit, rules));
+  app.use('/api', aggregateApi(db, rules));
+  app.use('/api', attachmentApi(db, state.attachments, bodyLimit, rules));
   app.use('/api', unknownResource);
 
   if (config.dev) {

@@ -1,9 +1,12 @@
 import {
   compareValues,
+  DYNAMIC_ME,
   evaluateScripts,
+  FieldReader,
   matchesQuery,
   parseEncodedQuery,
   sortByQuery,
+  UnsupportedQuery,
 } from './encoded-query';
 import { UnsupportedScript } from './glide-script';
 
@@ -71,7 +74,36 @@ describe('encoded query', () => {
     ['state=1', ['INC1']],
     ['state!=1', ['INC2', 'INC3', 'PRB4']],
     ['short_descriptionLIKEmail', ['INC1', 'PRB4']],
-    ['short_descriptionLIKEEmail', ['INC1']],
+    // Text compares case-insensitively, as an instance's database compares it.
+    ['short_descriptionLIKEEmail', ['INC1', 'PRB4']],
+    ['short_descriptionLIKEVPN', ['INC2']],
+    ['short_description=EMAIL DOWN', ['INC1']],
+    ['short_description!=email down', ['INC2', 'INC3', 'PRB4']],
+    ['numberSTARTSWITHinc', ['INC1', 'INC2', 'INC3']],
+    ['short_descriptionENDSWITHDROPS', ['INC2']],
+    ['numberINinc1,Prb4', ['INC1', 'PRB4']],
+    ['numberNOT INinc1,Prb4', ['INC2', 'INC3']],
+    // The docs' other spellings of contains, does not contain and ends with.
+    ['short_descriptionCONTAINSemail', ['INC1', 'PRB4']],
+    ['short_description*email', ['INC1', 'PRB4']],
+    ['short_descriptionDOES NOT CONTAINemail', ['INC2', 'INC3']],
+    ['short_description!*email', ['INC2', 'INC3']],
+    ['short_description%jam', ['INC3']],
+    ['closed_atANYTHING', ['INC1', 'INC2', 'INC3', 'PRB4']],
+    ['closed_atEMPTYSTRING', ['INC1', 'INC2', 'PRB4']],
+    ['caller_idSAMEASopened_by', ['INC3', 'PRB4']],
+    ['caller_idNSAMEASopened_by', ['INC1', 'INC2']],
+    ['opened_atSAMEASclosed_at@day', []],
+    ['opened_atNSAMEASclosed_at@day', ['INC1', 'INC2', 'INC3', 'PRB4']],
+    ['priorityGT_FIELDstate', ['INC2', 'INC3']],
+    ['priorityLT_FIELDstate', ['PRB4']],
+    ['priorityGT_OR_EQUALS_FIELDstate', ['INC1', 'INC2', 'INC3']],
+    ['priorityLT_OR_EQUALS_FIELDstate', ['INC1', 'PRB4']],
+    // opened 2026-01-07 12:00, closed 2026-02-01 10:00: 24.9 days before it was closed.
+    ['opened_atMORETHANclosed_at@day@before@20', ['INC3']],
+    ['opened_atMORETHANclosed_at@day@before@30', []],
+    ['opened_atLESSTHANclosed_at@day@before@30', ['INC3']],
+    ['opened_atNOTONYesterday@2026-01-06 00:00:00@2026-01-06 23:59:59', ['INC1', 'INC3', 'PRB4']],
     ['short_descriptionNOT LIKEmail', ['INC2', 'INC3']],
     ['numberSTARTSWITHINC', ['INC1', 'INC2', 'INC3']],
     ['short_descriptionENDSWITHdrops', ['INC2']],
@@ -159,6 +191,92 @@ describe('encoded query', () => {
       const query = Array.from({ length }, () => alphabet[next() % alphabet.length]).join('');
       expect(() => run(query)).not.toThrow();
     }
+  });
+});
+
+describe('operators evaluated against the clock and the caller', () => {
+  it.each<[string, string[]]>([
+    // now is 2026-01-07 15:30: 4 hours ago is 11:30.
+    ['opened_atRELATIVEGT@hour@ago@4', ['INC3', 'PRB4']],
+    ['opened_atRELATIVELT@hour@ago@4', ['INC1', 'INC2']],
+    ['opened_atRELATIVEGT@day@ahead@1', []],
+    [`caller_idDYNAMIC${DYNAMIC_ME}`, ['INC1']],
+  ])('%j matches %j', (query, expected) => {
+    expect(run(query)).toEqual(expected);
+  });
+
+  it('refuses a dynamic filter other than "Me", naming it', () => {
+    expect(() => run('caller_idDYNAMIC0123456789abcdef0123456789abcdef')).toThrow(
+      /only the dynamic filter "Me"/,
+    );
+  });
+});
+
+describe('operators this mock does not evaluate', () => {
+  it.each([
+    ["sla_dueDATEPARTMonday@javascript:gs.datePart('dayofweek','monday','GE')", /DATEPART/],
+    ['stateVALCHANGES', /a record being updated/],
+    ['stateCHANGESFROM4', /a record being updated/],
+    ['stateCHANGESTO4', /a record being updated/],
+    ['sys_tags.abcDOESNOTHAVEabc', /tag operators/],
+    ['123TEXTQUERY321=email', /text search/],
+    ['SUBQUERYsys_id,user,sys_user_grmember^EQ^ENDSUBQUERY', /SUBQUERY/],
+  ])('%s is a 400 that names it, never a silently wrong list', (query, reason) => {
+    expect(() => run(query)).toThrow(UnsupportedQuery);
+    expect(() => run(query)).toThrow(reason);
+  });
+});
+
+describe('JOIN and RLQUERY', () => {
+  // Problems, and the incidents that point at them.
+  const PROBLEMS: Rec[] = [
+    { sys_id: 'p1', number: 'PRB1', active: 'true' },
+    { sys_id: 'p2', number: 'PRB2', active: 'false' },
+    { sys_id: 'p3', number: 'PRB3', active: 'true' },
+  ];
+  const INCIDENTS: Rec[] = [
+    { sys_id: 'i1', problem_id: 'p1', priority: '1' },
+    { sys_id: 'i2', problem_id: 'p1', priority: '3' },
+    { sys_id: 'i3', problem_id: 'p2', priority: '1' },
+  ];
+  const TABLES: Record<string, Rec[]> = { problem: PROBLEMS, incident: INCIDENTS };
+  const schema = {
+    table: 'problem',
+    hasField: (table: string, field: string) =>
+      Object.hasOwn(TABLES, table) && field in TABLES[table][0],
+  };
+  const readers = (table: string): FieldReader[] =>
+    (TABLES[table] ?? []).map((r) => (f: string) => r[f] ?? '');
+  const problems = (query: string) => {
+    const parsed = parseEncodedQuery(query, schema);
+    return PROBLEMS.filter((p) => matchesQuery(parsed, (f) => p[f] ?? '', readers)).map(
+      (p) => p['number'],
+    );
+  };
+
+  it.each<[string, string[]]>([
+    ['RLQUERYincident.problem_id,>=1^ENDRLQUERY', ['PRB1', 'PRB2']],
+    ['RLQUERYincident.problem_id,>=2^ENDRLQUERY', ['PRB1']],
+    ['RLQUERYincident.problem_id,=0^ENDRLQUERY', ['PRB3']],
+    ['RLQUERYincident.problem_id,>=1,priority=1^ENDRLQUERY', ['PRB1', 'PRB2']],
+    ['active=true^RLQUERYincident.problem_id,>=1,priority=1^ENDRLQUERY', ['PRB1']],
+    ['RLQUERYincident.problem_id,>=1,priority=1^priority=3^ENDRLQUERY', []],
+    // As ServiceNow's PySNC writes a join: `!` even with no conditions.
+    ['JOINproblem.sys_id=incident.problem_id!', ['PRB1', 'PRB2']],
+    ['JOINproblem.sys_id=incident.problem_id!priority=3', ['PRB1']],
+    ['active=true^JOINproblem.sys_id=incident.problem_id!priority=1', ['PRB1']],
+  ])('%j matches %j', (query, expected) => {
+    expect(problems(query)).toEqual(expected);
+  });
+
+  it.each([
+    ['JOINproblem.sys_id=nowhere.problem_id!', /no field problem_id on nowhere/],
+    ['JOINproblem.sys_id=incident.problem_id', /must read JOIN/],
+    ['RLQUERYincident.colour,>=1^ENDRLQUERY', /no field colour on incident/],
+    ['RLQUERYincident.problem_id,~1^ENDRLQUERY', /must read RLQUERY/],
+  ])('drops the malformed %j, saying why, and keeps the rest', (query, reason) => {
+    const parsed = parseEncodedQuery(`${query}^active=true`, schema);
+    expect(parsed.ignored.map((i) => i.reason)).toEqual([expect.stringMatching(reason)]);
   });
 });
 

@@ -18,6 +18,8 @@ import {
   knownField,
   param,
   queryOf,
+  QueryRules,
+  tableHasField,
   readableRows,
   readField,
   tableNamed,
@@ -34,7 +36,7 @@ const UNSUPPORTED = [
   'sysparm_order_by',
 ];
 
-export function aggregateApi(db: Database, clock: () => number): Router {
+export function aggregateApi(db: Database, rules: QueryRules): Router {
   const router = express.Router();
   router.get('/now/stats/:table', (req: Request, res) => {
     const def = tableNamed(String(req.params['table']));
@@ -57,7 +59,7 @@ export function aggregateApi(db: Database, clock: () => number): Router {
     const rows = readableRows(
       db,
       def,
-      queryOf(req, res, clock(), (f) => knownField(def, f)),
+      queryOf(req, res, rules, def.name, tableHasField),
       callerOf(res),
     );
     const count = flag(req, 'sysparm_count');

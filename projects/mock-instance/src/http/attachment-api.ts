@@ -14,7 +14,15 @@ import { aclDetail, allowed } from '../glide/acl';
 import { callerOf } from '../session/csrf';
 import { Database } from '../data/database';
 import { matchesQuery } from '../glide/encoded-query';
-import { BadRequest, badRequestHandler, notFound, param, queryOf, tableNamed } from './rest';
+import {
+  BadRequest,
+  badRequestHandler,
+  notFound,
+  param,
+  queryOf,
+  QueryRules,
+  tableNamed,
+} from './rest';
 import { sendResult } from './responses';
 import { glideDateTime } from '../data/seed';
 
@@ -58,7 +66,7 @@ export function attachmentApi(
   db: Database,
   store: AttachmentStore,
   bodyLimit: string,
-  clock: () => number,
+  rules: QueryRules,
 ): Router {
   const router = express.Router();
   const raw = express.raw({ type: () => true, limit: bodyLimit });
@@ -109,7 +117,7 @@ export function attachmentApi(
         table_sys_id: tableSysId,
         content_type: req.headers['content-type'] ?? 'application/octet-stream',
         size_bytes: String(bytes.length),
-        sys_created_on: glideDateTime(clock()),
+        sys_created_on: glideDateTime(rules.clock()),
         sys_created_by: callerOf(res).userName,
       },
       bytes,
@@ -120,7 +128,7 @@ export function attachmentApi(
   });
 
   router.get('/now/attachment', (req, res) => {
-    const query = queryOf(req, res, clock(), (f) => META_FIELDS.includes(f));
+    const query = queryOf(req, res, rules, 'sys_attachment', (_t, f) => META_FIELDS.includes(f));
     const limit = Number(param(req, 'sysparm_limit') ?? 1000);
     const found = store
       .all()

@@ -13,8 +13,10 @@ import {
   EncodedQuery,
   evaluateScripts,
   matchesQuery,
+  matchingNothing,
   parseEncodedQuery,
   sortByQuery,
+  UnsupportedQuery,
 } from '../glide/encoded-query';
 import { UnsupportedScript } from '../glide/glide-script';
 import { sendError } from './responses';
@@ -35,6 +37,11 @@ export class BadRequest extends Error {
 export function badRequestHandler(error: unknown, req: Request, res: Response, next: NextFunction) {
   if (error instanceof BadRequest) {
     sendError(req, res, error.status, { message: error.message, detail: error.detail });
+  } else if (error instanceof UnsupportedQuery) {
+    sendError(req, res, 400, {
+      message: error.message,
+      detail: 'This mock instance evaluates the encoded query operators listed in its README',
+    });
   } else if (error instanceof UnsupportedScript) {
     sendError(req, res, 400, {
       message: error.message,
@@ -94,22 +101,45 @@ export function readField(db: Database, def: TableDef, row: Row, path: string): 
   return target ? readField(db, TABLES[field.reference!], target, path.slice(dot + 1)) : '';
 }
 
+/** How the REST resources read queries: the clock, one of the instance's switches, its log. */
+export interface QueryRules {
+  readonly clock: () => number;
+  /**
+   * `glide.invalid_query.returns_no_rows`: a query with an invalid part returns nothing (true),
+   * or is run without that part (false, an instance's default).
+   */
+  readonly invalidQueryReturnsNoRows: () => boolean;
+  /** Where the mock says what it dropped from a query (an instance says nothing). */
+  readonly warn: (line: string) => void;
+}
+
 /**
- * The request's filter as one encoded query, its scripts evaluated for the caller: `sysparm_query`
- * AND'ed with every `field=value` parameter that names a field (an instance's Table API takes
- * those as filters too; other parameters are ignored). `isField` says which names are fields.
+ * The request's filter as one encoded query on `table`, its scripts evaluated for the caller:
+ * `sysparm_query` AND'ed with every `field=value` parameter that names a field (an instance's
+ * Table API takes those as filters too; other parameters are ignored). `hasField` says which names
+ * are fields of which table. Each condition dropped as invalid is logged, every time.
  */
 export function queryOf(
   req: Request,
   res: Response,
-  now: number,
-  isField: (field: string) => boolean,
+  rules: QueryRules,
+  table: string,
+  hasField: (table: string, field: string) => boolean,
 ): EncodedQuery {
-  const parsed = parseEncodedQuery(param(req, 'sysparm_query') ?? '', isField);
+  const parsed = parseEncodedQuery(param(req, 'sysparm_query') ?? '', { table, hasField });
+  for (const { term, reason } of parsed.ignored) {
+    rules.warn(
+      `ignored the condition ${JSON.stringify(term)} on ${table}: ${reason} (an instance drops ` +
+        `it silently${rules.invalidQueryReturnsNoRows() ? '; invalidQueryReturnsNoRows is on: no rows' : ''})`,
+    );
+  }
+  if (parsed.ignored.length > 0 && rules.invalidQueryReturnsNoRows()) {
+    return matchingNothing(parsed);
+  }
   const groups: Condition[][] = [];
   for (const name of Object.keys(req.query as Record<string, unknown>)) {
     const value = param(req, name);
-    if (!name.startsWith('sysparm_') && value !== undefined && isField(name)) {
+    if (!name.startsWith('sysparm_') && value !== undefined && hasField(table, name)) {
       groups.push([{ field: name, operator: '=', value }]);
     }
   }
@@ -124,21 +154,44 @@ export function queryOf(
               : parsed.queries.map((conditions) => [...conditions, ...groups]),
         };
   const caller = callerOf(res);
-  return evaluateScripts(query, { userId: caller.sysId, userName: caller.userName, now });
+  return evaluateScripts(query, {
+    userId: caller.sysId,
+    userName: caller.userName,
+    now: rules.clock(),
+  });
 }
 
-/** The rows of `def` the caller may read that match `query`, in the query's order. */
+/** Whether a table of the instance has a field (dot-walks included). */
+export function tableHasField(table: string, field: string): boolean {
+  return Object.hasOwn(TABLES, table) && knownField(TABLES[table], field);
+}
+
+/**
+ * The rows of `def` the caller may read that match `query`, in the query's order. Joins and
+ * related-list conditions see only the rows of their tables the caller may read.
+ */
 export function readableRows(
   db: Database,
   def: TableDef,
   query: EncodedQuery,
   caller: Caller,
 ): Row[] {
-  const read = (row: Row) => (field: string) => readField(db, def, row, field);
+  const readerOf = (table: TableDef) => (row: Row) => (field: string) =>
+    readField(db, table, row, field);
+  const tables = (name: string) => {
+    const table = TABLES[name];
+    return db
+      .rows(name)
+      .filter((row) => allowed(caller, 'read', table, row))
+      .map(readerOf(table));
+  };
+  const read = readerOf(def);
   return sortByQuery(
     db
       .rows(def.name)
-      .filter((row) => allowed(caller, 'read', def, row) && matchesQuery(query, read(row))),
+      .filter(
+        (row) => allowed(caller, 'read', def, row) && matchesQuery(query, read(row), tables),
+      ),
     query,
     read,
   );

@@ -7,9 +7,15 @@ const basic = (user: string) => `Basic ${Buffer.from(`${user}:demo`).toString('b
 const BASIC = basic('admin');
 const ABEL = seededSysId('sys_user:abel.tuter');
 let instance: MockInstance;
+/** What the mock logged (each dropped condition). */
+const logged: string[] = [];
 
 beforeAll(async () => {
-  instance = await startMockInstance({ dev: true, bodyLimit: '10kb' });
+  instance = await startMockInstance({
+    dev: true,
+    bodyLimit: '10kb',
+    log: (line) => logged.push(line),
+  });
 });
 afterAll(() => instance.close());
 beforeEach(() => instance.db.reset());
@@ -150,6 +156,73 @@ describe('Table API: reading', () => {
     expect(await response.text()).toBe(
       '<response><result><user_name>abel.tuter</user_name><name>Abel Tuter</name></result></response>',
     );
+  });
+});
+
+describe('Table API: invalid conditions', () => {
+  const count = async (query: string) =>
+    Number(
+      (
+        await api(
+          `/api/now/table/incident?sysparm_limit=1&sysparm_query=${encodeURIComponent(query)}`,
+        )
+      ).headers.get('x-total-count'),
+    );
+  afterEach(() => {
+    instance.config.invalidQueryReturnsNoRows = false;
+    logged.length = 0;
+  });
+
+  it('drops an unknown field or operator, as an instance does, and logs it every time', async () => {
+    const active = await count('active=true');
+    expect(await count('active=true^colour=red')).toBe(active);
+    expect(await count('active=true^stateFOO1')).toBe(active);
+    expect(await count('active=true^colour=red')).toBe(active);
+    expect(logged).toEqual([
+      'ignored the condition "colour=red" on incident: no field colour (an instance drops it silently)',
+      'ignored the condition "stateFOO1" on incident: no operator an instance knows after state (an instance drops it silently)',
+      'ignored the condition "colour=red" on incident: no field colour (an instance drops it silently)',
+    ]);
+  });
+
+  it('returns no rows for such a query with invalidQueryReturnsNoRows, switchable at run time', async () => {
+    const on = await fetch(`${instance.url}/mock/config`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: '{"invalidQueryReturnsNoRows":true}',
+    });
+    expect(on.status).toBe(200);
+    expect(await count('active=true^colour=red')).toBe(0);
+    expect(await count('active=true')).toBeGreaterThan(0);
+    expect(logged[0]).toMatch(/no field colour .*invalidQueryReturnsNoRows is on: no rows/);
+  });
+
+  it('answers an operator it does not evaluate with a 400 that names it', async () => {
+    const response = await api(
+      `/api/now/table/incident?sysparm_query=${encodeURIComponent('stateVALCHANGES')}`,
+    );
+    expect(response.status).toBe(400);
+    expect((await body(response)).error.message).toMatch(
+      /Unsupported encoded query term stateVALCHANGES: .*a record being updated/,
+    );
+  });
+
+  it('joins and counts related records across tables, through the ACLs', async () => {
+    // Users who opened at least one active incident, and those who opened none.
+    const users = async (query: string) =>
+      Number(
+        (
+          await api(
+            `/api/now/table/sys_user?sysparm_limit=1&sysparm_query=${encodeURIComponent(query)}`,
+          )
+        ).headers.get('x-total-count'),
+      );
+    const all = await users('');
+    const opened = await users('RLQUERYincident.opened_by,>=1,active=true^ENDRLQUERY');
+    const none = await users('RLQUERYincident.opened_by,=0,active=true^ENDRLQUERY');
+    expect(opened).toBeGreaterThan(0);
+    expect(opened + none).toBe(all);
+    expect(await users('JOINsys_user.sys_id=incident.opened_by!active=true')).toBe(opened);
   });
 });
 

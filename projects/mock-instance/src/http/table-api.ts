@@ -17,6 +17,8 @@ import {
   notFound,
   param,
   queryOf,
+  QueryRules,
+  tableHasField,
   readableRows,
   readField,
   tableNamed,
@@ -116,7 +118,8 @@ function fromDisplayValue(db: Database, field: TableDef['fields'][string], text:
 }
 
 /** The Table API, mounted at `/api` (an instance serves `/api/now/v1/table` and `/api/now/v2/table` as the same resource: see `server.ts`). */
-export function tableApi(db: Database, bodyLimit: string, clock: () => number): Router {
+export function tableApi(db: Database, bodyLimit: string, rules: QueryRules): Router {
+  const clock = rules.clock;
   const router = express.Router();
   const json = express.json({ limit: bodyLimit, type: () => true, strict: false });
   const shape = (def: TableDef, row: Row, req: Request) =>
@@ -150,7 +153,7 @@ export function tableApi(db: Database, bodyLimit: string, clock: () => number): 
     const all = readableRows(
       db,
       def,
-      queryOf(req, res, clock(), (f) => knownField(def, f)),
+      queryOf(req, res, rules, def.name, tableHasField),
       callerOf(res),
     );
     const page = all.slice(offset, offset + limit);
