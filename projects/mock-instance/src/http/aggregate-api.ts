@@ -15,7 +15,6 @@ import {
   badRequestHandler,
   fieldAt,
   flag,
-  knownField,
   param,
   queryOf,
   QueryRules,

@@ -13,7 +13,6 @@ import {
   badRequestHandler,
   fieldAt,
   flag,
-  knownField,
   notFound,
   param,
   queryOf,
