@@ -12,12 +12,7 @@ import {
   MockInstanceConfig,
   MockInstanceState,
 } from './instance-state';
-import {
-  CHALLENGE_POLICIES,
-  ChallengePolicy,
-  SSO_MODES,
-  SsoMode,
-} from './session/csrf';
+import { CHALLENGE_POLICIES, ChallengePolicy, SSO_MODES, SsoMode } from './session/csrf';
 import { sessionIdOf } from './session/login-pages';
 import type { Session } from './session/sessions';
 

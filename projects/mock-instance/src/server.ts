@@ -20,6 +20,7 @@ import { Database } from './data/database';
 import { aggregateApi } from './http/aggregate-api';
 import { angularProcessor } from './http/angular-processor';
 import { AttachmentStore, attachmentApi } from './http/attachment-api';
+import { batchApi } from './http/batch-api';
 import {
   callerCheck,
   hostCheck,
@@ -213,6 +214,7 @@ export function createMockInstanceApp(options: MockInstanceOptions = {}): {
     invalidQueryReturnsNoRows: () => config.invalidQueryReturnsNoRows,
     warn: log,
   };
+  app.use('/api', batchApi(clock));
   app.use('/api', tableApi(db, bodyLimit, rules));
   app.use('/api', aggregateApi(db, rules));
   app.use('/api', attachmentApi(db, state.attachments, bodyLimit, rules));

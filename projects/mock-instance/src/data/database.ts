@@ -46,11 +46,12 @@ export class Database {
     return this.rows('sys_user').find((u) => u['user_name'] === userName) ?? null;
   }
 
-  insert(def: TableDef, values: Row, by: string): Row {
+  /** Inserts a record; `sysId` is kept when given (checked by the caller), else one is made. */
+  insert(def: TableDef, values: Row, by: string, sysId?: string): Row {
     const now = glideDateTime(this.clock());
     const row: Row = Object.fromEntries(Object.keys(def.fields).map((f) => [f, '']));
     Object.assign(row, values, {
-      sys_id: randomBytes(16).toString('hex'),
+      sys_id: sysId ?? randomBytes(16).toString('hex'),
       sys_created_on: now,
       sys_created_by: by,
       sys_updated_on: now,

@@ -283,6 +283,8 @@ describe('JOIN and RLQUERY', () => {
 describe('javascript: values', () => {
   it.each([
     ["opened_at>=javascript:gs.dateGenerate('2026-01-06','00:00:00')", ['INC2', 'INC3', 'PRB4']],
+    ["opened_at>=javascript:gs.dateGenerate('2026-01-06 09:30:00')", ['INC2', 'INC3', 'PRB4']],
+    ["opened_at>javascript:gs.dateGenerate('2026-01-06 09:30:00')", ['INC3', 'PRB4']],
     ["opened_at<javascript:gs.dateGenerate('2026-01-06','end')", ['INC1', 'INC2']],
     [
       "opened_atBETWEENjavascript:gs.dateGenerate('2026-01-06','start')@javascript:gs.dateGenerate('2026-01-07','end')",
@@ -325,6 +327,9 @@ describe('javascript: values', () => {
     'javascript:gs.minutesAgoStart(-99999999999999)',
     "javascript:gs.dateGenerate('2026-02-30','00:00:00')",
     "javascript:gs.dateGenerate('2026-01-01','25:00:00')",
+    "javascript:gs.dateGenerate('2026-01-01')",
+    "javascript:gs.dateGenerate('2026-01-01 24:00:00')",
+    "javascript:gs.dateGenerate('2026-01-01 10:00:00','end')",
   ])('refuses %s with a clear error rather than a silently wrong answer', (value) => {
     expect(() => run(`opened_at>=${value}`)).toThrow(UnsupportedScript);
     expect(() => run(`opened_at>=${value}`)).toThrow(value);

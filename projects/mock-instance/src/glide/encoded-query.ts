@@ -111,11 +111,9 @@ const OPERATORS: readonly Operator[] = [
 ];
 
 /** Every spelling, longest first, so that `<=` is not read as `<` nor `NOTON` as `NOT…`. */
-const SPELLINGS: readonly string[] = [
-  ...OPERATORS,
-  ...Object.keys(ALIASES),
-  ...UNSUPPORTED,
-].sort((a, b) => b.length - a.length);
+const SPELLINGS: readonly string[] = [...OPERATORS, ...Object.keys(ALIASES), ...UNSUPPORTED].sort(
+  (a, b) => b.length - a.length,
+);
 
 /** Operators that take no value. */
 const NO_VALUE = new Set<Operator>(['ISEMPTY', 'ISNOTEMPTY', 'EMPTYSTRING', 'ANYTHING']);
@@ -224,9 +222,7 @@ export function parseEncodedQuery(
   schema: QuerySchema | ((field: string) => boolean) = () => true,
 ): EncodedQuery {
   const tables: QuerySchema =
-    typeof schema === 'function'
-      ? { table: '', hasField: (_t, field) => schema(field) }
-      : schema;
+    typeof schema === 'function' ? { table: '', hasField: (_t, field) => schema(field) } : schema;
   return parseTerms(splitTerms(query), tables.table, tables);
 }
 
@@ -325,7 +321,12 @@ function joinQuery(terms: string[], table: string, schema: QuerySchema): JoinQue
   if (!schema.hasField(table, field) || !schema.hasField(other, otherField)) {
     return `no field ${!schema.hasField(table, field) ? `${field} on ${base}` : `${otherField} on ${other}`}`;
   }
-  return { field, table: other, otherField, query: parseTerms([first, ...terms.slice(1)], other, schema) };
+  return {
+    field,
+    table: other,
+    otherField,
+    query: parseTerms([first, ...terms.slice(1)], other, schema),
+  };
 }
 
 /** `RLQUERYincident.problem_id,>=1,priority=1` (then more conditions, up to `ENDRLQUERY`). */
@@ -510,13 +511,13 @@ export function matchesQuery(
     query.joins.every((join) =>
       tables(join.table).some(
         (other) =>
-          same(other(join.otherField), read(join.field)) &&
-          matchesQuery(join.query, other, tables),
+          same(other(join.otherField), read(join.field)) && matchesQuery(join.query, other, tables),
       ),
     ) &&
     query.related.every((rl) => {
       const count = tables(rl.table).filter(
-        (other) => same(other(rl.reference), read('sys_id')) && matchesQuery(rl.query, other, tables),
+        (other) =>
+          same(other(rl.reference), read('sys_id')) && matchesQuery(rl.query, other, tables),
       ).length;
       return compareCount(count, rl.comparator, rl.count);
     })
@@ -612,7 +613,9 @@ function matchesCondition(condition: Condition, read: FieldReader): boolean {
         return false;
       }
       const gap = (direction === 'before' ? theirs - mine : mine - theirs) / UNITS[unit];
-      return condition.operator === 'MORETHAN' ? gap > Number(count) : gap >= 0 && gap < Number(count);
+      return condition.operator === 'MORETHAN'
+        ? gap > Number(count)
+        : gap >= 0 && gap < Number(count);
     }
     case 'RELATIVEGT':
     case 'RELATIVELT':

@@ -9,7 +9,8 @@
  * `YYYY-MM-DD HH:mm:ss` in UTC "adjusted for the timezone" of the session; every seeded user is on
  * GMT, so no adjustment applies. `daysAgo(n)` is now minus n days; `…Start`/`…End` are the first
  * and last second of that day, hour or minute; `dateGenerate(date, time)` joins a date with a time,
- * where the time may be `'start'` (00:00:00) or `'end'` (23:59:59).
+ * where the time may be `'start'` (00:00:00) or `'end'` (23:59:59); with one argument it is the
+ * whole `YYYY-MM-DD HH:mm:ss` (as query builders write it).
  */
 
 import { glideDateTime } from '../data/seed';
@@ -88,8 +89,14 @@ export const GLIDE_FUNCTIONS: Readonly<Record<string, GlideFunction>> = {
   beginningOfLastMonth: (c, a) => at(none(a) ? startOfMonth(c.now, -1) : null),
   endOfLastMonth: (c, a) => at(none(a) ? startOfMonth(c.now) - 1000 : null),
   dateGenerate: (c, a) => {
-    const [date, time] = a;
-    if (a.length !== 2 || typeof date !== 'string' || typeof time !== 'string') {
+    // Query builders also write the one-argument form, `gs.dateGenerate('2026-01-06 09:30:00')`.
+    const [date, time] =
+      a.length === 1 && typeof a[0] === 'string' && a[0].includes(' ') ? a[0].split(' ') : a;
+    if (
+      (a.length !== 1 && a.length !== 2) ||
+      typeof date !== 'string' ||
+      typeof time !== 'string'
+    ) {
       return null;
     }
     const clock = time === 'start' ? '00:00:00' : time === 'end' ? '23:59:59' : time;

@@ -123,17 +123,23 @@ export function attachmentApi(
       bytes,
     };
     store.put(attachment);
-    res.set('Location', `${baseUrl(req)}/api/now/attachment/${attachment.meta['sys_id']}`);
+    // What an instance answers (a developer instance's 201, captured in Swimlane's connector
+    // docs, 2022): the attachment's download link.
+    res.set('Location', `${baseUrl(req)}/api/now/attachment/${attachment.meta['sys_id']}/file`);
     sendResult(req, res, 201, shape(req, attachment));
   });
 
   router.get('/now/attachment', (req, res) => {
     const query = queryOf(req, res, rules, 'sys_attachment', (_t, f) => META_FIELDS.includes(f));
     const limit = Number(param(req, 'sysparm_limit') ?? 1000);
-    const found = store
+    const offset = Number(param(req, 'sysparm_offset') ?? 0);
+    const all = store
       .all()
-      .filter((a) => parentAllows(res, a, 'read') && matchesQuery(query, (f) => a.meta[f] ?? ''))
-      .slice(0, Number.isInteger(limit) && limit >= 0 ? limit : 1000);
+      .filter((a) => parentAllows(res, a, 'read') && matchesQuery(query, (f) => a.meta[f] ?? ''));
+    // As the Table API does (ServiceNow's PySNC pages attachments by this count).
+    res.set('X-Total-Count', String(all.length));
+    const start = Number.isInteger(offset) && offset >= 0 ? offset : 0;
+    const found = all.slice(start, start + (Number.isInteger(limit) && limit >= 0 ? limit : 1000));
     sendResult(
       req,
       res,

@@ -189,9 +189,7 @@ export function readableRows(
   return sortByQuery(
     db
       .rows(def.name)
-      .filter(
-        (row) => allowed(caller, 'read', def, row) && matchesQuery(query, read(row), tables),
-      ),
+      .filter((row) => allowed(caller, 'read', def, row) && matchesQuery(query, read(row), tables)),
     query,
     read,
   );

@@ -1,3 +1,4 @@
+import { client } from '../../test/client';
 import { seededSysId } from '../data/seed';
 import { MockInstance, startMockInstance } from '../server';
 
@@ -226,7 +227,143 @@ describe('Table API: invalid conditions', () => {
   });
 });
 
+describe('Batch API', () => {
+  const b64 = (text: string) => Buffer.from(text).toString('base64');
+  const batch = (path: string, rest_requests: unknown[], headers: Record<string, string> = {}) =>
+    fetch(instance.url + path, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json', ...headers },
+      body: JSON.stringify({ batch_request_id: '7', rest_requests }),
+    });
+
+  it('runs each request as if sent alone, in order, as PySNC sends them', async () => {
+    const response = await batch(
+      '/api/now/v1/batch',
+      [
+        {
+          id: 'create',
+          method: 'POST',
+          url: '/api/now/table/incident',
+          headers: [{ name: 'Content-Type', value: 'application/json' }],
+          body: b64('{"short_description":"from a batch"}'),
+        },
+        {
+          id: 'read',
+          method: 'GET',
+          url: '/api/now/table/incident?sysparm_query=short_description%3Dfrom%20a%20batch&sysparm_fields=short_description',
+          headers: [],
+          exclude_response_headers: true,
+        },
+      ],
+      { Authorization: BASIC },
+    );
+    expect(response.status).toBe(200);
+    const answer = await body(response);
+    expect(answer.batch_request_id).toBe('7');
+    expect(answer.unserviced_requests).toEqual([]);
+    const [created, read] = answer.serviced_requests;
+    expect(created).toMatchObject({ id: 'create', status_code: 201 });
+    expect(created.headers).toContainEqual({
+      name: 'location',
+      value: expect.stringMatching(/\/api\/now\/table\/incident\/[0-9a-f]{32}$/),
+    });
+    expect(read.headers).toBeUndefined();
+    expect(JSON.parse(Buffer.from(read.body, 'base64').toString())).toEqual({
+      result: [{ short_description: 'from a batch' }],
+    });
+  });
+
+  it('applies the CSRF check and the ACLs to each request', async () => {
+    const abel = client(instance.url);
+    const token = await abel.logIn();
+    const items = [
+      { id: 'list', method: 'GET', url: '/api/now/table/incident?sysparm_limit=1', headers: [] },
+      // abel may not delete incidents.
+      {
+        id: 'delete',
+        method: 'DELETE',
+        url: `/api/now/table/incident/${instance.db.rows('incident')[0]['sys_id']}`,
+        headers: [],
+      },
+      // Its own header wins: a stale token is refused.
+      {
+        id: 'stale',
+        method: 'GET',
+        url: '/api/now/table/incident?sysparm_limit=1',
+        headers: [{ name: 'X-UserToken', value: 'stale' }],
+      },
+    ];
+    const response = await abel.fetch('/api/now/batch', {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json', 'X-UserToken': token },
+      body: JSON.stringify({ batch_request_id: '1', rest_requests: items }),
+    });
+    expect(response.status).toBe(200);
+    const statuses = (await body(response)).serviced_requests.map(
+      (r: { id: string; status_code: number }) => [r.id, r.status_code],
+    );
+    expect(statuses).toEqual([
+      ['list', 200],
+      ['delete', 403],
+      ['stale', 401],
+    ]);
+    // And the batch itself needs the token, as any REST call.
+    const without = await abel.fetch('/api/now/batch', {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ rest_requests: items }),
+    });
+    expect(without.status).toBe(401);
+  });
+
+  it('leaves unserviced what passes the output limit, and refuses a malformed batch', async () => {
+    const big = await batch(
+      '/api/now/batch',
+      [{ id: 'all', method: 'GET', url: '/api/now/table/incident?sysparm_limit=300', headers: [] }],
+      { Authorization: BASIC, 'X-BATCHREQUEST-MAX-OUTPUT-SIZE': '1000' },
+    );
+    expect((await body(big)).unserviced_requests).toEqual(['all']);
+    const nested = await batch(
+      '/api/now/batch',
+      [{ id: 'n', method: 'POST', url: '/api/now/batch', headers: [] }],
+      { Authorization: BASIC },
+    );
+    expect((await body(nested)).serviced_requests[0]).toMatchObject({ status_code: 400 });
+    for (const bad of [{}, { rest_requests: [] }, { rest_requests: [{ method: 'GET' }] }]) {
+      const response = await fetch(instance.url + '/api/now/batch', {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json', Authorization: BASIC },
+        body: JSON.stringify(bad),
+      });
+      expect(response.status).toBe(400);
+      expect((await body(response)).error.message).toBe('Invalid batch request');
+    }
+  });
+});
+
 describe('Table API: writing', () => {
+  it('keeps a sys_id given on insert; refuses a malformed or taken one', async () => {
+    const id = 'ab'.repeat(16);
+    const post = (sysId: unknown) =>
+      api('/api/now/table/incident', {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json' },
+        body: JSON.stringify({ sys_id: sysId, short_description: 'addressed in advance' }),
+      });
+    const created = await post(id.toUpperCase());
+    expect(created.status).toBe(201);
+    expect((await body(created)).result.sys_id).toBe(id);
+    expect(created.headers.get('location')).toMatch(new RegExp(`/incident/${id}$`));
+    const taken = await post(id);
+    expect(taken.status).toBe(403);
+    expect((await body(taken)).error.detail).toMatch(/a record with this sys_id exists/);
+    for (const bad of ['abc', 'zz'.repeat(16), 42]) {
+      const response = await post(bad);
+      expect(response.status).toBe(400);
+      expect((await body(response)).error.message).toBe('Invalid sys_id');
+    }
+  });
+
   it('creates, updates and deletes an incident', async () => {
     const created = await api('/api/now/table/incident', {
       method: 'POST',
@@ -672,7 +809,11 @@ describe('Attachment API', () => {
       size_bytes: '5',
       download_link: `${instance.url}/api/now/attachment/${meta.sys_id}/file`,
     });
-    const listed = await body(await as('abel.tuter', `/api/now/attachment?table_sys_id=${own}`));
+    // The instance's Location for an upload is the download link.
+    expect(upload.headers.get('location')).toBe(meta.download_link);
+    const list = await as('abel.tuter', `/api/now/attachment?table_sys_id=${own}`);
+    expect(list.headers.get('x-total-count')).toBe('1');
+    const listed = await body(list);
     expect(listed.result.map((a: { sys_id: string }) => a.sys_id)).toEqual([meta.sys_id]);
     const file = await as('abel.tuter', `/api/now/attachment/${meta.sys_id}/file`);
     expect(await file.text()).toBe('hello');

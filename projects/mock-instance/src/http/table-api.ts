@@ -104,6 +104,34 @@ function valuesOf(db: Database, def: TableDef, req: Request): Row {
   return values;
 }
 
+/**
+ * The `sys_id` an insert names, kept as an instance keeps it (ServiceNow's PySNC relies on that to
+ * insert a record it addressed in advance): 32 hexadecimal characters, else a 400; one that is
+ * taken, a 403. The shapes of both errors are the mock's (unverified against an instance).
+ */
+function givenSysId(db: Database, def: TableDef, body: unknown): string | undefined {
+  const value = (body as Record<string, unknown>)['sys_id'];
+  if (value === undefined || value === null || value === '') {
+    return undefined;
+  }
+  if (typeof value !== 'string' || !/^[0-9a-f]{32}$/i.test(value)) {
+    throw new BadRequest(
+      400,
+      'Invalid sys_id',
+      `A sys_id given on insert must be 32 hexadecimal characters; got ${JSON.stringify(value).slice(0, 80)}`,
+    );
+  }
+  const sysId = value.toLowerCase();
+  if (db.get(def.name, sysId)) {
+    throw new BadRequest(
+      403,
+      'Operation Failed',
+      `Error during insert of ${def.name} (${sysId}): a record with this sys_id exists`,
+    );
+  }
+  return sysId;
+}
+
 function fromDisplayValue(db: Database, field: TableDef['fields'][string], text: string): string {
   if (field.type === 'choice' && field.choices && !Object.hasOwn(field.choices, text)) {
     return Object.entries(field.choices).find(([, label]) => label === text)?.[0] ?? text;
@@ -189,7 +217,7 @@ export function tableApi(db: Database, bodyLimit: string, rules: QueryRules): Ro
     if (Object.hasOwn(def.fields, 'opened_at') && !values['opened_at']) {
       values['opened_at'] = glideDateTime(clock());
     }
-    const row = db.insert(def, values, caller.userName);
+    const row = db.insert(def, values, caller.userName, givenSysId(db, def, req.body));
     res.set('Location', `${shapeOf(req).baseUrl}/api/now/table/${def.name}/${row['sys_id']}`);
     sendResult(req, res, 201, shape(def, row, req));
   });
