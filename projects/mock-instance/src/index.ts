@@ -13,4 +13,5 @@ export type {
 } from './control-client';
 export type { InstallReport } from './apps/installed-apps';
 export type { ChallengePolicy, SsoMode } from './session/csrf';
+export type { OAuthClient } from './session/oauth';
 export { DEMO_PASSWORD, LOGIN_USERS } from './data/seed';

@@ -41,7 +41,7 @@ import {
   SsoMode,
 } from './session/csrf';
 import { pages, SESSION_COOKIE, sessionIdOf } from './session/login-pages';
-import { OAuthTokens, oauthEndpoint } from './session/oauth';
+import { OAuthClient, OAuthTokens, oauthEndpoint } from './session/oauth';
 import { SessionStore } from './session/sessions';
 
 export interface MockInstanceOptions {
@@ -96,6 +96,12 @@ export interface MockInstanceOptions {
    * condition it dropped from a query, naming the condition and the table. Default `console.warn`.
    */
   log?: (line: string) => void;
+  /**
+   * OAuth clients (`/oauth_token.do`): with none declared, any `client_id` may use the password
+   * and refresh grants; with some, only they may, and a client declared with a `user` may use the
+   * client credentials grant, acting as that user. Default none.
+   */
+  oauthClients?: readonly OAuthClient[];
   /** Users whose password login (`/angular.do`) asks for a second factor. Default none. */
   mfaUsers?: readonly string[];
   /** Time source, for tests. Default `Date.now`. */
@@ -190,7 +196,7 @@ export function createMockInstanceApp(options: MockInstanceOptions = {}): {
     mfaUsers: new Set(options.mfaUsers ?? []),
   };
   app.use(angularProcessor(auth, bodyLimit));
-  app.use(oauthEndpoint(db, auth.oauth, bodyLimit));
+  app.use(oauthEndpoint(db, auth.oauth, bodyLimit, options.oauthClients ?? []));
   const check = authenticate(auth);
   app.use('/api', (req: Request, res: Response, next: NextFunction) => {
     stats.api++;

@@ -238,6 +238,94 @@ describe('OAuth bearer tokens (/oauth_token.do)', () => {
   });
 });
 
+describe('OAuth grants and client authentication', () => {
+  const token = (fields: Record<string, string>, headers: Record<string, string> = {}) =>
+    fetch(`${instance.url}/oauth_token.do`, {
+      method: 'POST',
+      headers,
+      body: new URLSearchParams(fields),
+    });
+  const bearerWorks = async (body: Record<string, unknown>) =>
+    (
+      await fetch(instance.url + LIST, {
+        headers: { Authorization: `Bearer ${String(body['access_token'])}` },
+      })
+    ).status === 200;
+  const basicClient = (id: string, secret: string) => ({
+    Authorization: `Basic ${Buffer.from(`${id}:${secret}`).toString('base64')}`,
+  });
+
+  it('takes the client credentials in an Authorization: Basic header (RFC 6749 §2.3.1)', async () => {
+    await start({ oauthClients: [{ clientId: 'app', clientSecret: 's3cret' }] });
+    const ok = await token(
+      { grant_type: 'password', username: 'abel.tuter', password: 'demo' },
+      basicClient('app', 's3cret'),
+    );
+    expect(ok.status).toBe(200);
+    expect(await bearerWorks((await ok.json()) as Record<string, unknown>)).toBe(true);
+    const wrongSecret = await token(
+      { grant_type: 'password', username: 'abel.tuter', password: 'demo' },
+      basicClient('app', 'nope'),
+    );
+    expect(wrongSecret.status).toBe(401);
+    const unknownClient = await token({
+      grant_type: 'password',
+      client_id: 'other',
+      client_secret: 's3cret',
+      username: 'abel.tuter',
+      password: 'demo',
+    });
+    expect(unknownClient.status).toBe(401);
+  });
+
+  it('refreshes with the refresh token it issued, for the same client only', async () => {
+    await start();
+    const first = (await (
+      await token({
+        grant_type: 'password',
+        client_id: 'app',
+        username: 'abel.tuter',
+        password: 'demo',
+      })
+    ).json()) as Record<string, string>;
+    const refreshed = await token({
+      grant_type: 'refresh_token',
+      client_id: 'app',
+      refresh_token: first['refresh_token'],
+    });
+    expect(refreshed.status).toBe(200);
+    const body = (await refreshed.json()) as Record<string, string>;
+    expect(body['access_token']).not.toBe(first['access_token']);
+    expect(await bearerWorks(body)).toBe(true);
+    for (const fields of [
+      { grant_type: 'refresh_token', client_id: 'other', refresh_token: first['refresh_token'] },
+      { grant_type: 'refresh_token', client_id: 'app', refresh_token: 'forged' },
+    ]) {
+      expect((await token(fields)).status).toBe(401);
+    }
+  });
+
+  it('runs the client credentials grant as the user its client is declared with', async () => {
+    await start({
+      oauthClients: [
+        { clientId: 'robot', clientSecret: 'r', user: 'beth.anglin' },
+        { clientId: 'plain', clientSecret: 'p' },
+      ],
+    });
+    const granted = await token({ grant_type: 'client_credentials' }, basicClient('robot', 'r'));
+    expect(granted.status).toBe(200);
+    const body = (await granted.json()) as Record<string, unknown>;
+    expect(body['refresh_token']).toBeUndefined();
+    expect(await bearerWorks(body)).toBe(true);
+    expect(
+      (await token({ grant_type: 'client_credentials' }, basicClient('plain', 'p'))).status,
+    ).toBe(401);
+    const unsupported = await token({ grant_type: 'authorization_code', client_id: 'robot' });
+    expect(unsupported.status).toBe(400);
+    expect(await unsupported.json()).toMatchObject({ error: 'unsupported_grant_type' });
+  });
+});
+
 describe('multi-factor users', () => {
   it("makes the CLI's password login fail with mfa_code_required", async () => {
     await start({ mfaUsers: ['beth.anglin'] });

@@ -1,10 +1,18 @@
 /**
- * `POST /oauth_token.do`: the instance's OAuth token endpoint, password grant only, so a client
- * can call the REST API with `Authorization: Bearer <token>` (an integration session: no CSRF
- * token needed). Any non-empty `client_id` is accepted: the mock has no OAuth application
- * registry. Answers `{access_token, refresh_token, scope, token_type: "Bearer", expires_in}`, or
- * 401 `{"error":"server_error","error_description":"access_denied"}` as an instance does for bad
- * credentials.
+ * `POST /oauth_token.do`: the instance's OAuth token endpoint, so a client can call the REST API
+ * with `Authorization: Bearer <token>` (an integration session: no CSRF token needed).
+ *
+ * - Grants: `password` (a user's name and password), `refresh_token` (a refresh token this
+ *   endpoint issued, for the same client), and `client_credentials` (a declared client, acting as
+ *   the user it is declared with, as an instance's OAuth application runs as its "OAuth
+ *   Application User").
+ * - The client authenticates with `client_id`/`client_secret` in the body or, as RFC 6749 §2.3.1
+ *   prefers, in an `Authorization: Basic` header. With no clients declared (`oauthClients`), any
+ *   non-empty `client_id` is accepted for the password and refresh grants.
+ * - Answers `{access_token, refresh_token, scope, token_type: "Bearer", expires_in}`; a refused
+ *   grant is 401 `{"error":"server_error","error_description":"access_denied"}` as community
+ *   reports show an instance's; an unknown grant type 400 `unsupported_grant_type` (RFC 6749
+ *   §5.2; an instance's answer is unverified).
  */
 import { randomBytes } from 'node:crypto';
 
@@ -13,15 +21,42 @@ import express, { Router } from 'express';
 import { checkPassword } from './credentials';
 import type { Database } from '../data/database';
 
-/** Access tokens issued, and whose they are. */
+/** A client allowed to ask for tokens, and (for the client credentials grant) whom it acts as. */
+export interface OAuthClient {
+  readonly clientId: string;
+  readonly clientSecret: string;
+  /** The user a `client_credentials` token acts as; without one, that grant is refused. */
+  readonly user?: string;
+}
+
+/** Access and refresh tokens issued, and whose they are. */
 export class OAuthTokens {
   private readonly tokens = new Map<string, { userName: string; expires: number }>();
+  private readonly refreshTokens = new Map<
+    string,
+    { userName: string; clientId: string; expires: number }
+  >();
   constructor(private readonly clock: () => number) {}
 
   issue(userName: string, lifetimeMs: number): string {
     const token = randomBytes(32).toString('base64url');
     this.tokens.set(token, { userName, expires: this.clock() + lifetimeMs });
     return token;
+  }
+
+  /** A refresh token for `userName` through `clientId` (100 days, an instance's default). */
+  issueRefresh(userName: string, clientId: string): string {
+    const token = randomBytes(32).toString('base64url');
+    this.refreshTokens.set(token, { userName, clientId, expires: this.clock() + 100 * 86_400_000 });
+    return token;
+  }
+
+  /** The user a live refresh token of `clientId` belongs to, or null. */
+  refreshedUser(token: string, clientId: string): string | null {
+    const entry = this.refreshTokens.get(token);
+    return entry && entry.clientId === clientId && entry.expires > this.clock()
+      ? entry.userName
+      : null;
   }
 
   /** The user a live token belongs to, or null. */
@@ -33,25 +68,69 @@ export class OAuthTokens {
 
 const LIFETIME_S = 1799;
 
-export function oauthEndpoint(db: Database, tokens: OAuthTokens, bodyLimit: string): Router {
+/** The client's id and secret: from `Authorization: Basic`, else from the body. */
+function clientOf(
+  header: string | undefined,
+  body: Record<string, unknown>,
+): { id: string; secret: string } | null {
+  const basic = /^Basic ([A-Za-z0-9+/=]+)$/i.exec(header?.trim() ?? '');
+  if (basic) {
+    const decoded = Buffer.from(basic[1], 'base64').toString('utf8');
+    const colon = decoded.indexOf(':');
+    // RFC 6749 §2.3.1: both parts are form-encoded before they are joined.
+    const part = (text: string) => decodeURIComponent(text.replace(/\+/g, ' '));
+    return colon < 0
+      ? null
+      : { id: part(decoded.slice(0, colon)), secret: part(decoded.slice(colon + 1)) };
+  }
+  const id = body['client_id'];
+  const secret = body['client_secret'];
+  return typeof id === 'string' && id !== ''
+    ? { id, secret: typeof secret === 'string' ? secret : '' }
+    : null;
+}
+
+export function oauthEndpoint(
+  db: Database,
+  tokens: OAuthTokens,
+  bodyLimit: string,
+  clients: readonly OAuthClient[] = [],
+): Router {
   const router = express.Router();
   const form = express.urlencoded({ extended: false, limit: bodyLimit });
   router.post('/oauth_token.do', form, (req, res) => {
     const body = (req.body ?? {}) as Record<string, unknown>;
-    const user =
-      body['grant_type'] === 'password' &&
-      typeof body['client_id'] === 'string' &&
-      body['client_id']
-        ? checkPassword(db, body['username'], body['password'])
-        : null;
     res.set('Cache-Control', 'no-store');
-    if (!user) {
+    const grant = body['grant_type'];
+    if (grant !== 'password' && grant !== 'refresh_token' && grant !== 'client_credentials') {
+      res.status(400).json({
+        error: 'unsupported_grant_type',
+        error_description: 'grant_type must be password, refresh_token or client_credentials',
+      });
+      return;
+    }
+    const client = clientOf(req.headers.authorization, body);
+    const declared = client && clients.find((c) => c.clientId === client.id);
+    const clientOk =
+      client !== null &&
+      (declared ? declared.clientSecret === client.secret : clients.length === 0);
+    let userName: string | null = null;
+    if (clientOk && grant === 'password') {
+      userName = checkPassword(db, body['username'], body['password'])?.['user_name'] ?? null;
+    } else if (clientOk && grant === 'refresh_token' && typeof body['refresh_token'] === 'string') {
+      userName = tokens.refreshedUser(body['refresh_token'], client.id);
+    } else if (clientOk && grant === 'client_credentials' && declared?.user) {
+      userName = db.findUser(declared.user)?.['user_name'] ?? null;
+    }
+    if (!client || userName === null) {
       res.status(401).json({ error: 'server_error', error_description: 'access_denied' });
       return;
     }
     res.json({
-      access_token: tokens.issue(user['user_name'], LIFETIME_S * 1000),
-      refresh_token: randomBytes(32).toString('base64url'),
+      access_token: tokens.issue(userName, LIFETIME_S * 1000),
+      ...(grant === 'client_credentials'
+        ? {}
+        : { refresh_token: tokens.issueRefresh(userName, client.id) }),
       scope: 'useraccount',
       token_type: 'Bearer',
       expires_in: LIFETIME_S,
