@@ -121,7 +121,22 @@ try {
     help.startsWith('Usage: ngx-user-token-mock-instance') &&
       ['--port <n>', '--dev', '--allowed-hosts', '--install <zip>'].every((f) => help.includes(f)),
   );
-  const child = spawn(bin, ['--port', '0', '--dev'], {
+  // The project's own data: a table of its app, a user with a role, an access rule.
+  writeFileSync(
+    join(project, 'instance.json'),
+    JSON.stringify({
+      tables: {
+        x_scratch_order: {
+          numberPrefix: 'ORD',
+          fields: { number: { type: 'string', readOnly: true }, item: { type: 'string' } },
+        },
+      },
+      users: [{ user_name: 'pat', password: 'pw', roles: ['x_scratch.user'] }],
+      records: { x_scratch_order: [{ item: 'Stapler' }, { item: 'Lamp' }] },
+      acls: [{ table: 'x_scratch_order', operation: 'read', roles: ['x_scratch.user'] }],
+    }),
+  );
+  const child = spawn(bin, ['--port', '0', '--dev', '--data', 'instance.json'], {
     cwd: project,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -139,7 +154,7 @@ try {
       });
       child.on('exit', (code) => reject(new Error(`exited with ${code}:\n${output}`)));
     });
-    const noToken = await fetch(`${url}/api/now/table/incident?sysparm_limit=1`, {
+    const noToken = await fetch(`${url}/api/now/table/x_scratch_order?sysparm_limit=1`, {
       headers: { Cookie: 'JSESSIONID=none' },
     });
     check(
@@ -147,10 +162,20 @@ try {
       noToken.status === 401,
       String(noToken.status),
     );
-    const basic = await fetch(`${url}/api/now/table/incident?sysparm_limit=1`, {
-      headers: { Authorization: `Basic ${Buffer.from('abel.tuter:demo').toString('base64')}` },
+    const orders = await fetch(`${url}/api/now/table/x_scratch_order?sysparm_fields=number,item`, {
+      headers: { Authorization: `Basic ${Buffer.from('pat:pw').toString('base64')}` },
     });
-    check('the bin answers the Table API', basic.status === 200, String(basic.status));
+    const body = await orders.json();
+    check(
+      'the bin serves the project’s own data file (--data)',
+      orders.status === 200 &&
+        JSON.stringify(body.result) ===
+          JSON.stringify([
+            { number: 'ORD0000001', item: 'Stapler' },
+            { number: 'ORD0000002', item: 'Lamp' },
+          ]),
+      JSON.stringify(body),
+    );
   } finally {
     child.kill('SIGTERM');
   }
@@ -158,27 +183,33 @@ try {
   // The programmatic API, in TypeScript, as a user's test file.
   writeFileSync(
     join(project, 'check.ts'),
-    `import { MockInstance, MockInstanceControlError, startMockInstance } from 'ngx-user-token-mock-instance';
+    `import {
+  loadInstanceData,
+  MockInstance,
+  MockInstanceControlError,
+  startMockInstance,
+} from 'ngx-user-token-mock-instance';
 
 async function main(): Promise<void> {
-  const instance: MockInstance = await startMockInstance({ dev: true });
+  const data = await loadInstanceData('instance.json');
+  const instance: MockInstance = await startMockInstance({ dev: true, data });
   try {
     const login = await fetch(instance.url + '/login.do', {
       method: 'POST',
-      body: new URLSearchParams({ user_name: 'abel.tuter', user_password: 'demo' }),
+      body: new URLSearchParams({ user_name: 'pat', user_password: 'pw' }),
       redirect: 'manual',
     });
     const cookie = login.headers.getSetCookie()[0].split(';')[0];
     const token = await (await fetch(instance.url + '/user_token.do', { headers: { Cookie: cookie } })).text();
     const list = (t: string) =>
-      fetch(instance.url + '/api/now/table/incident?sysparm_limit=1', {
+      fetch(instance.url + '/api/now/table/x_scratch_order?sysparm_limit=1', {
         headers: { Cookie: cookie, 'X-UserToken': t },
       }).then((r) => r.status);
     const before = await list(token);
-    const rotated: number = await instance.control.rotateToken('abel.tuter');
+    const rotated: number = await instance.control.rotateToken('pat');
     const stale = await list(token);
-    await instance.control.endSession('abel.tuter');
-    const missing = await instance.control.endSession('abel.tuter').catch((e: unknown) =>
+    await instance.control.endSession('pat');
+    const missing = await instance.control.endSession('pat').catch((e: unknown) =>
       e instanceof MockInstanceControlError ? e.status : -1,
     );
     console.log(JSON.stringify({ before, rotated, stale, missing, rotations: (await instance.control.stats()).rotations }));
@@ -207,7 +238,7 @@ void main();
   check('its types compile in a strict TypeScript project', true);
   const result = JSON.parse(run(process.execPath, ['out/check.js'], project));
   check(
-    'the API: a live token passes, a rotated one is refused, the control client ends sessions',
+    'the API with the project’s data: a live token passes, a rotated one is refused, the control client ends sessions',
     JSON.stringify(result) ===
       JSON.stringify({ before: 200, rotated: 1, stale: 401, missing: 404, rotations: 1 }),
     JSON.stringify(result),

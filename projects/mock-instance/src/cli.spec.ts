@@ -28,6 +28,20 @@ describe('the command line', () => {
     expect(missing.stderr).toMatch(/--app nowhere: no index\.html in .*nowhere\. No such folder\./);
   }, 60_000);
 
+  it('fails at once on a data file with mistakes, naming the file and each place', () => {
+    const project = mkdtempSync(join(tmpdir(), 'mock-cli-'));
+    writeFileSync(
+      join(project, 'instance.json'),
+      JSON.stringify({ tables: { t: { fields: { a: { type: 'reference', reference: 'x' } } } } }),
+    );
+    const result = run(['--port', '0', '--data', 'instance.json'], project);
+    expect(result.status).toBe(1);
+    expect(result.stderr).toContain(
+      'mock instance: instance.json is not valid instance data:\n  - tables.t.fields.a.reference: no table x',
+    );
+    expect(result.stderr).not.toContain('Usage:');
+  }, 30_000);
+
   it('names a malformed --allowed-hosts entry', () => {
     const result = run(['--port', '0', '--allowed-hosts', 'a:1'], tmpdir());
     expect(result.status).toBe(1);

@@ -7,7 +7,7 @@ import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 
-import { DEMO_PASSWORD, LOGIN_USERS } from './data/seed';
+import { InstanceDataError, loadInstanceData } from './data/instance-data';
 import type { ChallengePolicy, SsoMode } from './session/csrf';
 import { guardOptionsFromFlags } from './http/dev-guard';
 import { startMockInstance } from './server';
@@ -16,6 +16,10 @@ const USAGE = `Usage: ngx-user-token-mock-instance [options]
        (in this workspace: npm run mock-instance -- [options])
 
   --port <n>             port to listen on (default 4200; 0 picks a free one)
+  --data <file>          the instance's tables, records, users (passwords, roles), access rules
+                         and OAuth clients: JSON, a JavaScript module, or TypeScript with tsx in
+                         your project (default: the demo's data). Checked at start: each mistake
+                         is named by its path in the file
   --host <addr>          address to listen on (default 127.0.0.1)
   --allowed-hosts <list> Host names accepted besides localhost, *.localhost, 127.0.0.1 and
                          [::1] (comma-separated; .example.com for a domain and its subdomains);
@@ -82,6 +86,7 @@ async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
       port: { type: 'string', default: '4200' },
+      data: { type: 'string' },
       host: { type: 'string', default: '127.0.0.1' },
       'allowed-hosts': { type: 'string', multiple: true },
       'allowed-origins': { type: 'string', multiple: true },
@@ -108,7 +113,9 @@ async function main(): Promise<void> {
   if (!Number.isInteger(port) || port < 0 || port > 65535) {
     throw new Error(`--port must be a port number; got "${values.port}"`);
   }
+  const data = values.data === undefined ? undefined : await loadInstanceData(values.data);
   const instance = await startMockInstance({
+    data,
     port,
     host: values.host,
     ...guardOptionsFromFlags(values['allowed-hosts'], values['allowed-origins']),
@@ -126,9 +133,8 @@ async function main(): Promise<void> {
     bodyLimit: values['body-limit'],
   });
   console.log(`Mock instance listening on ${instance.url}/`);
-  console.log(
-    `  log in as ${LOGIN_USERS.map((u) => u.userName).join(', ')} — password "${DEMO_PASSWORD}"`,
-  );
+  const hint = instance.db.loginHint;
+  console.log(`  log in as ${instance.db.loginUsers().join(', ')}${hint ? ` (${hint})` : ''}`);
   console.log(
     `  dev control API: ${values.dev ? `${instance.url}/mock/` : 'off (start with --dev)'}; ` +
       `token TTL: ${values['token-ttl'] ?? 'none'}; session timeout: ${values['session-timeout'] ?? 'none'}; ` +
@@ -156,6 +162,8 @@ async function main(): Promise<void> {
 
 main().catch((error: unknown) => {
   console.error(`mock instance: ${error instanceof Error ? error.message : String(error)}`);
-  console.error(USAGE);
+  if (!(error instanceof InstanceDataError)) {
+    console.error(USAGE);
+  }
   process.exit(1);
 });

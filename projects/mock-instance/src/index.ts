@@ -13,5 +13,16 @@ export type {
 } from './control-client';
 export type { InstallReport } from './apps/installed-apps';
 export type { ChallengePolicy, SsoMode } from './session/csrf';
-export type { OAuthClient } from './session/oauth';
+
 export { DEMO_PASSWORD, LOGIN_USERS } from './data/seed';
+export { demoData } from './data/demo-data';
+export { InstanceDataError, loadInstanceData, validateInstanceData } from './data/instance-data';
+export type {
+  AclSpec,
+  FieldSpec,
+  InstanceData,
+  InstanceDataInput,
+  OAuthClient,
+  TableSpec,
+  UserSpec,
+} from './data/instance-data';

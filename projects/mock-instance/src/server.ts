@@ -17,6 +17,13 @@ import { InstalledApps, installedAppsRouter } from './apps/installed-apps';
 import { controlApi } from './control-api';
 import { MockInstanceControl, mockInstanceControl } from './control-client';
 import { Database } from './data/database';
+import { demoData } from './data/demo-data';
+import {
+  InstanceData,
+  InstanceDataInput,
+  OAuthClient,
+  validateInstanceData,
+} from './data/instance-data';
 import { aggregateApi } from './http/aggregate-api';
 import { angularProcessor } from './http/angular-processor';
 import { AttachmentStore, attachmentApi } from './http/attachment-api';
@@ -41,12 +48,18 @@ import {
   SsoMode,
 } from './session/csrf';
 import { pages, SESSION_COOKIE, sessionIdOf } from './session/login-pages';
-import { OAuthClient, OAuthTokens, oauthEndpoint } from './session/oauth';
+import { OAuthTokens, oauthEndpoint } from './session/oauth';
 import { SessionStore } from './session/sessions';
 
 export interface MockInstanceOptions {
   /** Port to listen on; 0 (default) picks a free one. */
   port?: number;
+  /**
+   * The instance's tables, records, users, access rules and OAuth clients (see `InstanceDataInput`;
+   * `loadInstanceData(file)` reads a data file). Validated at start: an `InstanceDataError` names
+   * each problem. Default: the demo's data (30 users, 300 incidents).
+   */
+  data?: InstanceDataInput | InstanceData;
   /** Address to listen on. Default `127.0.0.1`. */
   host?: string;
   /**
@@ -125,11 +138,15 @@ export function createMockInstanceApp(options: MockInstanceOptions = {}): {
   state: MockInstanceState;
 } {
   const clock = options.clock ?? Date.now;
+  const data =
+    options.data === undefined
+      ? demoData()
+      : validateInstanceData(options.data, 'the data given to startMockInstance');
   const seconds = (s: number | null | undefined) =>
     s === null || s === undefined ? null : s * 1000;
   const bodyLimit = options.bodyLimit ?? '1mb';
   const state: MockInstanceState = {
-    db: new Database(clock),
+    db: new Database(clock, data),
     attachments: new AttachmentStore(),
     apps: new InstalledApps(),
     sessions: new SessionStore({
@@ -196,7 +213,12 @@ export function createMockInstanceApp(options: MockInstanceOptions = {}): {
     mfaUsers: new Set(options.mfaUsers ?? []),
   };
   app.use(angularProcessor(auth, bodyLimit));
-  app.use(oauthEndpoint(db, auth.oauth, bodyLimit, options.oauthClients ?? []));
+  app.use(
+    oauthEndpoint(db, auth.oauth, bodyLimit, [
+      ...data.oauthClients,
+      ...(options.oauthClients ?? []),
+    ]),
+  );
   const check = authenticate(auth);
   app.use('/api', (req: Request, res: Response, next: NextFunction) => {
     stats.api++;

@@ -1,44 +1,184 @@
 /**
- * The instance's records, in memory: the seed, plus what clients create, update and delete until
- * the next reset.
+ * The instance's records, in memory: its data (the demo's, or a user's data file), plus what
+ * clients create, update and delete until the next reset. It also holds what the data says about
+ * who may log in, with which roles, and the access rules.
  */
 import { randomBytes } from 'node:crypto';
 
-import { buildSeed, glideDateTime } from './seed';
-import { ACTIVE_STATES, Row, TableDef, TABLES } from './tables';
+import type { InstanceData } from './instance-data';
+import { ACTIVE_STATES, glideDateTime, seededSysId } from './seed';
+import { Row, TableDef, Tables, tablesOf } from './tables';
+
+/** An access rule of the data (`acls`), as the ACL check reads it. */
+export interface AclRule {
+  readonly table: string;
+  readonly operation: 'read' | 'create' | 'write' | 'delete';
+  /** Any one of these roles grants it; none listed: any logged-in user. */
+  readonly roles: readonly string[];
+  /** An encoded query the record must match (reads, writes and deletes). */
+  readonly condition?: string;
+}
 
 export class Database {
-  private tables = new Map<string, Map<string, Row>>();
+  private store = new Map<string, Map<string, Row>>();
   private counters = new Map<string, number>();
+  /** The instance's tables, built-in and declared. */
+  readonly tables: Tables;
+  private readonly credentials: ReadonlyMap<
+    string,
+    { readonly password?: string; readonly roles: readonly string[] }
+  >;
 
-  constructor(private readonly clock: () => number) {
+  constructor(
+    private readonly clock: () => number,
+    private readonly data: InstanceData,
+  ) {
+    this.tables = tablesOf(data);
+    const schemaReads = ['sys_db_object', 'sys_dictionary']
+      .filter((table) => !data.acls.some((rule) => rule.table === table))
+      .map((table): AclRule => ({ table, operation: 'read', roles: [] }));
+    this.rules = [...data.acls, ...schemaReads];
+    this.credentials = new Map(
+      data.users.map((u) => [u.user_name, { password: u.password, roles: u.roles }]),
+    );
     this.reset();
   }
 
-  /** Restores the seed, dropping every change. */
+  /** Now, by the instance's clock. */
+  now(): number {
+    return this.clock();
+  }
+
+  /**
+   * The access rules of the data; the schema tables (`sys_db_object`, `sys_dictionary`) are
+   * readable by anyone logged in unless the data says otherwise (on an instance their ACLs vary
+   * by release: unverified).
+   */
+  get acls(): readonly AclRule[] {
+    return this.rules;
+  }
+  private readonly rules: readonly AclRule[];
+
+  /** The login page's hint under the users, if the data has one. */
+  get loginHint(): string | null {
+    return this.data.loginHint ?? null;
+  }
+
+  /** The users who can log in (they have a password), in the data's order. */
+  loginUsers(): string[] {
+    return this.data.users.filter((u) => u.password !== undefined).map((u) => u.user_name);
+  }
+
+  /** A user's password (undefined: cannot log in) and roles, or null for no such user. */
+  credentialsOf(userName: string) {
+    return this.credentials.get(userName) ?? null;
+  }
+
+  table(name: string): TableDef | undefined {
+    return Object.hasOwn(this.tables, name) ? this.tables[name] : undefined;
+  }
+
+  /** Restores the data, dropping every change. */
   reset(): void {
-    const seed = buildSeed();
-    this.tables = new Map(
-      Object.entries(seed).map(([name, rows]) => [
-        name,
-        new Map(rows.map((r: Row) => [r['sys_id'], r])),
-      ]),
-    );
-    this.counters = new Map([['incident', 10001 + seed.incident.length]]);
+    const created = glideDateTime(this.clock());
+    const rowOf = (def: TableDef, values: Record<string, unknown>, key: string): Row => {
+      const row: Row = Object.fromEntries(Object.keys(def.fields).map((f) => [f, '']));
+      Object.assign(row, {
+        sys_created_on: created,
+        sys_created_by: 'admin',
+        sys_updated_on: created,
+        sys_updated_by: 'admin',
+        sys_mod_count: '0',
+      });
+      for (const [field, value] of Object.entries(values)) {
+        if (Object.hasOwn(def.fields, field)) {
+          row[field] = value === null || value === undefined ? '' : String(value);
+        }
+      }
+      row['sys_id'] ||= seededSysId(key);
+      return row;
+    };
+    this.store = new Map(Object.keys(this.tables).map((name) => [name, new Map()]));
+    const put = (table: string, row: Row) => this.store.get(table)!.set(row['sys_id'], row);
+
+    const users = this.tables['sys_user'];
+    for (const { password: _p, roles: _r, ...fields } of this.data.users) {
+      put('sys_user', rowOf(users, { active: 'true', ...fields }, `sys_user:${fields.user_name}`));
+    }
+    this.counters = new Map();
+    for (const [table, rows] of Object.entries(this.data.records)) {
+      const def = this.tables[table];
+      rows.forEach((values, i) => {
+        const row = rowOf(def, values, `${table}:${i}`);
+        if (def.numberPrefix && row['number'] === '') {
+          row['number'] = this.nextNumber(def);
+        }
+        put(table, row);
+      });
+    }
+    for (const def of Object.values(this.tables)) {
+      const numbers = this.rows(def.name)
+        .map((r) => Number(/(\d+)$/.exec(r['number'] ?? '')?.[1] ?? 0))
+        .filter((n) => n > 0);
+      if (def.numberPrefix) {
+        this.counters.set(
+          def.name,
+          Math.max(this.counters.get(def.name) ?? 1, ...numbers.map((n) => n + 1)),
+        );
+      }
+    }
+    this.describeTables(created);
+  }
+
+  /** `sys_db_object` and `sys_dictionary`, from the tables: what apps that read the schema ask. */
+  private describeTables(created: string): void {
+    const objects = this.tables['sys_db_object'];
+    const dictionary = this.tables['sys_dictionary'];
+    const system = { sys_created_on: created, sys_updated_on: created, sys_mod_count: '0' };
+    for (const def of Object.values(this.tables)) {
+      this.store.get('sys_db_object')!.set(seededSysId(`sys_db_object:${def.name}`), {
+        ...Object.fromEntries(Object.keys(objects.fields).map((f) => [f, ''])),
+        ...system,
+        sys_id: seededSysId(`sys_db_object:${def.name}`),
+        name: def.name,
+        label: def.label ?? def.name,
+        super_class: def.parent ? seededSysId(`sys_db_object:${def.parent}`) : '',
+      });
+      for (const [element, field] of Object.entries(def.fields)) {
+        const id = seededSysId(`sys_dictionary:${def.name}.${element}`);
+        this.store.get('sys_dictionary')!.set(id, {
+          ...Object.fromEntries(Object.keys(dictionary.fields).map((f) => [f, ''])),
+          ...system,
+          sys_id: id,
+          name: def.name,
+          element,
+          column_label: field.label ?? element,
+          internal_type: field.type === 'datetime' ? 'glide_date_time' : field.type,
+          reference: field.reference ?? '',
+          read_only: field.readOnly ? 'true' : 'false',
+        });
+      }
+    }
+  }
+
+  private nextNumber(def: TableDef): string {
+    const next = this.counters.get(def.name) ?? 1;
+    this.counters.set(def.name, next + 1);
+    return `${def.numberPrefix}${String(next).padStart(7, '0')}`;
   }
 
   /** All rows of a table, in insertion order. */
   rows(table: string): Row[] {
-    return [...(this.tables.get(table)?.values() ?? [])];
+    return [...(this.store.get(table)?.values() ?? [])];
   }
 
   get(table: string, sysId: string): Row | null {
-    return this.tables.get(table)?.get(sysId) ?? null;
+    return this.store.get(table)?.get(sysId) ?? null;
   }
 
   /** A record's display value, for references. */
   displayOf(table: string, sysId: string): string {
-    const def = TABLES[table];
+    const def = this.table(table);
     return (def && this.get(table, sysId)?.[def.displayField]) ?? '';
   }
 
@@ -59,12 +199,10 @@ export class Database {
       sys_mod_count: '0',
     });
     if (def.numberPrefix) {
-      const next = this.counters.get(def.name) ?? 1;
-      this.counters.set(def.name, next + 1);
-      row['number'] = `${def.numberPrefix}${String(next).padStart(7, '0')}`;
+      row['number'] = this.nextNumber(def);
     }
     applyRules(def, row);
-    this.tables.get(def.name)!.set(row['sys_id'], row);
+    this.store.get(def.name)!.set(row['sys_id'], row);
     return row;
   }
 
@@ -79,17 +217,23 @@ export class Database {
   }
 
   delete(table: string, sysId: string): boolean {
-    return this.tables.get(table)?.delete(sysId) ?? false;
+    return this.store.get(table)?.delete(sysId) ?? false;
   }
 }
 
-/** Business rules the demo relies on: an incident's `active` follows its state. */
+/**
+ * The demo data's business rule, for a table named `incident` with a `state` and an `active`
+ * field: an incident's `active` follows its state (and `incident_state` mirrors it). A data file
+ * cannot declare business rules.
+ */
 function applyRules(def: TableDef, row: Row): void {
-  if (def.name === 'incident') {
+  if (def.name === 'incident' && 'state' in def.fields && 'active' in def.fields) {
     if (row['state'] === '') {
       row['state'] = '1';
     }
-    row['incident_state'] = row['state'];
+    if ('incident_state' in def.fields) {
+      row['incident_state'] = row['state'];
+    }
     row['active'] = ACTIVE_STATES.has(row['state']) ? 'true' : 'false';
   }
 }

@@ -3,7 +3,10 @@
  */
 import { createHash } from 'node:crypto';
 
-import { ACTIVE_STATES, Row } from './tables';
+import type { Row } from './tables';
+
+/** States in which an incident is active (the demo's business rule). */
+export const ACTIVE_STATES: ReadonlySet<string> = new Set(['1', '2', '3']);
 
 /** The password of every seeded user who can log in. */
 export const DEMO_PASSWORD = 'demo';

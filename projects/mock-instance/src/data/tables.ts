@@ -1,9 +1,12 @@
 /**
- * The tables the mock instance serves, their fields, and how a record is shaped on the wire for
- * each `sysparm_display_value` setting.
+ * The tables an instance serves — the built-in ones (`sys_user`, and `sys_db_object` and
+ * `sys_dictionary` that describe every table) and those its data declares — their fields, and how
+ * a record is shaped on the wire for each `sysparm_display_value` setting.
  */
+import type { InstanceData } from './instance-data';
 
-export type FieldType = 'string' | 'boolean' | 'integer' | 'choice' | 'reference' | 'datetime';
+export type FieldType =
+  'string' | 'boolean' | 'integer' | 'decimal' | 'choice' | 'reference' | 'datetime' | 'journal';
 
 export interface FieldDef {
   readonly type: FieldType;
@@ -13,6 +16,8 @@ export interface FieldDef {
   readonly reference?: string;
   /** Set by the server, ignored in request bodies. */
   readonly readOnly?: boolean;
+  /** The column label (`sys_dictionary.column_label`). */
+  readonly label?: string;
 }
 
 export interface TableDef {
@@ -22,29 +27,18 @@ export interface TableDef {
   readonly displayField: string;
   /** Prefix of the auto-numbered `number` field, if the table has one. */
   readonly numberPrefix?: string;
+  /** The table it extends (`task` for `incident`), if any. */
+  readonly parent?: string;
+  readonly label?: string;
 }
 
 /** A stored record: every value is a string, '' when empty. */
 export type Row = Record<string, string>;
 
-const STATE_CHOICES = {
-  '1': 'New',
-  '2': 'In Progress',
-  '3': 'On Hold',
-  '6': 'Resolved',
-  '7': 'Closed',
-  '8': 'Canceled',
-};
-const PRIORITY_CHOICES = {
-  '1': '1 - Critical',
-  '2': '2 - High',
-  '3': '3 - Moderate',
-  '4': '4 - Low',
-  '5': '5 - Planning',
-};
-const LEVEL_CHOICES = { '1': '1 - High', '2': '2 - Medium', '3': '3 - Low' };
+/** The tables of one instance, by name. */
+export type Tables = Readonly<Record<string, TableDef>>;
 
-const SYSTEM_FIELDS: Record<string, FieldDef> = {
+export const SYSTEM_FIELDS: Record<string, FieldDef> = {
   sys_id: { type: 'string', readOnly: true },
   sys_created_on: { type: 'datetime', readOnly: true },
   sys_created_by: { type: 'string', readOnly: true },
@@ -53,61 +47,89 @@ const SYSTEM_FIELDS: Record<string, FieldDef> = {
   sys_mod_count: { type: 'integer', readOnly: true },
 };
 
-export const TABLES: Readonly<Record<string, TableDef>> = {
+const BUILT_IN: Tables = {
   sys_user: {
     name: 'sys_user',
+    label: 'User',
     displayField: 'name',
     fields: {
       ...SYSTEM_FIELDS,
-      user_name: { type: 'string' },
-      name: { type: 'string' },
-      first_name: { type: 'string' },
-      last_name: { type: 'string' },
-      email: { type: 'string' },
-      title: { type: 'string' },
-      department: { type: 'string' },
-      manager: { type: 'reference', reference: 'sys_user' },
-      active: { type: 'boolean' },
-      time_zone: { type: 'string' },
+      user_name: { type: 'string', label: 'User ID' },
+      name: { type: 'string', label: 'Name' },
+      first_name: { type: 'string', label: 'First name' },
+      last_name: { type: 'string', label: 'Last name' },
+      email: { type: 'string', label: 'Email' },
+      title: { type: 'string', label: 'Title' },
+      department: { type: 'string', label: 'Department' },
+      manager: { type: 'reference', reference: 'sys_user', label: 'Manager' },
+      active: { type: 'boolean', label: 'Active' },
+      time_zone: { type: 'string', label: 'Time zone' },
     },
   },
-  incident: {
-    name: 'incident',
-    displayField: 'number',
-    numberPrefix: 'INC',
+  // What apps that read the schema ask: the tables and their columns (base instance names).
+  sys_db_object: {
+    name: 'sys_db_object',
+    label: 'Table',
+    displayField: 'name',
     fields: {
       ...SYSTEM_FIELDS,
-      number: { type: 'string', readOnly: true },
-      short_description: { type: 'string' },
-      description: { type: 'string' },
-      state: { type: 'choice', choices: STATE_CHOICES },
-      incident_state: { type: 'choice', choices: STATE_CHOICES },
-      active: { type: 'boolean' },
-      priority: { type: 'choice', choices: PRIORITY_CHOICES },
-      urgency: { type: 'choice', choices: LEVEL_CHOICES },
-      impact: { type: 'choice', choices: LEVEL_CHOICES },
-      category: {
-        type: 'choice',
-        choices: {
-          inquiry: 'Inquiry / Help',
-          software: 'Software',
-          hardware: 'Hardware',
-          network: 'Network',
-          database: 'Database',
-        },
-      },
-      caller_id: { type: 'reference', reference: 'sys_user' },
-      opened_by: { type: 'reference', reference: 'sys_user' },
-      assigned_to: { type: 'reference', reference: 'sys_user' },
-      opened_at: { type: 'datetime' },
-      resolved_at: { type: 'datetime' },
-      closed_at: { type: 'datetime' },
+      name: { type: 'string', readOnly: true },
+      label: { type: 'string', readOnly: true },
+      super_class: { type: 'reference', reference: 'sys_db_object', readOnly: true },
+    },
+  },
+  sys_dictionary: {
+    name: 'sys_dictionary',
+    label: 'Dictionary Entry',
+    displayField: 'element',
+    fields: {
+      ...SYSTEM_FIELDS,
+      name: { type: 'string', readOnly: true },
+      element: { type: 'string', readOnly: true },
+      column_label: { type: 'string', readOnly: true },
+      internal_type: { type: 'string', readOnly: true },
+      reference: { type: 'string', readOnly: true },
+      read_only: { type: 'boolean', readOnly: true },
     },
   },
 };
 
-/** States in which an incident is active. */
-export const ACTIVE_STATES: ReadonlySet<string> = new Set(['1', '2', '3']);
+/** The instance's tables: the built-in ones and those the data declares, with inherited fields. */
+export function tablesOf(data: InstanceData): Tables {
+  const tables: Record<string, TableDef> = { ...BUILT_IN };
+  const build = (name: string): TableDef => {
+    if (tables[name]) {
+      return tables[name];
+    }
+    const spec = data.tables[name];
+    const parent = spec.extends ? build(spec.extends) : null;
+    const own = Object.fromEntries(
+      Object.entries(spec.fields).map(([field, f]): [string, FieldDef] => [
+        field,
+        {
+          type: f.type === 'glide_date_time' ? 'datetime' : f.type,
+          ...(f.choices ? { choices: f.choices } : {}),
+          ...(f.reference ? { reference: f.reference } : {}),
+          ...(f.readOnly ? { readOnly: true } : {}),
+          ...(f.label ? { label: f.label } : {}),
+        },
+      ]),
+    );
+    const fields = { ...SYSTEM_FIELDS, ...(parent?.fields ?? {}), ...own };
+    tables[name] = {
+      name,
+      fields,
+      displayField:
+        spec.display ?? parent?.displayField ?? ('number' in fields ? 'number' : 'sys_id'),
+      ...(spec.numberPrefix ? { numberPrefix: spec.numberPrefix } : {}),
+      ...(spec.extends ? { parent: spec.extends } : {}),
+      ...(spec.label ? { label: spec.label } : {}),
+    };
+    return tables[name];
+  };
+  Object.keys(data.tables).forEach(build);
+  return tables;
+}
 
 /** How `sysparm_display_value` and `sysparm_exclude_reference_link` shape values. */
 export interface Shape {

@@ -13,16 +13,15 @@ import { Database } from '../data/database';
 import {
   BadRequest,
   badRequestHandler,
-  fieldAt,
+  hasFieldIn,
   flag,
   param,
   queryOf,
   QueryRules,
-  tableHasField,
   readableRows,
-  readField,
   tableNamed,
 } from './rest';
+import { fieldAt, readField } from '../data/fields';
 import { sendResult } from './responses';
 import { Row, Shape, shapeField } from '../data/tables';
 
@@ -38,7 +37,7 @@ const UNSUPPORTED = [
 export function aggregateApi(db: Database, rules: QueryRules): Router {
   const router = express.Router();
   router.get('/now/stats/:table', (req: Request, res) => {
-    const def = tableNamed(String(req.params['table']));
+    const def = tableNamed(db, String(req.params['table']));
     const unsupported = UNSUPPORTED.filter((name) => param(req, name) !== undefined);
     if (unsupported.length > 0) {
       throw new BadRequest(
@@ -51,14 +50,14 @@ export function aggregateApi(db: Database, rules: QueryRules): Router {
       .split(',')
       .map((f) => f.trim())
       .filter(Boolean);
-    const unknown = groupBy.filter((f) => fieldAt(def, f) === null);
+    const unknown = groupBy.filter((f) => fieldAt(db.tables, def, f) === null);
     if (unknown.length > 0) {
       throw new BadRequest(400, `Invalid sysparm_group_by field: ${unknown.join(', ')}`);
     }
     const rows = readableRows(
       db,
       def,
-      queryOf(req, res, rules, def.name, tableHasField),
+      queryOf(req, res, rules, def.name, hasFieldIn(db)),
       callerOf(res),
     );
     const count = flag(req, 'sysparm_count');
@@ -76,8 +75,11 @@ export function aggregateApi(db: Database, rules: QueryRules): Router {
     };
     const valueOf = (row: Row, field: string) =>
       String(
-        shapeField(fieldAt(def, field)!, readField(db, def, row, field), shape, (t, id) =>
-          db.displayOf(t, id),
+        shapeField(
+          fieldAt(db.tables, def, field)!,
+          readField(db, def, row, field),
+          shape,
+          (t, id) => db.displayOf(t, id),
         ),
       );
     const groups = new Map<string, Row[]>();

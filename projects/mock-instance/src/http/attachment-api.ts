@@ -77,9 +77,9 @@ export function attachmentApi(
   });
   /** The parent record, if the caller may do `operation` on it. */
   const parentAllows = (res: Response, a: Attachment, operation: 'read' | 'write') => {
-    const def = tableNamed(a.meta['table_name']);
+    const def = tableNamed(db, a.meta['table_name']);
     const row = db.get(def.name, a.meta['table_sys_id']);
-    return row !== null && allowed(callerOf(res), operation, def, row);
+    return row !== null && allowed(db, callerOf(res), operation, def, row);
   };
   const visible = (req: Request, res: Response) => {
     const a = store.get(String(req.params['sysId']));
@@ -100,12 +100,12 @@ export function attachmentApi(
         'table_name, table_sys_id and file_name are required',
       );
     }
-    const def = tableNamed(tableName);
+    const def = tableNamed(db, tableName);
     const row = db.get(def.name, tableSysId);
-    if (!row || !allowed(callerOf(res), 'read', def, row)) {
+    if (!row || !allowed(db, callerOf(res), 'read', def, row)) {
       throw notFound();
     }
-    if (!allowed(callerOf(res), 'write', def, row)) {
+    if (!allowed(db, callerOf(res), 'write', def, row)) {
       throw new BadRequest(403, 'Operation Failed', aclDetail('create'));
     }
     const bytes = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);

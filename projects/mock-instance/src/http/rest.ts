@@ -1,6 +1,6 @@
 /**
  * What the REST resources (Table API, Aggregate API, Attachment API) share: reading `sysparm_*`
- * parameters, resolving a table and dot-walked fields, turning a request's filter into an encoded
+ * parameters, resolving a table, turning a request's filter into an encoded
  * query, and the rows a caller may read.
  */
 import type { NextFunction, Request, Response } from 'express';
@@ -20,7 +20,8 @@ import {
 } from '../glide/encoded-query';
 import { UnsupportedScript } from '../glide/glide-script';
 import { sendError } from './responses';
-import { FieldDef, Row, TableDef, TABLES } from '../data/tables';
+import { knownField, readField } from '../data/fields';
+import type { Row, TableDef } from '../data/tables';
 
 /** A client mistake, answered in the instance's error shape with `status`. */
 export class BadRequest extends Error {
@@ -64,41 +65,12 @@ export function flag(req: Request, name: string): boolean {
   return param(req, name)?.toLowerCase() === 'true';
 }
 
-export function tableNamed(name: string): TableDef {
-  const def = Object.hasOwn(TABLES, name) ? TABLES[name] : undefined;
+export function tableNamed(db: Database, name: string): TableDef {
+  const def = db.table(name);
   if (!def) {
     throw new BadRequest(400, `Invalid table ${name}`);
   }
   return def;
-}
-
-/** True for a field of `def`, or a dot-walk through its references (`caller_id.name`). */
-export function knownField(def: TableDef, path: string): boolean {
-  return fieldAt(def, path) !== null;
-}
-
-/** The definition of the field a (dot-walked) path ends on, or null. */
-export function fieldAt(def: TableDef, path: string): FieldDef | null {
-  const [head, ...rest] = path.split('.');
-  const field = Object.hasOwn(def.fields, head) ? def.fields[head] : undefined;
-  if (!field) {
-    return null;
-  }
-  if (rest.length === 0) {
-    return field;
-  }
-  return field.type === 'reference' ? fieldAt(TABLES[field.reference!], rest.join('.')) : null;
-}
-
-/** A (dot-walked) field's stored value on `row`; '' where a reference on the way is empty. */
-export function readField(db: Database, def: TableDef, row: Row, path: string): string {
-  const dot = path.indexOf('.');
-  if (dot < 0) {
-    return row[path] ?? '';
-  }
-  const field = def.fields[path.slice(0, dot)];
-  const target = db.get(field.reference!, row[path.slice(0, dot)] ?? '');
-  return target ? readField(db, TABLES[field.reference!], target, path.slice(dot + 1)) : '';
 }
 
 /** How the REST resources read queries: the clock, one of the instance's switches, its log. */
@@ -162,8 +134,11 @@ export function queryOf(
 }
 
 /** Whether a table of the instance has a field (dot-walks included). */
-export function tableHasField(table: string, field: string): boolean {
-  return Object.hasOwn(TABLES, table) && knownField(TABLES[table], field);
+export function hasFieldIn(db: Database): (table: string, field: string) => boolean {
+  return (table, field) => {
+    const def = db.table(table);
+    return def !== undefined && knownField(db.tables, def, field);
+  };
 }
 
 /**
@@ -179,17 +154,21 @@ export function readableRows(
   const readerOf = (table: TableDef) => (row: Row) => (field: string) =>
     readField(db, table, row, field);
   const tables = (name: string) => {
-    const table = TABLES[name];
-    return db
-      .rows(name)
-      .filter((row) => allowed(caller, 'read', table, row))
-      .map(readerOf(table));
+    const table = db.table(name);
+    return table
+      ? db
+          .rows(name)
+          .filter((row) => allowed(db, caller, 'read', table, row))
+          .map(readerOf(table))
+      : [];
   };
   const read = readerOf(def);
   return sortByQuery(
     db
       .rows(def.name)
-      .filter((row) => allowed(caller, 'read', def, row) && matchesQuery(query, read(row), tables)),
+      .filter(
+        (row) => allowed(db, caller, 'read', def, row) && matchesQuery(query, read(row), tables),
+      ),
     query,
     read,
   );

@@ -11,20 +11,19 @@ import { Database } from '../data/database';
 import {
   BadRequest,
   badRequestHandler,
-  fieldAt,
+  hasFieldIn,
   flag,
   notFound,
   param,
   queryOf,
   QueryRules,
-  tableHasField,
   readableRows,
-  readField,
   tableNamed,
 } from './rest';
+import { fieldAt, readField } from '../data/fields';
 import { sendError, sendResult } from './responses';
 import { glideDateTime } from '../data/seed';
-import { Row, Shape, shapeRecord, TableDef, TABLES } from '../data/tables';
+import { Row, Shape, shapeRecord, TableDef } from '../data/tables';
 
 const DEFAULT_LIMIT = 10000;
 
@@ -65,8 +64,8 @@ function nonNegativeInt(req: Request, name: string, fallback: number): number {
   return Number(raw);
 }
 
-function tableOf(req: Request): TableDef {
-  return tableNamed(String(req.params['table']));
+function tableOf(db: Database, req: Request): TableDef {
+  return tableNamed(db, String(req.params['table']));
 }
 
 /**
@@ -137,7 +136,7 @@ function fromDisplayValue(db: Database, field: TableDef['fields'][string], text:
     return Object.entries(field.choices).find(([, label]) => label === text)?.[0] ?? text;
   }
   if (field.type === 'reference' && text !== '' && !db.get(field.reference!, text)) {
-    const target = TABLES[field.reference!];
+    const target = db.table(field.reference!)!;
     const match = db.rows(target.name).find((row) => row[target.displayField] === text);
     return match ? match['sys_id'] : '';
   }
@@ -157,14 +156,14 @@ export function tableApi(db: Database, bodyLimit: string, rules: QueryRules): Ro
       shapeOf(req),
       (t, id) => db.displayOf(t, id),
       (path) => {
-        const field = fieldAt(def, path);
+        const field = fieldAt(db.tables, def, path);
         return field && { def: field, value: readField(db, def, row, path) };
       },
     );
   /** The record the caller may see, else the instance's 404. */
   const visible = (req: Request, res: Response, def: TableDef): Row => {
     const row = db.get(def.name, String(req.params['sysId']));
-    if (!row || !allowed(callerOf(res), 'read', def, row)) {
+    if (!row || !allowed(db, callerOf(res), 'read', def, row)) {
       throw notFound();
     }
     return row;
@@ -173,14 +172,14 @@ export function tableApi(db: Database, bodyLimit: string, rules: QueryRules): Ro
     new BadRequest(403, 'Operation Failed', aclDetail(operation));
 
   router.get('/now/table/:table', (req, res) => {
-    const def = tableOf(req);
+    const def = tableOf(db, req);
     const shapeParams = shapeOf(req);
     const limit = nonNegativeInt(req, 'sysparm_limit', DEFAULT_LIMIT);
     const offset = nonNegativeInt(req, 'sysparm_offset', 0);
     const all = readableRows(
       db,
       def,
-      queryOf(req, res, rules, def.name, tableHasField),
+      queryOf(req, res, rules, def.name, hasFieldIn(db)),
       callerOf(res),
     );
     const page = all.slice(offset, offset + limit);
@@ -199,13 +198,13 @@ export function tableApi(db: Database, bodyLimit: string, rules: QueryRules): Ro
   });
 
   router.get('/now/table/:table/:sysId', (req, res) => {
-    const def = tableOf(req);
+    const def = tableOf(db, req);
     sendResult(req, res, 200, shape(def, visible(req, res, def), req));
   });
 
   router.post('/now/table/:table', json, (req, res) => {
-    const def = tableOf(req);
-    if (!allowed(callerOf(res), 'create', def, null)) {
+    const def = tableOf(db, req);
+    if (!allowed(db, callerOf(res), 'create', def, null)) {
       throw refuse('create');
     }
     const caller = callerOf(res);
@@ -223,9 +222,9 @@ export function tableApi(db: Database, bodyLimit: string, rules: QueryRules): Ro
   });
 
   const update = (req: Request, res: Response) => {
-    const def = tableOf(req);
+    const def = tableOf(db, req);
     const row = visible(req, res, def);
-    if (!allowed(callerOf(res), 'write', def, row)) {
+    if (!allowed(db, callerOf(res), 'write', def, row)) {
       throw refuse('write');
     }
     db.update(def, row, valuesOf(db, def, req), callerOf(res).userName);
@@ -235,9 +234,9 @@ export function tableApi(db: Database, bodyLimit: string, rules: QueryRules): Ro
   router.patch('/now/table/:table/:sysId', json, update);
 
   router.delete('/now/table/:table/:sysId', (req, res) => {
-    const def = tableOf(req);
+    const def = tableOf(db, req);
     const row = visible(req, res, def);
-    if (!allowed(callerOf(res), 'delete', def, row)) {
+    if (!allowed(db, callerOf(res), 'delete', def, row)) {
       throw refuse('delete');
     }
     db.delete(def.name, row['sys_id']);

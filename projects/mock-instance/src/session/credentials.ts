@@ -3,10 +3,9 @@
  * the CLI's login, Basic authentication and OAuth's password grant alike.
  */
 import type { Database } from '../data/database';
-import { DEMO_PASSWORD, LOGIN_USERS } from '../data/seed';
 import type { Row } from '../data/tables';
 
-/** The seeded user a `Basic` header names with the right password, or null. */
+/** The user a `Basic` header names with the right password, or null. */
 export function basicUser(db: Database, header: string): Row | null {
   const match = /^Basic ([A-Za-z0-9+/=]+)$/i.exec(header.trim());
   if (!match) {
@@ -17,12 +16,11 @@ export function basicUser(db: Database, header: string): Row | null {
   return checkPassword(db, decoded.slice(0, colon), decoded.slice(colon + 1));
 }
 
-/** The seeded user who can log in with this name and password, or null. */
+/** The user who can log in with this name and password (the data gives them one), or null. */
 export function checkPassword(db: Database, userName: unknown, password: unknown): Row | null {
-  if (typeof userName !== 'string' || userName === '') {
+  if (typeof userName !== 'string' || userName === '' || typeof password !== 'string') {
     return null;
   }
-  const user = db.findUser(userName);
-  const canLogIn = user && LOGIN_USERS.some((u) => u.userName === user['user_name']);
-  return canLogIn && password === DEMO_PASSWORD ? user : null;
+  const expected = db.credentialsOf(userName)?.password;
+  return expected !== undefined && password === expected ? db.findUser(userName) : null;
 }

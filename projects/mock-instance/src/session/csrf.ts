@@ -150,7 +150,11 @@ export function authenticate(deps: AuthDeps) {
     if (config.sso === 'redirect') {
       res.redirect(302, `${deps.identityProvider()}/sso/login?RelayState=${relayState}`);
     } else {
-      res.status(200).set(NO_CACHE_HEADERS).type('html').send(loginPage(req.originalUrl, null));
+      res
+        .status(200)
+        .set(NO_CACHE_HEADERS)
+        .type('html')
+        .send(loginPage(deps.db, req.originalUrl, null));
     }
   }
 }

@@ -10,7 +10,6 @@ import express, { Request, Response, Router } from 'express';
 import { checkPassword } from './credentials';
 import { Database } from '../data/database';
 import { escapeMarkup, NO_CACHE_HEADERS } from '../http/responses';
-import { DEMO_PASSWORD, LOGIN_USERS } from '../data/seed';
 import { Session, SessionStore } from './sessions';
 import { Row } from '../data/tables';
 
@@ -45,10 +44,12 @@ function safeGoto(value: unknown): string {
 }
 
 /** The instance's login page, which sends the browser to `goto` once logged in. */
-export function loginPage(goto: string, message: string | null): string {
-  const users = LOGIN_USERS.map(
-    (u) => `<li><code>${u.userName}</code> — ${escapeMarkup(u.about)}</li>`,
-  ).join('');
+export function loginPage(db: Database, goto: string, message: string | null): string {
+  const users = db
+    .loginUsers()
+    .map((name) => `<li><code>${escapeMarkup(name)}</code></li>`)
+    .join('');
+  const hint = db.loginHint;
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>Log in | Mock instance</title>
 <style>body{font:16px system-ui,sans-serif;max-width:28rem;margin:4rem auto;padding:0 1rem}
@@ -62,7 +63,7 @@ ${message ? `<p class="error" role="alert">${escapeMarkup(message)}</p>` : ''}
 <label for="user_password">Password</label><input id="user_password" name="user_password" type="password" autocomplete="current-password" required>
 <button type="submit" id="sysverb_login">Log in</button>
 </form>
-<p>Seeded users (password <code>${DEMO_PASSWORD}</code>):</p><ul>${users}</ul>
+<p>Users of this instance${hint ? ` (${escapeMarkup(hint)})` : ''}:</p><ul>${users}</ul>
 </body></html>`;
 }
 
@@ -96,7 +97,7 @@ export function pages(sessions: SessionStore, db: Database, options: PageOptions
     res
       .set(NO_CACHE_HEADERS)
       .type('html')
-      .send(loginPage(safeGoto(req.query['sysparm_goto']), null));
+      .send(loginPage(db, safeGoto(req.query['sysparm_goto']), null));
   });
 
   router.post('/login.do', form, (req, res) => {
@@ -108,7 +109,7 @@ export function pages(sessions: SessionStore, db: Database, options: PageOptions
         .status(200)
         .set(NO_CACHE_HEADERS)
         .type('html')
-        .send(loginPage(goto, 'User name or password invalid'));
+        .send(loginPage(db, goto, 'User name or password invalid'));
       return;
     }
     startSession(res, sessions, user);

@@ -18,16 +18,9 @@ import { randomBytes } from 'node:crypto';
 
 import express, { Router } from 'express';
 
+import type { OAuthClient } from '../data/instance-data';
 import { checkPassword } from './credentials';
 import type { Database } from '../data/database';
-
-/** A client allowed to ask for tokens, and (for the client credentials grant) whom it acts as. */
-export interface OAuthClient {
-  readonly clientId: string;
-  readonly clientSecret: string;
-  /** The user a `client_credentials` token acts as; without one, that grant is refused. */
-  readonly user?: string;
-}
 
 /** Access and refresh tokens issued, and whose they are. */
 export class OAuthTokens {

@@ -1,0 +1,451 @@
+/**
+ * An instance's data as a user declares it for their own app's tests (`--data ./instance.json`,
+ * or `startMockInstance({ data })`): tables (with a parent such as `task`, typed fields, choices,
+ * references), records, users with their password and roles, access rules, OAuth clients.
+ * Validated at startup with `zod`: a mistake is named by file, path inside it, and what is wrong.
+ *
+ * ```json
+ * {
+ *   "tables": {
+ *     "x_acme_ticket": {
+ *       "label": "Ticket", "display": "number", "numberPrefix": "TKT",
+ *       "fields": {
+ *         "number": { "type": "string", "readOnly": true },
+ *         "title": { "type": "string" },
+ *         "state": { "type": "choice", "choices": { "1": "Open", "2": "Closed" } },
+ *         "owner": { "type": "reference", "reference": "sys_user" }
+ *       }
+ *     }
+ *   },
+ *   "users": [{ "user_name": "ann", "password": "pw", "roles": ["x_acme.agent"], "name": "Ann" }],
+ *   "records": { "x_acme_ticket": [{ "title": "Printer on fire", "state": "1" }] },
+ *   "acls": [
+ *     { "table": "x_acme_ticket", "operation": "read", "roles": ["x_acme.agent"] },
+ *     { "table": "x_acme_ticket", "operation": "read", "condition": "owner=javascript:gs.getUserID()" }
+ *   ]
+ * }
+ * ```
+ */
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { extname, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+
+import { z } from 'zod';
+
+const NAME = /^[a-z][a-z0-9_]*$/;
+
+/** Field types, as an instance names them (`datetime` is accepted for `glide_date_time`). */
+export const FIELD_TYPES = [
+  'string',
+  'integer',
+  'decimal',
+  'boolean',
+  'choice',
+  'reference',
+  'glide_date_time',
+  'datetime',
+  'journal',
+] as const;
+
+const fieldSchema = z
+  .object({
+    type: z.enum(FIELD_TYPES),
+    label: z.string().optional(),
+    choices: z.record(z.string(), z.string()).optional(),
+    reference: z.string().optional(),
+    readOnly: z.boolean().optional(),
+  })
+  .strict()
+  .refine((f) => f.type !== 'reference' || f.reference !== undefined, {
+    message: 'a reference field needs "reference": the table it points to',
+  })
+  .refine((f) => f.type !== 'choice' || f.choices !== undefined, {
+    message: 'a choice field needs "choices": { value: label }',
+  });
+
+const tableSchema = z
+  .object({
+    extends: z.string().regex(NAME).optional(),
+    label: z.string().optional(),
+    display: z.string().optional(),
+    numberPrefix: z
+      .string()
+      .regex(/^[A-Z]{2,6}$/)
+      .optional(),
+    fields: z.record(
+      z.string().regex(NAME, 'a field name is lower-case: a-z, 0-9, _'),
+      fieldSchema,
+    ),
+  })
+  .strict();
+
+const value = z.union([z.string(), z.number(), z.boolean(), z.null()]);
+
+/** A user: their `sys_user` fields, password and roles. */
+const userSchema = z
+  .object({
+    user_name: z.string().min(1),
+    /** Without one, the user exists but cannot log in. */
+    password: z.string().min(1).optional(),
+    roles: z.array(z.string().min(1)).default([]),
+    sys_id: z.string().optional(),
+    name: z.string().optional(),
+    first_name: z.string().optional(),
+    last_name: z.string().optional(),
+    email: z.string().optional(),
+    title: z.string().optional(),
+    department: z.string().optional(),
+    /** The sys_id of another user. */
+    manager: z.string().optional(),
+    active: z.union([z.boolean(), z.enum(['true', 'false'])]).optional(),
+    time_zone: z.string().optional(),
+    sys_created_on: z.string().optional(),
+    sys_created_by: z.string().optional(),
+    sys_updated_on: z.string().optional(),
+    sys_updated_by: z.string().optional(),
+    sys_mod_count: z.union([z.string(), z.number()]).optional(),
+  })
+  .strict();
+
+const aclSchema = z
+  .object({
+    table: z.string(),
+    operation: z.enum(['read', 'create', 'write', 'delete']),
+    roles: z.array(z.string().min(1)).default([]),
+    condition: z.string().optional(),
+  })
+  .strict();
+
+const instanceDataSchema = z
+  .object({
+    tables: z
+      .record(z.string().regex(NAME, 'a table name is lower-case: a-z, 0-9, _'), tableSchema)
+      .default({}),
+    users: z.array(userSchema).default([]),
+    records: z.record(z.string(), z.array(z.record(z.string(), value))).default({}),
+    acls: z.array(aclSchema).default([]),
+    oauthClients: z
+      .array(
+        z
+          .object({
+            clientId: z.string().min(1),
+            clientSecret: z.string(),
+            user: z.string().optional(),
+          })
+          .strict(),
+      )
+      .default([]),
+    /** A line the login page shows under the users (the demo says its password). */
+    loginHint: z.string().optional(),
+  })
+  .strict();
+
+/** A field of a declared table. */
+export interface FieldSpec {
+  readonly type: (typeof FIELD_TYPES)[number];
+  readonly label?: string;
+  /** Value → label, for a `choice` field. */
+  readonly choices?: Readonly<Record<string, string>>;
+  /** The table a `reference` field points to. */
+  readonly reference?: string;
+  /** Set by the instance, ignored in request bodies. */
+  readonly readOnly?: boolean;
+}
+
+/** A declared table. */
+export interface TableSpec {
+  /** The table it extends, declared too: its fields and access rules are inherited. */
+  readonly extends?: string;
+  readonly label?: string;
+  /** The field whose value a reference to this table displays. Default `number`, else `sys_id`. */
+  readonly display?: string;
+  /** Numbers new records `<PREFIX>0000001`, ... in their `number` field. */
+  readonly numberPrefix?: string;
+  readonly fields: Readonly<Record<string, FieldSpec>>;
+}
+
+/** A user: their `sys_user` fields, password (without one they cannot log in) and roles. */
+export interface UserSpec {
+  readonly user_name: string;
+  readonly password?: string;
+  readonly roles?: readonly string[];
+  readonly sys_id?: string;
+  readonly name?: string;
+  readonly first_name?: string;
+  readonly last_name?: string;
+  readonly email?: string;
+  readonly title?: string;
+  readonly department?: string;
+  /** The sys_id of another user. */
+  readonly manager?: string;
+  readonly active?: boolean | 'true' | 'false';
+  readonly time_zone?: string;
+  readonly sys_created_on?: string;
+  readonly sys_created_by?: string;
+  readonly sys_updated_on?: string;
+  readonly sys_updated_by?: string;
+  readonly sys_mod_count?: string | number;
+}
+
+/** An access rule: who may do `operation` on `table`'s records (see the mock's README). */
+export interface AclSpec {
+  readonly table: string;
+  readonly operation: 'read' | 'create' | 'write' | 'delete';
+  /** Any one of these roles grants it; none: any logged-in user. */
+  readonly roles?: readonly string[];
+  /** An encoded query the record must match (reads, writes, deletes). */
+  readonly condition?: string;
+}
+
+/** The data of an instance, as a data file declares it (see the example above). */
+export interface InstanceDataInput {
+  readonly tables?: Readonly<Record<string, TableSpec>>;
+  readonly users?: readonly UserSpec[];
+  /** Records by table; a value is text, a number, a boolean or null (empty). */
+  readonly records?: Readonly<
+    Record<string, readonly Readonly<Record<string, string | number | boolean | null>>[]>
+  >;
+  readonly acls?: readonly AclSpec[];
+  readonly oauthClients?: readonly OAuthClient[];
+  /** A line the login page shows under the users (the demo says its password). */
+  readonly loginHint?: string;
+}
+
+/** The data of an instance, validated, every list present. */
+export interface InstanceData {
+  readonly tables: Readonly<Record<string, TableSpec>>;
+  readonly users: readonly (UserSpec & { readonly roles: readonly string[] })[];
+  readonly records: Readonly<
+    Record<string, readonly Readonly<Record<string, string | number | boolean | null>>[]>
+  >;
+  readonly acls: readonly (AclSpec & { readonly roles: readonly string[] })[];
+  readonly oauthClients: readonly OAuthClient[];
+  readonly loginHint?: string;
+}
+
+// The schema and the interfaces above say the same: each side must fit the other.
+type Fits<A, B> = A extends B ? true : never;
+type Writable<T> = T extends readonly (infer U)[]
+  ? Writable<U>[]
+  : T extends object
+    ? { -readonly [K in keyof T]: Writable<T[K]> }
+    : T;
+const schemaFits: [
+  Fits<z.output<typeof instanceDataSchema>, InstanceData>,
+  Fits<Writable<InstanceDataInput>, z.input<typeof instanceDataSchema>>,
+] = [true, true];
+void schemaFits;
+
+/** A client allowed to ask for tokens, and (for the client credentials grant) whom it acts as. */
+export interface OAuthClient {
+  readonly clientId: string;
+  readonly clientSecret: string;
+  /** The user a `client_credentials` token acts as; without one, that grant is refused. */
+  readonly user?: string;
+}
+
+/** Tables every instance has, which data may fill but not declare. */
+export const BUILT_IN_TABLES = ['sys_user', 'sys_db_object', 'sys_dictionary'] as const;
+
+/** Data that does not fit: every problem, each as `<where>: <path>: <what>`. */
+export class InstanceDataError extends Error {
+  constructor(
+    readonly source: string,
+    readonly problems: readonly string[],
+  ) {
+    super(`${source} is not valid instance data:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'InstanceDataError';
+  }
+}
+
+/** Validates data given in code or read from a file; throws an {@link InstanceDataError}. */
+export function validateInstanceData(input: unknown, source = 'the instance data'): InstanceData {
+  const parsed = instanceDataSchema.safeParse(input);
+  if (!parsed.success) {
+    throw new InstanceDataError(
+      source,
+      parsed.error.issues.map((issue) => `${pathOf(issue.path)}: ${issue.message}`),
+    );
+  }
+  const problems = crossCheck(parsed.data);
+  if (problems.length > 0) {
+    throw new InstanceDataError(source, problems);
+  }
+  return parsed.data;
+}
+
+function pathOf(path: readonly PropertyKey[]): string {
+  return path.length === 0
+    ? '(top level)'
+    : path
+        .map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`))
+        .join('')
+        .replace(/^\./, '');
+}
+
+/** What the schema alone cannot see: names that must point at each other. */
+function crossCheck(data: z.output<typeof instanceDataSchema>): string[] {
+  const problems: string[] = [];
+  const tables = new Set<string>([...BUILT_IN_TABLES, ...Object.keys(data.tables)]);
+  const fieldsOf = (table: string, seen = new Set<string>()): Set<string> | null => {
+    if (table === 'sys_user') {
+      return new Set(SYS_USER_FIELDS);
+    }
+    const def = data.tables[table];
+    if (!def || seen.has(table)) {
+      return null;
+    }
+    seen.add(table);
+    const inherited = def.extends ? fieldsOf(def.extends, seen) : new Set<string>();
+    return inherited && new Set([...inherited, ...Object.keys(def.fields), ...SYSTEM_FIELD_NAMES]);
+  };
+  for (const [name, def] of Object.entries(data.tables)) {
+    if ((BUILT_IN_TABLES as readonly string[]).includes(name)) {
+      problems.push(`tables.${name}: ${name} is built in; fill it with "users" or "records"`);
+      continue;
+    }
+    if (def.extends && !Object.hasOwn(data.tables, def.extends)) {
+      problems.push(`tables.${name}.extends: no table ${def.extends} is declared`);
+    } else if (fieldsOf(name) === null) {
+      problems.push(`tables.${name}.extends: the tables extend each other in a circle`);
+    }
+    for (const [field, f] of Object.entries(def.fields)) {
+      if (f.reference !== undefined && !tables.has(f.reference)) {
+        problems.push(`tables.${name}.fields.${field}.reference: no table ${f.reference}`);
+      }
+    }
+    if (def.display !== undefined && !fieldsOf(name)?.has(def.display)) {
+      problems.push(`tables.${name}.display: no field ${def.display}`);
+    }
+  }
+  for (const [table, rows] of Object.entries(data.records)) {
+    const fields = tables.has(table) ? fieldsOf(table) : null;
+    if (!tables.has(table) || table === 'sys_db_object' || table === 'sys_dictionary') {
+      problems.push(
+        `records.${table}: ${tables.has(table) ? 'answered from the tables declared' : `no table ${table} is declared`}`,
+      );
+      continue;
+    }
+    rows.forEach((row, i) => {
+      for (const field of Object.keys(row)) {
+        if (!fields?.has(field)) {
+          problems.push(`records.${table}[${i}].${field}: ${table} has no field ${field}`);
+        }
+      }
+      const id = row['sys_id'];
+      if (id !== undefined && (typeof id !== 'string' || !/^[0-9a-f]{32}$/.test(id))) {
+        problems.push(
+          `records.${table}[${i}].sys_id: must be 32 lower-case hexadecimal characters`,
+        );
+      }
+    });
+  }
+  const userNames = new Set<string>();
+  data.users.forEach((user, i) => {
+    if (userNames.has(user.user_name)) {
+      problems.push(`users[${i}].user_name: ${user.user_name} is declared twice`);
+    }
+    userNames.add(user.user_name);
+    if (user.sys_id !== undefined && !/^[0-9a-f]{32}$/.test(user.sys_id)) {
+      problems.push(`users[${i}].sys_id: must be 32 lower-case hexadecimal characters`);
+    }
+  });
+  data.acls.forEach((acl, i) => {
+    if (!tables.has(acl.table)) {
+      problems.push(`acls[${i}].table: no table ${acl.table}`);
+    }
+  });
+  data.oauthClients.forEach((client, i) => {
+    if (client.user !== undefined && !userNames.has(client.user)) {
+      problems.push(`oauthClients[${i}].user: no user ${client.user} is declared`);
+    }
+  });
+  return problems;
+}
+
+/** Fields every table has. */
+export const SYSTEM_FIELD_NAMES = [
+  'sys_id',
+  'sys_created_on',
+  'sys_created_by',
+  'sys_updated_on',
+  'sys_updated_by',
+  'sys_mod_count',
+];
+
+/** The fields of the built-in `sys_user`. */
+export const SYS_USER_FIELDS = [
+  ...SYSTEM_FIELD_NAMES,
+  'user_name',
+  'name',
+  'first_name',
+  'last_name',
+  'email',
+  'title',
+  'department',
+  'manager',
+  'active',
+  'time_zone',
+];
+
+/**
+ * Reads a data file: JSON, or a JavaScript module (CommonJS or ESM) whose default export (or
+ * `module.exports`) is the data, or a TypeScript module when the project has `tsx` installed.
+ * Relative paths resolve against the caller's directory. Throws an {@link InstanceDataError}.
+ */
+export async function loadInstanceData(file: string): Promise<InstanceData> {
+  const path = resolve(file);
+  let input: unknown;
+  try {
+    const ext = extname(path);
+    if (ext === '.json') {
+      input = JSON.parse(readFileSync(path, 'utf8'));
+    } else if (['.ts', '.mts', '.cts'].includes(ext)) {
+      input = await importTypeScript(path);
+    } else if (ext === '.mjs') {
+      input = await importModule(pathToFileURL(path).href);
+    } else {
+      // CommonJS, or ESM that Node 20.19+ can require.
+      input = createRequire(path)(path);
+    }
+  } catch (error) {
+    if (error instanceof InstanceDataError) {
+      throw error;
+    }
+    throw new InstanceDataError(file, [`cannot be read: ${(error as Error).message}`]);
+  }
+  return validateInstanceData(unwrapDefault(input), file);
+}
+
+function unwrapDefault(module: unknown): unknown {
+  const m = module as { default?: unknown; tables?: unknown; users?: unknown };
+  return m && typeof m === 'object' && m.default !== undefined && !m.tables && !m.users
+    ? unwrapDefault(m.default)
+    : module;
+}
+
+/** A TypeScript data module, through the project's own `tsx` (the package does not bring one). */
+async function importTypeScript(path: string): Promise<unknown> {
+  const projectRequire = createRequire(resolve('package.json'));
+  let api: string;
+  try {
+    api = projectRequire.resolve('tsx/esm/api');
+  } catch {
+    throw new InstanceDataError(path, [
+      'a TypeScript data file needs tsx in your project (npm install --save-dev tsx), or give JSON or JavaScript',
+    ]);
+  }
+  const { tsImport } = (await importModule(pathToFileURL(api).href)) as {
+    tsImport: (file: string, parent: string) => Promise<unknown>;
+  };
+  return tsImport(pathToFileURL(path).href, pathToFileURL(resolve('package.json')).href);
+}
+
+/**
+ * `import()` kept as it is by the CommonJS build (which would turn a plain one into `require`, and
+ * `require` cannot load an ES module from a URL).
+ */
+const importModule = new Function('specifier', 'return import(specifier)') as (
+  specifier: string,
+) => Promise<unknown>;
