@@ -4,7 +4,7 @@
  * token at a localhost token page for the library's refresh path. Built on `http-proxy-3` (the
  * proxy under Angular's Vite dev server) for HTTP and WebSockets.
  *
- * What a request meets, in order: the `Host` check and the cross-site check (`guard.ts`), on every
+ * What a request meets, in order: the `Host` check and the cross-site check (`dev-guard`), on every
  * path, WebSocket upgrades included; then the session's own pages (login and logout are not the
  * browser's to do); the token page; the body limits (`body.ts`); and only then the instance.
  */
