@@ -144,8 +144,8 @@ mkdirSync(outDir, { recursive: true });
 writeFileSync(resolve(outDir, 'results.json'), JSON.stringify(results, null, 2) + '\n');
 writeFileSync(resolve(outDir, 'results.md'), md);
 if (!smoke) {
-  // README's "Performance" section quotes the latest tables, between two markers.
-  const readmePath = resolve(ROOT, 'README.md');
+  // docs/performance.md quotes the latest tables, between two markers.
+  const readmePath = resolve(ROOT, 'docs/performance.md');
   const readme = readFileSync(readmePath, 'utf8');
   const quoted = md
     .slice(md.indexOf('Made by'))

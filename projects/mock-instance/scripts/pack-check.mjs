@@ -62,6 +62,14 @@ try {
   run('tar', ['-xzf', join(scratch, packed.filename), '-C', scratch], ROOT);
   const manifest = JSON.parse(readFileSync(join(scratch, 'package/package.json'), 'utf8'));
   check('name', manifest.name === 'ngx-user-token-mock-instance', manifest.name);
+  const guide = readFileSync(join(scratch, 'package/README.md'), 'utf8');
+  const missing = [
+    '## Your own data',
+    '## Options',
+    '## Control API',
+    '## Who can reach it',
+  ].filter((section) => !guide.includes(`\n${section}`));
+  check('the README is the user guide', missing.length === 0, missing.join(', ') || 'all sections');
   check('license', manifest.license === 'MIT', manifest.license);
   check('bin', manifest.bin?.['ngx-user-token-mock-instance'] === 'cli.js');
   check('engines: Node >= 20', /^>=20/.test(manifest.engines?.node ?? ''), manifest.engines?.node);

@@ -59,6 +59,16 @@ try {
   run('tar', ['-xzf', join(scratch, packed.filename), '-C', scratch], ROOT);
   const manifest = JSON.parse(readFileSync(join(scratch, 'package/package.json'), 'utf8'));
   check('name', manifest.name === 'ngx-user-token', manifest.name);
+  const guide = readFileSync(join(scratch, 'package/README.md'), 'utf8');
+  const missing = [
+    '## Install',
+    '## Use it in an app',
+    '## API',
+    '## Recipes',
+    '## Troubleshooting',
+    '## Compatibility',
+  ].filter((section) => !guide.includes(`\n${section}`));
+  check('the README is the user guide', missing.length === 0, missing.join(', ') || 'all sections');
   check('license', manifest.license === 'MIT', manifest.license);
   check('sideEffects: false', manifest.sideEffects === false);
   check(
