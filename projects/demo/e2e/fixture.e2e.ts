@@ -1,8 +1,8 @@
-// The mock instance's Playwright fixture, used as a user's own test would use it: the demo's build
+// The mock instance's Playwright fixture, imported by its package name as a user's own test would: the demo's build
 // served by the worker's instance, the instance driven through its control client.
 import { resolve } from 'node:path';
 
-import { expect, test } from '../../mock-instance/src/playwright';
+import { expect, test } from 'ngx-user-token-mock-instance/playwright';
 import { LIST_PATH, reloadList } from './browser';
 
 test.use({

@@ -5,71 +5,33 @@
 // the CSRF check, a token rotation and a session end driven through the control client), its Node
 // helper under node's test runner and its Playwright fixture.
 // Prints one line per check and exits non-zero on the first failure.
-import { execFileSync, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 
+import { check, done, packAndOpen, run } from '../../node-build/scripts/pack-checks.mjs';
+
 const ROOT = resolve(import.meta.dirname, '../../..');
 const workspace = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8'));
-let passed = 0;
-
-/** @param {string} what @param {boolean} ok @param {string} [detail] */
-function check(what, ok, detail = '') {
-  console.log(`${ok ? 'ok' : 'FAILED'}  ${what}${detail ? ` (${detail})` : ''}`);
-  if (!ok) {
-    process.exit(1);
-  }
-  passed++;
-}
-
-/** @param {string} cmd @param {string[]} args @param {string} cwd */
-const run = (cmd, args, cwd) =>
-  execFileSync(cmd, args, {
-    cwd,
-    encoding: 'utf8',
-    stdio: ['ignore', 'pipe', 'pipe'],
-    // Playwright is installed for its test runner only: no browser is downloaded, none is used.
-    env: { ...process.env, PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD: '1' },
-  });
-
 run('npm', ['run', 'build:mock-instance'], ROOT);
 const scratch = mkdtempSync(join(tmpdir(), 'mock-instance-pack-'));
 try {
-  const [packed] = JSON.parse(
-    run(
-      'npm',
-      ['pack', '--json', '--pack-destination', scratch, join(ROOT, 'dist/mock-instance')],
-      ROOT,
-    ),
-  );
-  const files = packed.files.map((/** @type {{ path: string }} */ f) => f.path);
-  check('tarball made', typeof packed.filename === 'string', packed.filename);
-  for (const file of [
-    'package.json',
-    'README.md',
-    'LICENSE',
-    'cli.js',
-    'index.js',
-    'types/mock-instance/src/index.d.ts',
-  ]) {
-    check(`tarball holds ${file}`, files.includes(file));
-  }
-  check(
-    'no sources or specs in the tarball',
-    !files.some((/** @type {string} */ f) => f.endsWith('.ts') && !f.endsWith('.d.ts')),
-  );
-  run('tar', ['-xzf', join(scratch, packed.filename), '-C', scratch], ROOT);
-  const manifest = JSON.parse(readFileSync(join(scratch, 'package/package.json'), 'utf8'));
+  const { filename, manifest } = packAndOpen({
+    root: ROOT,
+    dist: 'dist/mock-instance',
+    scratch,
+    files: [
+      'package.json',
+      'README.md',
+      'LICENSE',
+      'cli.js',
+      'index.js',
+      'types/mock-instance/src/index.d.ts',
+    ],
+    sections: ['## Your own data', '## Options', '## Control API', '## Who can reach it'],
+  });
   check('name', manifest.name === 'ngx-user-token-mock-instance', manifest.name);
-  const guide = readFileSync(join(scratch, 'package/README.md'), 'utf8');
-  const missing = [
-    '## Your own data',
-    '## Options',
-    '## Control API',
-    '## Who can reach it',
-  ].filter((section) => !guide.includes(`\n${section}`));
-  check('the README is the user guide', missing.length === 0, missing.join(', ') || 'all sections');
   check('license', manifest.license === 'MIT', manifest.license);
   check('bin', manifest.bin?.['ngx-user-token-mock-instance'] === 'cli.js');
   check('engines: Node >= 20', /^>=20/.test(manifest.engines?.node ?? ''), manifest.engines?.node);
@@ -112,7 +74,7 @@ try {
       '--no-audit',
       '--no-fund',
       '--prefer-offline',
-      join(scratch, packed.filename),
+      join(scratch, filename),
       `typescript@${workspace.devDependencies.typescript}`,
       `@types/node@${workspace.devDependencies['@types/node']}`,
       `@playwright/test@${workspace.devDependencies['@playwright/test']}`,
@@ -302,4 +264,4 @@ test('my tests drive the worker’s instance', async ({ instance, request }) => 
 } finally {
   rmSync(scratch, { recursive: true, force: true });
 }
-console.log(`${passed} passed, 0 failed`);
+done();

@@ -3,72 +3,43 @@
 // manifest and files, installs the tarball into a scratch Angular app outside the workspace and
 // builds that app for production. Prints one line per check and exits non-zero on the first
 // failure.
-import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 
+import { check, done, packAndOpen, run } from '../../node-build/scripts/pack-checks.mjs';
+
 const ROOT = resolve(import.meta.dirname, '../../..');
 const workspace = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8'));
-let passed = 0;
-
-/** @param {string} what @param {boolean} ok @param {string} [detail] */
-function check(what, ok, detail = '') {
-  console.log(`${ok ? 'ok' : 'FAILED'}  ${what}${detail ? ` (${detail})` : ''}`);
-  if (!ok) {
-    process.exit(1);
-  }
-  passed++;
-}
-
-/** @param {string} cmd @param {string[]} args @param {string} cwd */
-const run = (cmd, args, cwd) =>
-  execFileSync(cmd, args, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
-
 run('npm', ['run', 'build'], ROOT);
 const scratch = mkdtempSync(join(tmpdir(), 'ngx-user-token-pack-'));
 try {
-  const [packed] = JSON.parse(
-    run(
-      'npm',
-      ['pack', '--json', '--pack-destination', scratch, join(ROOT, 'dist/ngx-user-token')],
-      ROOT,
-    ),
-  );
-  const files = packed.files.map((/** @type {{ path: string }} */ f) => f.path);
-  check('tarball made', typeof packed.filename === 'string', packed.filename);
-  for (const file of [
-    'package.json',
-    'README.md',
-    'LICENSE',
-    'fesm2022/ngx-user-token.mjs',
-    'fesm2022/ngx-user-token-testing.mjs',
-    'types/ngx-user-token.d.ts',
-    'types/ngx-user-token-testing.d.ts',
-    'schematics/collection.json',
-    'schematics/ng-add/index.js',
-    'schematics/ng-add/schema.json',
-  ]) {
-    check(`tarball holds ${file}`, files.includes(file));
-  }
-  check(
-    'no sources or specs in the tarball',
-    !files.some((/** @type {string} */ f) => f.endsWith('.ts') && !f.endsWith('.d.ts')),
-  );
-
-  run('tar', ['-xzf', join(scratch, packed.filename), '-C', scratch], ROOT);
-  const manifest = JSON.parse(readFileSync(join(scratch, 'package/package.json'), 'utf8'));
+  const { filename, manifest } = packAndOpen({
+    root: ROOT,
+    dist: 'dist/ngx-user-token',
+    scratch,
+    files: [
+      'package.json',
+      'README.md',
+      'LICENSE',
+      'fesm2022/ngx-user-token.mjs',
+      'fesm2022/ngx-user-token-testing.mjs',
+      'types/ngx-user-token.d.ts',
+      'types/ngx-user-token-testing.d.ts',
+      'schematics/collection.json',
+      'schematics/ng-add/index.js',
+      'schematics/ng-add/schema.json',
+    ],
+    sections: [
+      '## Install',
+      '## Use it in an app',
+      '## API',
+      '## Recipes',
+      '## Troubleshooting',
+      '## Compatibility',
+    ],
+  });
   check('name', manifest.name === 'ngx-user-token', manifest.name);
-  const guide = readFileSync(join(scratch, 'package/README.md'), 'utf8');
-  const missing = [
-    '## Install',
-    '## Use it in an app',
-    '## API',
-    '## Recipes',
-    '## Troubleshooting',
-    '## Compatibility',
-  ].filter((section) => !guide.includes(`\n${section}`));
-  check('the README is the user guide', missing.length === 0, missing.join(', ') || 'all sections');
   check('license', manifest.license === 'MIT', manifest.license);
   check('sideEffects: false', manifest.sideEffects === false);
   check(
@@ -198,7 +169,7 @@ bootstrapApplication(App, {
       '--no-fund',
       '--prefer-offline',
       '--loglevel=error',
-      join(scratch, packed.filename),
+      join(scratch, filename),
     ],
     app,
   );
@@ -238,4 +209,4 @@ bootstrapApplication(App, {
 } finally {
   rmSync(scratch, { recursive: true, force: true });
 }
-console.log(`${passed} passed, 0 failed`);
+done();

@@ -33,7 +33,7 @@ export class Database {
     private readonly clock: () => number,
     private readonly data: InstanceData,
   ) {
-    this.tables = tablesOf(data);
+    this.tables = tablesOf(data.tables);
     const schemaReads = ['sys_db_object', 'sys_dictionary']
       .filter((table) => !data.acls.some((rule) => rule.table === table))
       .map((table): AclRule => ({ table, operation: 'read', roles: [] }));

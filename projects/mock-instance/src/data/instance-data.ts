@@ -33,20 +33,11 @@ import { pathToFileURL } from 'node:url';
 
 import { z } from 'zod';
 
-const NAME = /^[a-z][a-z0-9_]*$/;
+import { BUILT_IN, FIELD_TYPES, SYSTEM_FIELDS, TableSpec } from './tables';
 
-/** Field types, as an instance names them (`datetime` is accepted for `glide_date_time`). */
-export const FIELD_TYPES = [
-  'string',
-  'integer',
-  'decimal',
-  'boolean',
-  'choice',
-  'reference',
-  'glide_date_time',
-  'datetime',
-  'journal',
-] as const;
+export type { FieldSpec, TableSpec } from './tables';
+
+const NAME = /^[a-z][a-z0-9_]*$/;
 
 const fieldSchema = z
   .object({
@@ -141,30 +132,6 @@ const instanceDataSchema = z
   })
   .strict();
 
-/** A field of a declared table. */
-export interface FieldSpec {
-  readonly type: (typeof FIELD_TYPES)[number];
-  readonly label?: string;
-  /** Value → label, for a `choice` field. */
-  readonly choices?: Readonly<Record<string, string>>;
-  /** The table a `reference` field points to. */
-  readonly reference?: string;
-  /** Set by the instance, ignored in request bodies. */
-  readonly readOnly?: boolean;
-}
-
-/** A declared table. */
-export interface TableSpec {
-  /** The table it extends, declared too: its fields and access rules are inherited. */
-  readonly extends?: string;
-  readonly label?: string;
-  /** The field whose value a reference to this table displays. Default `number`, else `sys_id`. */
-  readonly display?: string;
-  /** Numbers new records `<PREFIX>0000001`, ... in their `number` field. */
-  readonly numberPrefix?: string;
-  readonly fields: Readonly<Record<string, FieldSpec>>;
-}
-
 /** A user: their `sys_user` fields, password (without one they cannot log in) and roles. */
 export interface UserSpec {
   readonly user_name: string;
@@ -246,7 +213,7 @@ export interface OAuthClient {
 }
 
 /** Tables every instance has, which data may fill but not declare. */
-export const BUILT_IN_TABLES = ['sys_user', 'sys_db_object', 'sys_dictionary'] as const;
+const BUILT_IN_TABLES = Object.keys(BUILT_IN);
 
 /** Data that does not fit: every problem, each as `<where>: <path>: <what>`. */
 export class InstanceDataError extends Error {
@@ -301,7 +268,7 @@ function crossCheck(data: z.output<typeof instanceDataSchema>): string[] {
     return inherited && new Set([...inherited, ...Object.keys(def.fields), ...SYSTEM_FIELD_NAMES]);
   };
   for (const [name, def] of Object.entries(data.tables)) {
-    if ((BUILT_IN_TABLES as readonly string[]).includes(name)) {
+    if (BUILT_IN_TABLES.includes(name)) {
       problems.push(`tables.${name}: ${name} is built in; fill it with "users" or "records"`);
       continue;
     }
@@ -364,30 +331,8 @@ function crossCheck(data: z.output<typeof instanceDataSchema>): string[] {
   return problems;
 }
 
-/** Fields every table has. */
-export const SYSTEM_FIELD_NAMES = [
-  'sys_id',
-  'sys_created_on',
-  'sys_created_by',
-  'sys_updated_on',
-  'sys_updated_by',
-  'sys_mod_count',
-];
-
-/** The fields of the built-in `sys_user`. */
-export const SYS_USER_FIELDS = [
-  ...SYSTEM_FIELD_NAMES,
-  'user_name',
-  'name',
-  'first_name',
-  'last_name',
-  'email',
-  'title',
-  'department',
-  'manager',
-  'active',
-  'time_zone',
-];
+const SYSTEM_FIELD_NAMES = Object.keys(SYSTEM_FIELDS);
+const SYS_USER_FIELDS = Object.keys(BUILT_IN['sys_user'].fields);
 
 /**
  * Reads a data file: JSON, or a JavaScript module (CommonJS or ESM) whose default export (or

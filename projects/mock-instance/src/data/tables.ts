@@ -3,7 +3,43 @@
  * `sys_dictionary` that describe every table) and those its data declares — their fields, and how
  * a record is shaped on the wire for each `sysparm_display_value` setting.
  */
-import type { InstanceData } from './instance-data';
+
+/** Field types, as an instance names them (`datetime` is accepted for `glide_date_time`). */
+export const FIELD_TYPES = [
+  'string',
+  'integer',
+  'decimal',
+  'boolean',
+  'choice',
+  'reference',
+  'glide_date_time',
+  'datetime',
+  'journal',
+] as const;
+
+/** A field of a declared table. */
+export interface FieldSpec {
+  readonly type: (typeof FIELD_TYPES)[number];
+  readonly label?: string;
+  /** Value → label, for a `choice` field. */
+  readonly choices?: Readonly<Record<string, string>>;
+  /** The table a `reference` field points to. */
+  readonly reference?: string;
+  /** Set by the instance, ignored in request bodies. */
+  readonly readOnly?: boolean;
+}
+
+/** A declared table. */
+export interface TableSpec {
+  /** The table it extends, declared too: its fields and access rules are inherited. */
+  readonly extends?: string;
+  readonly label?: string;
+  /** The field whose value a reference to this table displays. Default `number`, else `sys_id`. */
+  readonly display?: string;
+  /** Numbers new records `<PREFIX>0000001`, ... in their `number` field. */
+  readonly numberPrefix?: string;
+  readonly fields: Readonly<Record<string, FieldSpec>>;
+}
 
 export type FieldType =
   'string' | 'boolean' | 'integer' | 'decimal' | 'choice' | 'reference' | 'datetime' | 'journal';
@@ -47,7 +83,7 @@ export const SYSTEM_FIELDS: Record<string, FieldDef> = {
   sys_mod_count: { type: 'integer', readOnly: true },
 };
 
-const BUILT_IN: Tables = {
+export const BUILT_IN: Tables = {
   sys_user: {
     name: 'sys_user',
     label: 'User',
@@ -66,7 +102,10 @@ const BUILT_IN: Tables = {
       time_zone: { type: 'string', label: 'Time zone' },
     },
   },
-  // What apps that read the schema ask: the tables and their columns (base instance names).
+  // What apps that read the schema ask: the tables and their columns. The names an instance uses
+  // (`sys_dictionary.name`, `element`, `reference`, `internal_type`; `sys_db_object.super_class`)
+  // are those of ServiceNow's GlideRecord API reference and its docs' scripts; `column_label`,
+  // `label` and `read_only` as the mock fills them are unverified.
   sys_db_object: {
     name: 'sys_db_object',
     label: 'Table',
@@ -95,13 +134,13 @@ const BUILT_IN: Tables = {
 };
 
 /** The instance's tables: the built-in ones and those the data declares, with inherited fields. */
-export function tablesOf(data: InstanceData): Tables {
+export function tablesOf(declared: Readonly<Record<string, TableSpec>>): Tables {
   const tables: Record<string, TableDef> = { ...BUILT_IN };
   const build = (name: string): TableDef => {
     if (tables[name]) {
       return tables[name];
     }
-    const spec = data.tables[name];
+    const spec = declared[name];
     const parent = spec.extends ? build(spec.extends) : null;
     const own = Object.fromEntries(
       Object.entries(spec.fields).map(([field, f]): [string, FieldDef] => [
@@ -127,7 +166,7 @@ export function tablesOf(data: InstanceData): Tables {
     };
     return tables[name];
   };
-  Object.keys(data.tables).forEach(build);
+  Object.keys(declared).forEach(build);
   return tables;
 }
 

@@ -26,38 +26,6 @@
 import { glideDateTime } from '../data/seed';
 import { evaluateScript, isScript, ScriptContext } from './glide-script';
 
-export type Operator =
-  | '='
-  | '!='
-  | 'LIKE'
-  | 'NOT LIKE'
-  | 'STARTSWITH'
-  | 'ENDSWITH'
-  | 'IN'
-  | 'NOT IN'
-  | 'ISEMPTY'
-  | 'ISNOTEMPTY'
-  | 'EMPTYSTRING'
-  | 'ANYTHING'
-  | '<'
-  | '<='
-  | '>'
-  | '>='
-  | 'BETWEEN'
-  | 'ON'
-  | 'NOTON'
-  | 'SAMEAS'
-  | 'NSAMEAS'
-  | 'GT_FIELD'
-  | 'LT_FIELD'
-  | 'GT_OR_EQUALS_FIELD'
-  | 'LT_OR_EQUALS_FIELD'
-  | 'MORETHAN'
-  | 'LESSTHAN'
-  | 'RELATIVEGT'
-  | 'RELATIVELT'
-  | 'DYNAMIC';
-
 /** Spellings of an operator that mean the same as another (the docs list both). */
 const ALIASES: Readonly<Record<string, Operator>> = {
   '*': 'LIKE',
@@ -77,7 +45,7 @@ const UNSUPPORTED = [
   'EXCLUDING',
 ] as const;
 
-const OPERATORS: readonly Operator[] = [
+const OPERATORS = [
   '=',
   '!=',
   'LIKE',
@@ -108,7 +76,10 @@ const OPERATORS: readonly Operator[] = [
   'RELATIVEGT',
   'RELATIVELT',
   'DYNAMIC',
-];
+] as const;
+
+/** An operator, by its canonical spelling. */
+export type Operator = (typeof OPERATORS)[number];
 
 /** Every spelling, longest first, so that `<=` is not read as `<` nor `NOTON` as `NOT…`. */
 const SPELLINGS: readonly string[] = [...OPERATORS, ...Object.keys(ALIASES), ...UNSUPPORTED].sort(

@@ -19,7 +19,7 @@ import { randomBytes } from 'node:crypto';
 import express, { Router } from 'express';
 
 import type { OAuthClient } from '../data/instance-data';
-import { checkPassword } from './credentials';
+import { basicCredentials, checkPassword } from './credentials';
 import type { Database } from '../data/database';
 
 /** Access and refresh tokens issued, and whose they are. */
@@ -66,15 +66,11 @@ function clientOf(
   header: string | undefined,
   body: Record<string, unknown>,
 ): { id: string; secret: string } | null {
-  const basic = /^Basic ([A-Za-z0-9+/=]+)$/i.exec(header?.trim() ?? '');
+  const basic = basicCredentials(header);
   if (basic) {
-    const decoded = Buffer.from(basic[1], 'base64').toString('utf8');
-    const colon = decoded.indexOf(':');
     // RFC 6749 §2.3.1: both parts are form-encoded before they are joined.
     const part = (text: string) => decodeURIComponent(text.replace(/\+/g, ' '));
-    return colon < 0
-      ? null
-      : { id: part(decoded.slice(0, colon)), secret: part(decoded.slice(colon + 1)) };
+    return { id: part(basic.name), secret: part(basic.secret) };
   }
   const id = body['client_id'];
   const secret = body['client_secret'];
