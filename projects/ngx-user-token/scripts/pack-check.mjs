@@ -1,17 +1,33 @@
 // @ts-check
 // `npm run test:pack`: packs the built library as npm would publish it, checks the tarball's
-// manifest and files, installs the tarball into a scratch Angular app outside the workspace and
-// builds that app for production. Prints one line per check and exits non-zero on the first
-// failure.
+// manifest and files, then does what a new user does, outside the workspace: `ng new`, install the
+// tarball, `ng add`, the README's test snippet under `ng new`'s test runner, a production build.
+// Prints one line per check and exits non-zero on the first failure.
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { spawnSync } from 'node:child_process';
 
 import { check, done, packAndOpen, run } from '../../node-build/scripts/pack-checks.mjs';
 
 const ROOT = resolve(import.meta.dirname, '../../..');
 const workspace = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8'));
 run('npm', ['run', 'build'], ROOT);
+/** `npm install` in `dir`, of `specs` or of its package.json. @param {string} dir @param {string[]} specs */
+const npmInstall = (dir, ...specs) =>
+  run(
+    'npm',
+    ['install', '--no-audit', '--no-fund', '--prefer-offline', '--loglevel=error', ...specs],
+    dir,
+  );
+/**
+ * Runs a command that may fail, for a check of its own: its exit status and its whole output.
+ * @param {string} cmd @param {string[]} args @param {string} cwd
+ */
+const attempt = (cmd, args, cwd) => {
+  const result = spawnSync(cmd, args, { cwd, encoding: 'utf8' });
+  return { ok: result.status === 0, output: `${result.stdout}${result.stderr}` };
+};
 const scratch = mkdtempSync(join(tmpdir(), 'ngx-user-token-pack-'));
 try {
   const { filename, manifest } = packAndOpen({
@@ -64,147 +80,129 @@ try {
     Boolean(manifest.exports?.['.']?.default && manifest.exports?.['./testing']?.default),
   );
 
-  // A scratch app, outside the workspace, that installs the tarball like any user would.
-  const app = join(scratch, 'app');
-  mkdirSync(join(app, 'src'), { recursive: true });
-  const version = (/** @type {string} */ name) =>
-    workspace.dependencies[name] ?? workspace.devDependencies[name];
-  writeFileSync(
-    join(app, 'package.json'),
-    JSON.stringify(
-      {
-        name: 'scratch-app',
-        private: true,
-        dependencies: Object.fromEntries(
-          [
-            '@angular/common',
-            '@angular/compiler',
-            '@angular/core',
-            '@angular/platform-browser',
-            'rxjs',
-            'tslib',
-          ].map((n) => [n, version(n)]),
-        ),
-        devDependencies: Object.fromEntries(
-          ['@angular/build', '@angular/cli', '@angular/compiler-cli', 'typescript'].map((n) => [
-            n,
-            version(n),
-          ]),
-        ),
-      },
-      null,
-      2,
-    ),
-  );
-  writeFileSync(
-    join(app, 'angular.json'),
-    JSON.stringify({
-      version: 1,
-      cli: { analytics: false },
-      projects: {
-        app: {
-          projectType: 'application',
-          root: '',
-          sourceRoot: 'src',
-          architect: {
-            build: {
-              builder: '@angular/build:application',
-              options: {
-                browser: 'src/main.ts',
-                index: 'src/index.html',
-                tsConfig: 'tsconfig.json',
-                outputPath: 'dist',
-              },
-            },
-          },
-        },
-      },
-    }),
-  );
-  writeFileSync(
-    join(app, 'tsconfig.json'),
-    JSON.stringify({
-      compilerOptions: {
-        strict: true,
-        target: 'ES2022',
-        module: 'preserve',
-        skipLibCheck: false,
-        types: [],
-      },
-      files: ['src/main.ts'],
-    }),
-  );
-  writeFileSync(
-    join(app, 'src/index.html'),
-    '<!doctype html><html><head><base href="/"></head><body><app-root></app-root></body></html>',
-  );
-  writeFileSync(
-    join(app, 'src/main.ts'),
-    `import { provideHttpClient, withFetch, withInterceptors } from '@angular/common/http';
-import { Component, provideZonelessChangeDetection } from '@angular/core';
-import { bootstrapApplication } from '@angular/platform-browser';
-import { provideUserToken, UserTokenEvents, userTokenInterceptor, userTokenOriginGuard, withCrossTabSync, withTokenPage } from 'ngx-user-token';
-import type { FakeUserTokenSource } from 'ngx-user-token/testing';
-
-export type UsesTheTestingTypes = FakeUserTokenSource;
-
-@Component({ selector: 'app-root', template: 'ok' })
-class App {}
-
-bootstrapApplication(App, {
-  providers: [
-    provideZonelessChangeDetection(),
-    provideHttpClient(withFetch(), withInterceptors([userTokenInterceptor, userTokenOriginGuard])),
-    provideUserToken(withTokenPage('/x_token.do'), withCrossTabSync()),
-  ],
-}).then((ref) => ref.injector.get(UserTokenEvents).events.subscribe(console.log));
-`,
-  );
-  run('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline', '--loglevel=error'], app);
+  // A new user's app: `ng new` with the workspace's Angular CLI, installed outside the workspace
+  // (a CLI inside it would find the workspace and refuse `ng new`), then the tarball, then `ng add`.
+  const cli = join(scratch, 'cli');
+  mkdirSync(cli);
+  writeFileSync(join(cli, 'package.json'), '{ "private": true }');
+  npmInstall(cli, `@angular/cli@${workspace.devDependencies['@angular/cli']}`);
   run(
-    'npm',
-    [
-      'install',
-      '--no-audit',
-      '--no-fund',
-      '--prefer-offline',
-      '--loglevel=error',
-      join(scratch, filename),
-    ],
-    app,
+    join(cli, 'node_modules/.bin/ng'),
+    ['new', 'app', '--defaults', '--skip-git', '--skip-install', '--zoneless'],
+    scratch,
   );
+  const app = join(scratch, 'app');
+  const ng = (/** @type {string[]} */ ...args) => run(join(app, 'node_modules/.bin/ng'), args, app);
+  npmInstall(app);
+  // `ng add` writes the setup the README shows first (under "Use it in an app").
+  const guide = readFileSync(join(scratch, 'package/README.md'), 'utf8');
+  const setup = guide.match(/providers: \[(provideHttpClient\(withFetch\(\).*\))\],/)?.[1];
+  check("the README's setup is found", Boolean(setup), setup);
+  // As README's Install says for the package before it is published: `ng add` of the tarball.
+  const added = ng('add', join(scratch, filename), '--skip-confirmation');
   const installed = JSON.parse(
     readFileSync(join(app, 'node_modules/ngx-user-token/package.json'), 'utf8'),
   );
   check(
-    'the scratch app installed the tarball',
+    'ng add installed the tarball in the ng new app',
     installed.version === manifest.version,
     installed.version,
   );
-  // The CLI loads a schematic by its file path, with require() (ES modules included, Node >= 20.19).
-  const factory = join(app, 'node_modules/ngx-user-token/schematics/ng-add/index.js');
-  const ngAdd = run(
-    process.execPath,
-    ['-p', `typeof require(${JSON.stringify(factory)}).ngAdd`],
-    app,
-  ).trim();
-  check('the shipped ng add schematic loads in the app', ngAdd === 'function', ngAdd);
-  const generated = run(
-    join(app, 'node_modules/.bin/ng'),
-    ['generate', 'ngx-user-token:ng-add'],
+  const configPath = join(app, 'src/app/app.config.ts');
+  const config = readFileSync(configPath, 'utf8');
+  check(
+    "ng add writes the README's setup into app.config.ts",
+    Boolean(setup) && config.includes(/** @type {string} */ (setup)),
+    config.match(/provideHttpClient\(.*\)/)?.[0],
+  );
+  check('ng add writes no empty provideUserToken()', !config.includes('provideUserToken'));
+  check(
+    'ng add says what else there is',
+    added.includes('provideUserToken(withTokenPage(') && added.includes('userTokenOriginGuard'),
+    added.match(/ngx-user-token: registered .*/)?.[0],
+  );
+  const again = ng('add', join(scratch, filename), '--skip-confirmation');
+  check(
+    'ng add a second time changes nothing',
+    again.includes('already set up') && readFileSync(configPath, 'utf8') === config,
+    again.match(/ngx-user-token is already .*/)?.[0] ?? again,
+  );
+
+  // The README's test snippet, unchanged, under the runner `ng new` set up (Vitest).
+  const snippet = guide.match(/```ts\n(TestBed\.configureTestingModule\([\s\S]*?)```/)?.[1];
+  check("the README's test snippet is found", Boolean(snippet));
+  writeFileSync(
+    join(app, 'src/app/incidents.spec.ts'),
+    `import { HttpClient, provideHttpClient, withInterceptors } from '@angular/common/http';
+import { HttpTestingController, provideHttpClientTesting } from '@angular/common/http/testing';
+import { inject, Injectable } from '@angular/core';
+import { TestBed } from '@angular/core/testing';
+import { userTokenInterceptor } from 'ngx-user-token';
+import {
+  expectOneWithToken,
+  FakeUserTokenSource,
+  flushUserTokenRejection,
+  provideUserTokenTesting,
+} from 'ngx-user-token/testing';
+
+@Injectable({ providedIn: 'root' })
+class IncidentService {
+  private readonly http = inject(HttpClient);
+  load() {
+    return this.http.get('/api/now/table/incident');
+  }
+}
+
+describe('the README snippet', () => {
+  it('retries a rejected request once with the fresh token', () => {
+${snippet}
+  });
+});
+`,
+  );
+  const tested = attempt(join(app, 'node_modules/.bin/ng'), ['test', '--watch=false'], app);
+  const summary = tested.output.replace(/\x1b\[[0-9;]*m/g, '');
+  check(
+    "the README's test snippet passes under ng new's Vitest",
+    tested.ok && summary.includes('incidents.spec.ts') && /Tests\s+\d+ passed/.test(summary),
+    tested.ok ? summary.match(/Tests\s+.*/)?.[0]?.trim() : summary,
+  );
+
+  // The rest of the README's setup, as a user adds it after `ng add`: the optional features, the
+  // guard, the events; type-checked against the shipped declarations, then a production build.
+  writeFileSync(
+    configPath,
+    config
+      .replace(
+        'withInterceptors([userTokenInterceptor])',
+        'withInterceptors([userTokenInterceptor, userTokenOriginGuard])',
+      )
+      .replace(
+        /provideHttpClient\(/,
+        "provideUserToken(withTokenPage('/x_token.do'), withCrossTabSync()),\n    provideAppInitializer(() => { inject(UserTokenEvents).events.subscribe(console.log); }),\n    provideHttpClient(",
+      )
+      .replace(
+        /^/,
+        "import { inject, provideAppInitializer } from '@angular/core';\nimport { provideUserToken, UserTokenEvents, userTokenOriginGuard, withCrossTabSync, withTokenPage } from 'ngx-user-token';\nimport type { FakeUserTokenSource } from 'ngx-user-token/testing';\nexport type UsesTheTestingTypes = FakeUserTokenSource;\n",
+      ),
+  );
+  const typed = attempt(
+    join(app, 'node_modules/.bin/tsc'),
+    ['--noEmit', '-p', 'tsconfig.app.json', '--skipLibCheck', 'false'],
     app,
   );
   check(
-    'ng add runs through the CLI (the app is set up already: it changes nothing)',
-    generated.includes('already set up'),
-    generated.trim(),
+    'the app type-checks against the shipped declarations (skipLibCheck off)',
+    typed.ok,
+    typed.output.trim(),
   );
-  run(join(app, 'node_modules/.bin/ng'), ['build'], app);
-  const main = readdirSync(join(app, 'dist/browser')).find((f) => /^main(-\w+)?\.js$/.test(f));
-  const bundle = main ? readFileSync(join(app, 'dist/browser', main), 'utf8') : '';
+  ng('build');
+  const dist = join(app, 'dist/app/browser');
+  const main = readdirSync(dist).find((f) => /^main(-\w+)?\.js$/.test(f));
+  const bundle = main ? readFileSync(join(dist, main), 'utf8') : '';
   check(
-    'the scratch app builds for production with the library in it',
-    bundle.includes('X-UserToken'),
+    'the app builds for production with the library in it',
+    bundle.includes('X-UserToken') && bundle.includes('x_token.do'),
   );
 } finally {
   rmSync(scratch, { recursive: true, force: true });

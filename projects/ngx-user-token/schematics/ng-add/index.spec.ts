@@ -21,34 +21,72 @@ async function app(standalone: boolean): Promise<UnitTestTree> {
   );
 }
 
-function ngAdd(tree: UnitTestTree): Promise<UnitTestTree> {
-  return new SchematicTestRunner('ngx-user-token', collection).runSchematic('ng-add', {}, tree);
+async function ngAdd(tree: UnitTestTree): Promise<{ tree: UnitTestTree; log: string }> {
+  const runner = new SchematicTestRunner('ngx-user-token', collection);
+  const lines: string[] = [];
+  runner.logger.subscribe((entry) => lines.push(entry.message));
+  return { tree: await runner.runSchematic('ng-add', {}, tree), log: lines.join('\n') };
 }
 
+/** Makes the workspace's package.json ask for `@angular/core` `range`. */
+function angular(tree: UnitTestTree, range: string): UnitTestTree {
+  const manifest = JSON.parse(tree.readText('/package.json'));
+  manifest.dependencies['@angular/core'] = range;
+  tree.overwrite('/package.json', JSON.stringify(manifest, null, 2));
+  return tree;
+}
+
+/** The names a file imports from `module`, sorted. */
+function imported(text: string, module: string): string[] {
+  const list = text.match(new RegExp(`import \\{([^}]*)\\} from '${module}';`))?.[1] ?? '';
+  return list
+    .split(',')
+    .map((n) => n.trim())
+    .filter(Boolean)
+    .sort();
+}
+
+const CONFIG = '/projects/portal/src/app/app.config.ts';
+
 describe('ng add ngx-user-token', () => {
-  it('adds the interceptor and provideUserToken() to a standalone app, once', async () => {
-    const tree = await ngAdd(await app(true));
-    const config = tree.readText('/projects/portal/src/app/app.config.ts');
-    expect(config).toMatch(
-      /import \{ (userTokenInterceptor, provideUserToken|provideUserToken, userTokenInterceptor) \} from 'ngx-user-token';/,
+  it("writes the README's setup into a standalone Angular 21 app, says what else there is, and changes nothing the second time", async () => {
+    const { tree, log } = await ngAdd(angular(await app(true), '^21.2.0'));
+    const config = tree.readText(CONFIG);
+    expect(config).toContain("import { userTokenInterceptor } from 'ngx-user-token';");
+    expect(imported(config, '@angular/common/http')).toEqual([
+      'provideHttpClient',
+      'withFetch',
+      'withInterceptors',
+    ]);
+    expect(config).toContain(
+      'provideHttpClient(withFetch(), withInterceptors([userTokenInterceptor]))',
     );
-    expect(config).toMatch(
-      /import \{[^}]*provideHttpClient[^}]*withInterceptors[^}]*\} from '@angular\/common\/http';/,
+    expect(config).not.toContain('provideUserToken');
+    expect(log).toContain('registered userTokenInterceptor');
+    expect(log).toContain('Angular 21');
+    expect(log).toContain(
+      "provideUserToken(withTokenPage('/your_token_page.do'), withCrossTabSync()",
     );
-    expect(config).toContain('provideHttpClient(withInterceptors([userTokenInterceptor]))');
-    expect(config).toContain('provideUserToken()');
+    expect(log).toContain('userTokenOriginGuard');
 
     const again = await ngAdd(tree);
-    expect(again.readText('/projects/portal/src/app/app.config.ts')).toBe(config);
+    expect(again.tree.readText(CONFIG)).toBe(config);
+    expect(again.log).toContain('already set up');
+  });
+
+  it('leaves withFetch() out from Angular 22 on, where fetch is the default backend', async () => {
+    const { tree } = await ngAdd(angular(await app(true), '~22.0.1'));
+    const config = tree.readText(CONFIG);
+    expect(config).toContain('provideHttpClient(withInterceptors([userTokenInterceptor]))');
+    expect(config).not.toContain('withFetch');
   });
 
   it('joins an existing provideHttpClient(...) and its interceptors', async () => {
     const tree = await app(true);
-    const path = '/projects/portal/src/app/app.config.ts';
     tree.overwrite(
-      path,
+      CONFIG,
       tree
-        .readText(path)
+        .readText(CONFIG)
         .replace(
           'providers: [',
           'providers: [provideHttpClient(withFetch(), withInterceptors([authInterceptor])), ',
@@ -58,25 +96,43 @@ describe('ng add ngx-user-token', () => {
           `import { provideHttpClient, withFetch, withInterceptors } from '@angular/common/http';\nimport { authInterceptor } from './auth';\n`,
         ),
     );
-    const config = (await ngAdd(tree)).readText(path);
+    const { tree: added, log } = await ngAdd(tree);
+    const config = added.readText(CONFIG);
     expect(config).toContain(
       'provideHttpClient(withFetch(), withInterceptors([userTokenInterceptor, authInterceptor]))',
     );
     expect(config.match(/provideHttpClient\(/g)).toHaveLength(1);
-    expect(config).toContain('provideUserToken()');
+    expect(log).not.toContain('XHR');
+  });
+
+  it("keeps an existing provideHttpClient's XHR backend and says what withFetch() would add", async () => {
+    const tree = angular(await app(true), '^21.2.0');
+    tree.overwrite(
+      CONFIG,
+      tree
+        .readText(CONFIG)
+        .replace('providers: [', 'providers: [provideHttpClient(), ')
+        .replace(/^/, `import { provideHttpClient } from '@angular/common/http';\n`),
+    );
+    const { tree: added, log } = await ngAdd(tree);
+    expect(added.readText(CONFIG)).toContain(
+      'provideHttpClient(withInterceptors([userTokenInterceptor]))',
+    );
+    expect(log).toContain('keeps its XHR backend. Add withFetch()');
   });
 
   it('registers the class interceptor in an NgModule app', async () => {
-    const tree = await ngAdd(await app(false));
+    const { tree, log } = await ngAdd(angular(await app(false), '^20.3.0'));
     const module = tree.readText('/projects/portal/src/app/app-module.ts');
     expect(module).toContain(
       '{ provide: HTTP_INTERCEPTORS, useClass: UserTokenInterceptor, multi: true }',
     );
-    expect(module).toContain('provideHttpClient(withInterceptorsFromDi())');
-    expect(module).toContain('provideUserToken()');
+    expect(module).toContain('provideHttpClient(withFetch(), withInterceptorsFromDi())');
+    expect(module).not.toContain('provideUserToken');
     expect(module).toContain(`from 'ngx-user-token';`);
+    expect(log).toContain('NgModule app, Angular 20');
 
     const again = await ngAdd(tree);
-    expect(again.readText('/projects/portal/src/app/app-module.ts')).toBe(module);
+    expect(again.tree.readText('/projects/portal/src/app/app-module.ts')).toBe(module);
   });
 });

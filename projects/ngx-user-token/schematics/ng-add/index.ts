@@ -14,10 +14,12 @@ const HTTP = '@angular/common/http';
 const LIBRARY = 'ngx-user-token';
 
 /**
- * `ng add ngx-user-token`: registers the interceptor and `provideUserToken()` in the app's root
- * providers — `withInterceptors([userTokenInterceptor])` in a standalone app (inside its existing
- * `provideHttpClient(...)` when it has one), the class interceptor through `HTTP_INTERCEPTORS` in an
- * NgModule app. Running it again changes nothing.
+ * `ng add ngx-user-token`: registers the interceptor in the app's root providers, with the setup the
+ * README recommends — `provideHttpClient(withFetch(), withInterceptors([userTokenInterceptor]))` in
+ * a standalone app (`withFetch()` only before Angular 22, where fetch became the default backend),
+ * or the class interceptor through `HTTP_INTERCEPTORS` with `withInterceptorsFromDi()` in an
+ * NgModule app. An existing `provideHttpClient(...)` gets the interceptor and keeps its backend.
+ * The optional features are logged, not written. Running it again changes nothing.
  */
 export function ngAdd(options: NgAddOptions): Rule {
   return async (tree, context) => {
@@ -44,40 +46,63 @@ export function ngAdd(options: NgAddOptions): Rule {
     const withHttpClient = sources.find((path) =>
       tree.readText(path).includes('provideHttpClient('),
     );
+    const major = angularMajor(tree);
+    // Before Angular 22 the default backend is XHR; the library's SSO login-page probe needs fetch.
+    const fetch = major === undefined || major < 22;
+    // `external` hands back a placeholder for the imported name, so the call can be put together.
+    const newHttpClient = (feature: 'withInterceptors' | 'withInterceptorsFromDi'): Rule =>
+      addRootProvider(name, ({ code, external }) => {
+        const args =
+          feature === 'withInterceptors' ? `[${external('userTokenInterceptor', LIBRARY)}]` : '';
+        const features = [
+          ...(fetch ? [`${external('withFetch', HTTP)}()`] : []),
+          `${external(feature, HTTP)}(${args})`,
+        ];
+        return code`${external('provideHttpClient', HTTP)}(${features.join(', ')})`;
+      });
 
     const interceptor: Rule = standalone
       ? withHttpClient
         ? addHttpFeature(withHttpClient, 'withInterceptors', 'userTokenInterceptor')
-        : addRootProvider(
-            name,
-            ({ code, external }) =>
-              code`${external('provideHttpClient', HTTP)}(${external('withInterceptors', HTTP)}([${external('userTokenInterceptor', LIBRARY)}]))`,
-          )
+        : newHttpClient('withInterceptors')
       : chain([
           withHttpClient
             ? addHttpFeature(withHttpClient, 'withInterceptorsFromDi')
-            : addRootProvider(
-                name,
-                ({ code, external }) =>
-                  code`${external('provideHttpClient', HTTP)}(${external('withInterceptorsFromDi', HTTP)}())`,
-              ),
+            : newHttpClient('withInterceptorsFromDi'),
           addRootProvider(
             name,
             ({ code, external }) =>
               code`{ provide: ${external('HTTP_INTERCEPTORS', HTTP)}, useClass: ${external('UserTokenInterceptor', LIBRARY)}, multi: true }`,
           ),
         ]);
-    context.logger.info(
-      `Setting up ngx-user-token in ${name} (${standalone ? 'standalone' : 'NgModule'} app).`,
+    const where = withHttpClient ?? (standalone ? 'the app config' : 'the root module');
+    const lines = [
+      `ngx-user-token: registered ${standalone ? 'userTokenInterceptor' : 'UserTokenInterceptor (HTTP_INTERCEPTORS)'} in ${where} (${standalone ? 'standalone' : 'NgModule'} app${major ? `, Angular ${major}` : ''}).`,
+    ];
+    if (withHttpClient && fetch && !/with(Fetch|Xhr)\(/.test(tree.readText(withHttpClient))) {
+      lines.push(
+        `  Your provideHttpClient(...) in ${withHttpClient} keeps its XHR backend. Add withFetch() so that an ` +
+          `SSO login page behind a refused redirect is recognised (it cannot report upload progress).`,
+      );
+    }
+    lines.push(
+      '  Optional, in the same providers (see the README, "Features and options"):',
+      "    provideUserToken(withTokenPage('/your_token_page.do'), withCrossTabSync(), withUserTokenOptions({ ... }))",
+      '  and userTokenOriginGuard last in the interceptor list if other interceptors rewrite URLs.',
     );
-    return chain([
-      interceptor,
-      addRootProvider(
-        name,
-        ({ code, external }) => code`${external('provideUserToken', LIBRARY)}()`,
-      ),
-    ]);
+    context.logger.info(lines.join('\n'));
+    return interceptor;
   };
+}
+
+/** The major version of `@angular/core` the workspace's package.json asks for, if it names one. */
+function angularMajor(tree: Tree): number | undefined {
+  const text = tree.exists('/package.json') ? tree.readText('/package.json') : '{}';
+  const manifest = JSON.parse(text) as Record<string, Record<string, string> | undefined>;
+  const range =
+    manifest['dependencies']?.['@angular/core'] ?? manifest['devDependencies']?.['@angular/core'];
+  const major = range?.match(/\d+/)?.[0];
+  return major === undefined ? undefined : Number(major);
 }
 
 function typeScriptFiles(tree: Tree, root: string): string[] {
