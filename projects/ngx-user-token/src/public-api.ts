@@ -6,8 +6,11 @@ export { UserTokenRefreshError } from './lib/errors';
 export type { UserTokenRefreshFailure } from './lib/errors';
 export { UserTokenEvents } from './lib/events';
 export type {
+  RateLimitedEvent,
   RefreshFailedEvent,
   RefreshStartedEvent,
+  RequestIgnoredEvent,
+  RequestQueuedEvent,
   RequestRetriedEvent,
   RetrySkippedEvent,
   SessionExpiredEvent,

@@ -76,6 +76,47 @@ export interface TokenWithheldEvent {
   readonly url: string;
 }
 
+/**
+ * A request in scope waits in the browser: `maxInFlight` requests of its origin are on the wire.
+ * It leaves, in order, when one of them ends.
+ */
+export interface RequestQueuedEvent {
+  readonly type: 'request-queued';
+  readonly method: string;
+  /** How many requests of the origin wait, this one included. */
+  readonly waiting: number;
+}
+
+/**
+ * The instance ignored a request: a 202 with no body where JSON was expected, its answer when the
+ * session's queue is full. An idempotent request is sent again, once, after a second; a write is
+ * not (it may or may not have run): its caller gets a 202 `HttpErrorResponse`, `Request ignored`.
+ */
+export interface RequestIgnoredEvent {
+  readonly type: 'request-ignored';
+  readonly method: string;
+  readonly url: string | null;
+  /** Whether the request is sent again. */
+  readonly retried: boolean;
+  /** Milliseconds before it is (or would be). */
+  readonly wait: number;
+}
+
+/**
+ * A rate limit rule refused a request (429). An idempotent one is sent again, once, after its
+ * `Retry-After` when that is within `rateLimitMaxWait`; otherwise, and for writes, the caller gets
+ * the 429.
+ */
+export interface RateLimitedEvent {
+  readonly type: 'rate-limited';
+  readonly method: string;
+  readonly url: string | null;
+  /** Whether the request is sent again. */
+  readonly retried: boolean;
+  /** Milliseconds `Retry-After` asked for; `NaN` when the 429 named none. */
+  readonly wait: number;
+}
+
 /** Everything {@link UserTokenEvents} reports. Tokens in events are always masked. */
 export type UserTokenEvent =
   | TokenRejectedEvent
@@ -85,7 +126,10 @@ export type UserTokenEvent =
   | SessionExpiredEvent
   | RequestRetriedEvent
   | RetrySkippedEvent
-  | TokenWithheldEvent;
+  | TokenWithheldEvent
+  | RequestQueuedEvent
+  | RequestIgnoredEvent
+  | RateLimitedEvent;
 
 /** Where the library reports its events. @internal */
 export interface UserTokenEventSink {

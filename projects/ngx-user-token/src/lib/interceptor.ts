@@ -35,7 +35,8 @@ import { sendWithFreshToken } from './retry';
  */
 export const userTokenInterceptor: HttpInterceptorFn = (req, next) => {
   const refresher = inject(USER_TOKEN_REFRESHER);
-  if (!refresher.includes(req.url) || isSet(req, SKIP_USER_TOKEN)) {
+  const origin = refresher.includes(req.url);
+  if (!origin || isSet(req, SKIP_USER_TOKEN)) {
     return next(req);
   }
   const header = refresher.config.headerName;
@@ -52,7 +53,7 @@ export const userTokenInterceptor: HttpInterceptorFn = (req, next) => {
   if (isSet(req, SKIP_TOKEN_REFRESH)) {
     return send(refresher.source.current());
   }
-  return sendWithFreshToken(refresher, req.method, send);
+  return sendWithFreshToken(refresher, origin, req.method, send);
 };
 
 /**

@@ -17,6 +17,8 @@ describe('provideUserToken options', () => {
       refreshTimeout: 10000,
       globalName: 'g_ck',
       placeholderToken: 'token_intentionally_left_blank',
+      maxInFlight: 6,
+      rateLimitMaxWait: 10000,
     });
   });
 
@@ -41,6 +43,11 @@ describe('provideUserToken options', () => {
     ['globalName', { globalName: 'window.g_ck' }],
     ['allowedOrigins', { allowedOrigins: ['https://user@api.example.com'] }],
     ['allowedOrigins', { allowedOrigins: ['https://api.example.com?x=1'] }],
+    ['maxInFlight', { maxInFlight: 0 }],
+    ['maxInFlight', { maxInFlight: 2.5 }],
+    ['maxInFlight', { maxInFlight: Number.NaN }],
+    ['rateLimitMaxWait', { rateLimitMaxWait: -1 }],
+    ['rateLimitMaxWait', { rateLimitMaxWait: Infinity }],
   ])('rejects a bad %s at startup with an error naming it', (option, options) => {
     expect(() => provideUserToken(withUserTokenOptions(options))).toThrow(
       new RegExp(`^ngx-user-token: option "${option}" must be .+; got .+\\.$`),

@@ -39,6 +39,21 @@ export interface UserTokenOptions {
    * sends; `null` sends no header instead.
    */
   placeholderToken?: string | null;
+  /**
+   * Most requests of one instance origin on the wire at once; the rest wait in the browser, in
+   * order. An instance runs one session's transactions two at a time (one before Yokohama) and
+   * lets 10 more wait: what comes beyond is ignored (KB0755706, KB0655956). Default `6`: the two
+   * it runs and a safe share of its waiters, leaving room for other tabs and the classic UI.
+   * `Infinity` turns the queue off. Raise it only for an instance whose limits were raised
+   * (`com.glide.request.max_waiters`).
+   */
+  maxInFlight?: number;
+  /**
+   * Longest `Retry-After` (milliseconds) an idempotent request answered 429 (rate limited) waits
+   * out before it is sent again, once. Longer waits, and writes, reach the caller as the 429.
+   * Default `10000`; `0` never waits.
+   */
+  rateLimitMaxWait?: number;
 }
 
 /** Options with every default filled in and every value checked. */
@@ -50,6 +65,8 @@ export type UserTokenConfig = Readonly<{
   refreshTimeout: number;
   globalName: string;
   placeholderToken: string | null;
+  maxInFlight: number;
+  rateLimitMaxWait: number;
 }>;
 
 const DEFAULTS: UserTokenConfig = {
@@ -60,6 +77,8 @@ const DEFAULTS: UserTokenConfig = {
   refreshTimeout: 10_000,
   globalName: 'g_ck',
   placeholderToken: TOKEN_PLACEHOLDER,
+  maxInFlight: 6,
+  rateLimitMaxWait: 10_000,
 };
 
 /** The resolved configuration; defaults apply when `provideUserToken()` was never called. */
@@ -82,6 +101,8 @@ export function resolveUserTokenOptions(options: UserTokenOptions = {}): UserTok
     globalName: options.globalName ?? DEFAULTS.globalName,
     placeholderToken:
       options.placeholderToken === undefined ? DEFAULTS.placeholderToken : options.placeholderToken,
+    maxInFlight: options.maxInFlight ?? DEFAULTS.maxInFlight,
+    rateLimitMaxWait: options.rateLimitMaxWait ?? DEFAULTS.rateLimitMaxWait,
   };
   // Checked in development only: production builds drop these checks.
   if (typeof ngDevMode === 'undefined' || ngDevMode) {
@@ -109,6 +130,23 @@ export function resolveUserTokenOptions(options: UserTokenOptions = {}): UserTok
         'placeholderToken',
         'a header-safe string or null',
         config.placeholderToken,
+      );
+    }
+    if (!(
+      config.maxInFlight === Infinity ||
+      (Number.isInteger(config.maxInFlight) && config.maxInFlight >= 1)
+    )) {
+      throw optionError(
+        'maxInFlight',
+        'a whole number of at least 1, or Infinity',
+        config.maxInFlight,
+      );
+    }
+    if (!(Number.isFinite(config.rateLimitMaxWait) && config.rateLimitMaxWait >= 0)) {
+      throw optionError(
+        'rateLimitMaxWait',
+        'a number of milliseconds, 0 or more',
+        config.rateLimitMaxWait,
       );
     }
     if (!/^[A-Za-z_$][\w$]*$/.test(config.globalName)) {

@@ -23,7 +23,11 @@ describe.each(INTERCEPTOR_FORMS)('refresh and retry (%s form)', (form) => {
   });
 
   it('sends one refresh for 100 concurrent 401s and retries each request once', () => {
-    const { http, httpTesting, tokens, events } = setUp({ token: 'token-1' }, form);
+    // All 100 on the wire at once (no session queue): session-limits.spec.ts has them queued.
+    const { http, httpTesting, tokens, events } = setUp(
+      { token: 'token-1', maxInFlight: Infinity },
+      form,
+    );
     tokens.rotate('token-2');
     const outcomes = Array.from({ length: 100 }, (_, i) => watch(http.get(`${URL}?n=${i}`)));
 

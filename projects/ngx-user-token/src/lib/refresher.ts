@@ -22,12 +22,25 @@ import {
   ALLOW_RESUBMIT_HEADER,
   LOGGED_IN_HEADER,
   NOT_AUTHENTICATED_MESSAGE,
+  SAFE_METHOD,
   SESSION_LOGGED_IN_HEADER,
   TOKEN_PATTERN,
   TOKEN_PLACEHOLDER,
   TOKEN_REQUEST_HEADER,
   TOKEN_RESPONSE_HEADER,
 } from './wire';
+
+/**
+ * The requests of one instance origin: how many are on the wire (`n`) and who waits (`q`), in
+ * order. An instance runs one session's transactions two at a time (one before Yokohama) and lets
+ * at most 10 more wait; what comes beyond is ignored (KB0755706, KB0655956) — answered with a 202,
+ * as a ServiceNow community post on inbound web services describes it. Short names: property
+ * names stay in an app's minified bundle.
+ */
+export interface Lane {
+  n: number;
+  q: (() => void)[];
+}
 
 /** A failed attempt of one request, as {@link UserTokenRefresher.recover} needs it. */
 export interface FailedAttempt {
@@ -102,8 +115,13 @@ export interface UserTokenRefresher {
   readonly source: UserTokenSource;
   /** Where events go (see {@link USER_TOKEN_EVENT_SINK}). */
   readonly sink: UserTokenEventSink;
-  /** True when a request to `url` may carry the token (see {@link USER_TOKEN_SCOPE}). */
-  readonly includes: (url: string) => boolean;
+  /**
+   * The origin of `url` when a request to it may carry the token, else `false` (see
+   * {@link USER_TOKEN_SCOPE}).
+   */
+  readonly includes: (url: string) => string | false;
+  /** Each instance origin's requests on the wire and waiting (see `sendWithinLimits`). */
+  readonly lanes: Record<string, Lane>;
   /** How many refreshes have settled; a request notes it when it starts. */
   readonly episode: number;
   /** The refresh in flight, to wait for before sending; `null` when none runs. */
@@ -360,24 +378,41 @@ function createRefresher(): UserTokenRefresher {
       return noop;
     }
     const { method, startedIn } = attempt;
+    const { status, url } = error;
     if (isLoginPage(error)) {
       receiver(false, sessionEnded(error, startedIn));
       return noop;
     }
-    if (error.status === 0 && error.url && includes(error.url)) {
-      return redirectedToLogin(error.url).listen((ok, redirected) =>
+    if (status === 0 && url && includes(url)) {
+      return redirectedToLogin(url).listen((ok, redirected) =>
         receiver(false, ok && redirected ? sessionEnded(error, startedIn) : error),
       );
     }
-    if (
-      attempt.retriesLeft <= 0 ||
-      !config.refreshOn.includes(error.status) ||
-      !(SAFE_METHOD.test(method) || rejectedForToken(error))
-    ) {
+    // Sent again only if allowed, and only if idempotent or refused before it ran.
+    const again = attempt.retriesLeft > 0 && (SAFE_METHOD.test(method) || rejectedForToken(error));
+    if (status === 202 || status === 429) {
+      // The instance ignored it (a 202 with no body) or a rate limit rule refused it: sent
+      // again with the same token after the wait (`Retry-After`, in seconds as the rate limiting
+      // docs give it; a second for an ignored one) if that is within `rateLimitMaxWait`.
+      const wait = +(error.headers.get('Retry-After') ?? (status === 202 ? 1 : NaN)) * 1000;
+      const retried = again && wait <= config.rateLimitMaxWait;
+      sink.report?.({
+        type: status === 202 ? 'request-ignored' : 'rate-limited',
+        method,
+        url,
+        retried,
+        wait,
+      } as const);
+      if (retried) {
+        const timer = setTimeout(receiver, wait, true, attempt.sent);
+        return () => clearTimeout(timer);
+      }
+    }
+    if (!again || !config.refreshOn.includes(status)) {
       receiver(false, error);
       return noop;
     }
-    sink.report?.({ type: 'token-rejected', method, url: error.url, status: error.status });
+    sink.report?.({ type: 'token-rejected', method, url, status });
     const rejection: UserTokenRejection = { token: tokenOf(attempt.sent, error), response: error };
     const page = source.current();
     if (page !== null && page !== rejection.token) {
@@ -399,15 +434,13 @@ function createRefresher(): UserTokenRefresher {
     source,
     sink,
     includes,
+    lanes: {},
     episode: 0,
     running: null,
     recover,
   };
   return self;
 }
-
-/** Methods that may be sent again after any refresh status: they change nothing on the server. */
-const SAFE_METHOD = /^(GET|HEAD|OPTIONS)$/;
 
 /** What a token may look like in a header value: visible ASCII, no spaces. */
 const HEADER_SAFE = /^[\x21-\x7e]+$/;

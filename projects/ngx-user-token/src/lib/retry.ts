@@ -1,8 +1,8 @@
-import { HttpErrorResponse } from '@angular/common/http';
+import { HttpErrorResponse, HttpResponse } from '@angular/common/http';
 import { assertInInjectionContext, inject, Injector } from '@angular/core';
 import { defer, MonoTypeOperatorFunction, Observable } from 'rxjs';
 
-import { USER_TOKEN_REFRESHER, UserTokenRefresher } from './refresher';
+import { Lane, USER_TOKEN_REFRESHER, UserTokenRefresher } from './refresher';
 
 /** Options of {@link retryWithFreshToken}. */
 export interface RetryWithFreshTokenOptions {
@@ -47,54 +47,128 @@ export function retryWithFreshToken<T>(
   }
   const refresher = (options.injector ?? inject(Injector)).get(USER_TOKEN_REFRESHER);
   const method = (options.method ?? 'GET').toUpperCase();
-  return (source) => defer(() => sendWithFreshToken(refresher, method, () => source));
+  return (source) => defer(() => sendWithFreshToken(refresher, '', method, () => source));
 }
 
 /**
- * One request's life: wait for a refresh in flight, send with the current token, and on a
- * rejection let the refresher decide (see {@link UserTokenRefresher.recover}): send again with the
- * token it gives — `retries` times at most (once by default), never with a token just rejected —
- * or hand the caller the error it gives.
+ * One request's life: wait for a refresh in flight, then for room among the origin's requests on
+ * the wire (`maxInFlight`, in order), send with the current token, and on a rejection let the
+ * refresher decide (see {@link UserTokenRefresher.recover}): send again with the token it gives —
+ * `retries` times at most (once by default), never with a token just rejected — or hand the caller
+ * the error it gives. An idempotent request the instance ignored (202 with no body) or
+ * rate limited (429 with a `Retry-After` within `rateLimitMaxWait`) is sent again once, after the
+ * wait, with the same token; a write gets the error.
  *
  * Call it when the request is being subscribed — an interceptor function is called then; wrap it
  * in `defer` anywhere else — so that the token and the refresh episode are read at send time.
  */
 export function sendWithFreshToken<T>(
   refresher: UserTokenRefresher,
+  origin: string,
   method: string,
   send: (token: string | null) => Observable<T>,
 ): Observable<T> {
+  const { config, sink } = refresher;
   const episode = refresher.episode;
   const settling = refresher.running;
   return new Observable<T>((subscriber) => {
-    // One sending: with `sent`, in refresh episode `startedIn`, `retriesLeft` more allowed. No
-    // rxjs operator on this path, which every request in scope takes. Closures cost apps 87 B
-    // (min+gz) less than an attempt class as observer; per request, in steady state, they measured
-    // 0.54-0.61x Angular's XSRF interceptor against the class's 0.45-0.55x (bench/, same machine).
-    const attempt = (sent: string | null, startedIn: number, retriesLeft: number): void => {
-      subscriber.add(
-        send(sent).subscribe({
-          next: (value) => subscriber.next(value),
-          complete: () => subscriber.complete(),
-          error: (error: unknown) =>
-            subscriber.add(
-              refresher.recover(error, { method, sent, startedIn, retriesLeft }, (ok, outcome) => {
-                if (!ok) {
-                  subscriber.error(outcome);
-                  return;
-                }
-                refresher.sink.report?.({
-                  type: 'request-retried',
-                  method,
-                  url: (error as HttpErrorResponse).url,
-                });
-                attempt(outcome, refresher.episode, retriesLeft - 1);
-              }),
-            ),
-        }),
-      );
+    const lane = (refresher.lanes[origin] ??= { n: 0, q: [] });
+    // One sending: with `token` (`undefined`: the page's when it leaves), in refresh episode
+    // `startedIn`, `retriesLeft` more allowed. No rxjs operator on this path, which every request in
+    // scope takes. Closures cost apps 87 B (min+gz) less than an attempt class as observer; per
+    // request, in steady state, they measured 0.54-0.61x Angular's XSRF interceptor against the
+    // class's 0.45-0.55x (bench/, same machine).
+    const attempt = (
+      token: string | null | undefined,
+      startedIn: number,
+      retriesLeft: number,
+    ): void => {
+      const go = () => {
+        const running = refresher.running;
+        if (subscriber.closed || (token === undefined && running)) {
+          // Cancelled while it waited: it never leaves. Or a refresh began while it waited: it
+          // waits for that too, and goes with its outcome. Either way the next one has the place.
+          lane.q.shift()?.();
+          if (!subscriber.closed) {
+            subscriber.add(running!.listen(() => attempt(token, startedIn, retriesLeft)));
+          }
+          return;
+        }
+        const sent = token === undefined ? refresher.source.current() : token;
+        // Its place on the wire, freed once: when it ends, fails or is cancelled.
+        let onWire = true;
+        const release = () => {
+          if (onWire) {
+            onWire = false;
+            lane.n--;
+            lane.q.shift()?.();
+          }
+        };
+        subscriber.add(release);
+        lane.n++;
+        let ignored = false;
+        const failed = (error: unknown) => {
+          // The place is freed after the refresher decided: a refresh it starts is then running
+          // when the next waiter leaves, which waits for it instead of taking the stale token.
+          subscriber.add(
+            refresher.recover(error, { method, sent, startedIn, retriesLeft }, (ok, outcome) => {
+              if (!ok) {
+                subscriber.error(outcome);
+                return;
+              }
+              sink.report?.({
+                type: 'request-retried',
+                method,
+                url: (error as HttpErrorResponse).url,
+              });
+              attempt(outcome, refresher.episode, retriesLeft - 1);
+            }),
+          );
+          release();
+        };
+        subscriber.add(
+          send(sent).subscribe({
+            next: (value) => {
+              const response = value as HttpResponse<unknown> | null;
+              if (response?.status === 202 && response.body === null) {
+                // No body where one was expected: how an instance answers a request it ignored,
+                // its session's queue being full (see `Lane`).
+                ignored = true;
+                failed(
+                  new HttpErrorResponse({
+                    headers: response.headers,
+                    status: 202,
+                    error:
+                      typeof ngDevMode === 'undefined' || ngDevMode
+                        ? `the instance ignored ${method} ${response.url} (202, no body: the ` +
+                          "session's queue was full); a write is not sent again."
+                        : null,
+                    statusText: 'Request ignored',
+                    url: response.url ?? undefined,
+                  }),
+                );
+              } else {
+                subscriber.next(value);
+              }
+            },
+            complete: () => {
+              if (!ignored) {
+                release();
+                subscriber.complete();
+              }
+            },
+            error: failed,
+          }),
+        );
+      };
+      if (lane.n < config.maxInFlight) {
+        go();
+      } else {
+        lane.q.push(go);
+        sink.report?.({ type: 'request-queued', method, waiting: lane.q.length });
+      }
     };
-    const first = () => attempt(refresher.source.current(), episode, refresher.config.retries);
+    const first = () => attempt(undefined, episode, config.retries);
     if (settling) {
       // Requests issued while a refresh runs wait for it, whatever its outcome.
       subscriber.add(settling.listen(first));

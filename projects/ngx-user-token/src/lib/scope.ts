@@ -10,13 +10,13 @@ const NO_PAGE_ORIGIN = 'https://page-origin.invalid';
 const CACHE_LIMIT = 1000;
 
 /**
- * Decides which request URLs may carry the session token: those whose parsed origin is the
- * page's own or one of `allowedOrigins`. Relative URLs are resolved the way the browser resolves
+ * Decides which request URLs may carry the session token — those whose parsed origin is the
+ * page's own or one of `allowedOrigins` — and answers with that origin, else `false`. Relative URLs are resolved the way the browser resolves
  * them (against the document's base URL), so `//host`, backslashes, userinfo tricks and look-alike
  * hosts land on their real origin. Unparsable URLs, non-HTTP schemes and URLs with credentials
  * are out of scope. @internal
  */
-export const USER_TOKEN_SCOPE = /* @__PURE__ */ new InjectionToken<(url: string) => boolean>(
+export const USER_TOKEN_SCOPE = /* @__PURE__ */ new InjectionToken<(url: string) => string | false>(
   typeof ngDevMode !== 'undefined' && ngDevMode ? 'USER_TOKEN_SCOPE' : '',
   {
     providedIn: 'root',
@@ -29,12 +29,17 @@ export const USER_TOKEN_SCOPE = /* @__PURE__ */ new InjectionToken<(url: string)
         page ? page.origin : NO_PAGE_ORIGIN,
         ...inject(USER_TOKEN_CONFIG).allowedOrigins,
       ]);
-      const decisions = new Map<string, boolean>();
+      const decisions = new Map<string, string | false>();
       return (url) => {
         let decision = decisions.get(url);
         if (decision === undefined) {
           const parsed = httpUrl(url, base);
-          decision = !!parsed && !parsed.username && !parsed.password && origins.has(parsed.origin);
+          decision =
+            !!parsed &&
+            !parsed.username &&
+            !parsed.password &&
+            origins.has(parsed.origin) &&
+            parsed.origin;
           if (decisions.size >= CACHE_LIMIT) {
             decisions.clear();
           }

@@ -28,11 +28,15 @@ export const TAB_CHANNEL_FACTORY = /* @__PURE__ */ new InjectionToken<
   },
 });
 
-/** The page a tab sync serves: its window, its token, and how a token is written to it. */
+/**
+ * The page a tab sync serves (the default token source): its window, its token, and how a token
+ * is written to it.
+ */
 export interface SyncedPage {
+  readonly config: { readonly globalName: string };
   readonly window: Record<string, unknown> | null;
   current(): string | null;
-  setToken(token: string): void;
+  setPageToken(token: string): void;
 }
 
 /** Tells the other tabs about a token this tab just adopted. */
@@ -40,7 +44,7 @@ export type AnnounceToken = (token: string) => void;
 
 /** Opens the sync for a page; provided by {@link withCrossTabSync}. @internal */
 export const USER_TOKEN_TAB_SYNC = /* @__PURE__ */ new InjectionToken<
-  ((name: string, page: SyncedPage) => AnnounceToken) | null
+  ((page: SyncedPage) => AnnounceToken) | null
 >(typeof ngDevMode !== 'undefined' && ngDevMode ? 'USER_TOKEN_TAB_SYNC' : '', {
   factory: () => null,
 });
@@ -70,8 +74,8 @@ interface TabToken {
   readonly at: number;
 }
 
-function openTabSync(name: string, page: SyncedPage): AnnounceToken {
-  const channel = inject(TAB_CHANNEL_FACTORY)(name);
+function openTabSync(page: SyncedPage): AnnounceToken {
+  const channel = inject(TAB_CHANNEL_FACTORY)(`ngx-user-token:${page.config.globalName}`);
   if (!channel) {
     return () => undefined;
   }
@@ -91,7 +95,7 @@ function openTabSync(name: string, page: SyncedPage): AnnounceToken {
       at >= since
     ) {
       since = at;
-      page.setToken(token);
+      page.setPageToken(token);
       sink.report?.({ type: 'token-refreshed', via: 'other-tab', token });
     }
   };

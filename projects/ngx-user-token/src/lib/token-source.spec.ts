@@ -113,7 +113,7 @@ describe('WindowUserTokenSource', () => {
   });
 
   it('fetches the token page once for 50 concurrent 401s', () => {
-    const { http, httpTesting } = setUp({ tokenUrl: TOKEN_PAGE });
+    const { http, httpTesting } = setUp({ tokenUrl: TOKEN_PAGE, maxInFlight: Infinity });
     const outcomes = Array.from({ length: 50 }, (_, i) => watch(http.get(`${URL}?n=${i}`)));
     httpTesting.match((r) => r.url.startsWith(URL)).forEach((r) => flushUserTokenRejection(r));
     httpTesting.expectOne(TOKEN_PAGE).flush('token-2');

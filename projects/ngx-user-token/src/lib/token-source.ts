@@ -76,24 +76,21 @@ export abstract class UserTokenSource {
  */
 @Injectable({ providedIn: 'root' })
 export class WindowUserTokenSource extends UserTokenSource {
-  private readonly config = inject(USER_TOKEN_CONFIG);
+  /** @internal */
+  readonly config = inject(USER_TOKEN_CONFIG);
   private readonly tokenPage = inject(USER_TOKEN_PAGE);
-  private readonly window: Record<string, unknown> | null = isPlatformBrowser(inject(PLATFORM_ID))
+  /** @internal */
+  readonly window: Record<string, unknown> | null = isPlatformBrowser(inject(PLATFORM_ID))
     ? (inject(DOCUMENT).defaultView as unknown as Record<string, unknown> | null)
     : null;
   /** Tells the other tabs of this origin about a new token, with `withCrossTabSync()`. */
-  private readonly announce: AnnounceToken;
+  private readonly announce: AnnounceToken =
+    inject(USER_TOKEN_TAB_SYNC)?.(this) ?? (() => undefined);
 
+  // An explicit constructor: an inherited one would make Angular's compiler bundle its
+  // inherited-factory lookup (77 B min+gz).
   constructor() {
     super();
-    const sync = inject(USER_TOKEN_TAB_SYNC);
-    this.announce = sync
-      ? sync(`ngx-user-token:${this.config.globalName}`, {
-          window: this.window,
-          current: () => this.current(),
-          setToken: (token) => this.setPageToken(token),
-        })
-      : () => undefined;
   }
 
   /** `window.g_ck` when it holds a non-empty string, else `null`. */
@@ -139,7 +136,8 @@ export class WindowUserTokenSource extends UserTokenSource {
    * ServiceNow page the `ck_updated` event of its event bus (the global `CustomEvent` with
    * `fireAll`), on which GlideAjax and jQuery's CSRF prefilter pick up a new token.
    */
-  private setPageToken(token: string): void {
+  /** @internal */
+  setPageToken(token: string): void {
     if (!this.window) {
       return;
     }

@@ -26,5 +26,8 @@ export const NOT_AUTHENTICATED_MESSAGE = 'User Not Authenticated';
 /** What ServiceNow's own page code sends in `X-UserToken` when the page has no token. */
 export const TOKEN_PLACEHOLDER = 'token_intentionally_left_blank';
 
+/** Methods that may be sent again after any refresh status: they change nothing on the server. */
+export const SAFE_METHOD = /^(GET|HEAD|OPTIONS)$/;
+
 /** What a session token looks like (hex on an instance): no spaces, no markup, a sane length. */
 export const TOKEN_PATTERN = /^[A-Za-z0-9._~+/=-]{1,1024}$/;
