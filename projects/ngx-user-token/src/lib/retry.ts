@@ -2,7 +2,7 @@ import { HttpErrorResponse, HttpResponse } from '@angular/common/http';
 import { assertInInjectionContext, inject, Injector } from '@angular/core';
 import { defer, MonoTypeOperatorFunction, Observable } from 'rxjs';
 
-import { Lane, USER_TOKEN_REFRESHER, UserTokenRefresher } from './refresher';
+import { USER_TOKEN_REFRESHER, UserTokenRefresher } from './refresher';
 
 /** Options of {@link retryWithFreshToken}. */
 export interface RetryWithFreshTokenOptions {
