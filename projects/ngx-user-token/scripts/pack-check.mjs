@@ -7,6 +7,7 @@ import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSyn
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { spawnSync } from 'node:child_process';
+import { stripVTControlCharacters } from 'node:util';
 
 import { check, done, packAndOpen, run } from '../../node-build/scripts/pack-checks.mjs';
 
@@ -161,7 +162,7 @@ ${snippet}
 `,
   );
   const tested = attempt(join(app, 'node_modules/.bin/ng'), ['test', '--watch=false'], app);
-  const summary = tested.output.replace(/\x1b\[[0-9;]*m/g, '');
+  const summary = stripVTControlCharacters(tested.output);
   check(
     "the README's test snippet passes under ng new's Vitest",
     tested.ok && summary.includes('incidents.spec.ts') && /Tests\s+\d+ passed/.test(summary),
