@@ -14,6 +14,7 @@ import {
   UserTokenEvents,
   userTokenInterceptor,
   withTokenPage,
+  withUserTokenOptions,
 } from 'ngx-user-token';
 import { firstValueFrom } from 'rxjs';
 
@@ -38,20 +39,22 @@ async function post(path: string, body?: unknown): Promise<void> {
   expect(response.status).toBe(200);
 }
 
-/** The server's counts, less `requests` (every request it received, the control API's too). */
-async function stats(): Promise<{
-  api: number;
-  unauthorized: number;
-  challenged: number;
-  ssoLogin: number;
-  tokenPage: number;
-  rotations: number;
-}> {
-  const { requests: _all, ...counts } = (await (await fetch('/mock/stats')).json()) as Record<
-    string,
-    number
+const COUNTS = [
+  'api',
+  'unauthorized',
+  'challenged',
+  'ssoLogin',
+  'tokenPage',
+  'rotations',
+  'ignored',
+] as const;
+
+/** What the server counted of the user's requests: API calls, 401s, token pages, ignored ones. */
+async function stats(): Promise<Record<(typeof COUNTS)[number], number>> {
+  const counts = (await (await fetch('/mock/stats')).json()) as Record<string, number>;
+  return Object.fromEntries(COUNTS.map((name) => [name, counts[name]])) as Awaited<
+    ReturnType<typeof stats>
   >;
-  return counts as Awaited<ReturnType<typeof stats>>;
 }
 
 function get(url = LIST): Promise<{ result: { number: string }[] }> {
@@ -71,6 +74,7 @@ beforeEach(async () => {
     allowResubmit: true,
     challenge: 'missing-token',
     sso: 'off',
+    latency: 0,
   });
   await post('/mock/stats/reset');
 
@@ -86,6 +90,44 @@ beforeEach(async () => {
 });
 
 describe('ngx-user-token against the mock instance', () => {
+  it('keeps a burst of 40 within the session limits (2 running, 10 waiting): none ignored', async () => {
+    await post('/mock/config', { latency: 20 });
+    const results = await Promise.all(Array.from({ length: 40 }, () => get()));
+    expect(results.every((r) => r.result.length > 10)).toBe(true);
+    expect(await stats()).toMatchObject({ api: 40, unauthorized: 0, ignored: 0 });
+    expect(events.filter((e) => e.type === 'request-queued')).toHaveLength(34);
+  });
+
+  it('shows the model bites without the queue (maxInFlight: Infinity): the instance ignores some, the library resends them', async () => {
+    await post('/mock/config', { latency: 20 });
+    TestBed.resetTestingModule();
+    TestBed.configureTestingModule({
+      providers: [
+        provideHttpClient(withFetch(), withInterceptors([userTokenInterceptor])),
+        provideUserToken(withUserTokenOptions({ maxInFlight: Infinity })),
+      ],
+    });
+    http = TestBed.inject(HttpClient);
+    const seen: UserTokenEvent[] = [];
+    TestBed.inject(UserTokenEvents).events.subscribe((e) => seen.push(e));
+    const outcomes = await Promise.all(
+      Array.from({ length: 40 }, () => get().catch((e: HttpErrorResponse) => e)),
+    );
+    const ignored = (await stats()).ignored;
+    // Of 40 at once the instance runs 2 and queues 10; how many more it serves depends on how fast
+    // they arrive. Each GET it ignored is sent again after a second; ignored twice, it fails.
+    const reported = seen.filter((e) => e.type === 'request-ignored');
+    expect(ignored).toBeGreaterThan(0);
+    expect(reported).toHaveLength(ignored);
+    const failed = outcomes.filter((o) => o instanceof HttpErrorResponse);
+    expect(failed).toHaveLength(
+      reported.filter((e) => e.type === 'request-ignored' && !e.retried).length,
+    );
+    expect(failed.every((o) => (o as HttpErrorResponse).statusText === 'Request ignored')).toBe(
+      true,
+    );
+  });
+
   it('sends the token the page has: the KB list loads with no 401', async () => {
     const { result } = await get();
     expect(result.length).toBeGreaterThan(10);
@@ -96,6 +138,7 @@ describe('ngx-user-token against the mock instance', () => {
       ssoLogin: 0,
       tokenPage: 0,
       rotations: 0,
+      ignored: 0,
     });
   });
 
@@ -115,6 +158,7 @@ describe('ngx-user-token against the mock instance', () => {
       ssoLogin: 0,
       tokenPage: 0,
       rotations: 1,
+      ignored: 0,
     });
     expect(page.g_ck).not.toBe(before);
     expect(events.filter((e) => e.type === 'token-refreshed')).toEqual([
@@ -122,17 +166,20 @@ describe('ngx-user-token against the mock instance', () => {
     ]);
   });
 
-  it('recovers a concurrent burst after a rotation with one refresh and one retry each', async () => {
+  it('recovers a concurrent burst after a rotation with one refresh; only those on the wire 401', async () => {
     await post('/mock/rotate-token');
     const results = await Promise.all(Array.from({ length: 20 }, () => get()));
     expect(results.every((r) => r.result.length > 10)).toBe(true);
+    // Six on the wire (maxInFlight) got the 401 and one retry each; the fourteen that waited in
+    // the browser left after the refresh, with the new token.
     expect(await stats()).toEqual({
-      api: 40,
-      unauthorized: 20,
+      api: 26,
+      unauthorized: 6,
       challenged: 0,
       ssoLogin: 0,
       tokenPage: 0,
       rotations: 1,
+      ignored: 0,
     });
     expect(events.filter((e) => e.type === 'refresh-started')).toHaveLength(1);
   });
@@ -143,12 +190,13 @@ describe('ngx-user-token against the mock instance', () => {
     const results = await Promise.all(Array.from({ length: 50 }, () => get()));
     expect(results.every((r) => r.result.length > 10)).toBe(true);
     expect(await stats()).toEqual({
-      api: 100,
-      unauthorized: 50,
+      api: 56,
+      unauthorized: 6,
       challenged: 0,
       ssoLogin: 0,
       tokenPage: 1,
       rotations: 1,
+      ignored: 0,
     });
     expect(events.find((e) => e.type === 'token-refreshed')).toMatchObject({ via: 'token-url' });
   });
@@ -166,6 +214,7 @@ describe('ngx-user-token against the mock instance', () => {
       ssoLogin: 0,
       tokenPage: 0,
       rotations: 0,
+      ignored: 0,
     });
     expect(events.filter((e) => e.type === 'session-expired')).toHaveLength(1);
   });

@@ -10,6 +10,8 @@ import { parseArgs } from 'node:util';
 import { InstanceDataError, loadInstanceData } from './data/instance-data';
 import type { ChallengePolicy, SsoMode } from './session/csrf';
 import { guardOptionsFromFlags } from './http/dev-guard';
+import type { RateLimitRule } from './http/rate-limits';
+import type { IgnoredAnswer } from './session/transactions';
 import { startMockInstance } from './server';
 
 const USAGE = `Usage: ngx-user-token-mock-instance [options]
@@ -51,6 +53,23 @@ const USAGE = `Usage: ngx-user-token-mock-instance [options]
                          router's deep links (/incidents/42) get the same page. Log in first
   --install <zip>        install an application package (what now-sdk pack writes): its UI
                          pages at /<endpoint>, its UX assets at /uxasset/externals/ (repeatable)
+  --session-concurrency <n>
+                         transactions of one session that run at once (session synchronization):
+                         2 (default, an instance since Yokohama), 1 (before it), 0 turns the
+                         session model off
+  --max-waiters <n>      transactions of one session that wait, in order, behind the running
+                         ones (default 10, com.glide.request.max_waiters); beyond that a request
+                         is ignored and logged
+  --ignored-requests <how>
+                         how an ignored request is answered: accepted (default: 202, no body, as
+                         reported for an instance; unverified) or hold (no answer until the client
+                         gives up)
+  --latency <ms>         service time of each transaction, so bursts take time (default 0)
+  --jitter <ms>          up to <ms> more per transaction, at random (default 0)
+  --rate-limit <rule>    an inbound REST API rate limit rule (repeatable):
+                         <requests>/<seconds>[,user=<name>|,role=<role>][,resource=/api/...]
+                         [,method=<METHOD>], e.g. 100/3600 or 5/60,role=itil; beyond it: 429
+                         with Retry-After
   --body-limit <size>    largest request body (default 1mb)
   --help                 show this help`;
 
@@ -82,6 +101,40 @@ function appDir(value: string): string {
   throw new Error(`--app ${value}: no index.html in ${dir}.${hint}`);
 }
 
+/** A whole number of at least `min`, or the default when the flag is absent. */
+function wholeNumber(name: string, value: string | undefined, fallback: number, min = 0): number {
+  if (value === undefined) {
+    return fallback;
+  }
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < min) {
+    throw new Error(`--${name} must be a whole number of at least ${min}; got "${value}"`);
+  }
+  return n;
+}
+
+/** `--rate-limit 10/60,user=abel.tuter,resource=/api/now/table/incident` as a rule. */
+function rateLimitRule(spec: string): RateLimitRule {
+  const [limits, ...parts] = spec.split(',');
+  const match = /^(\d+)\/(\d+)$/.exec(limits.trim());
+  const fields = Object.fromEntries(
+    parts.map((part) => {
+      const [key, ...value] = part.split('=');
+      return [key.trim(), value.join('=').trim()];
+    }),
+  );
+  const unknown = Object.keys(fields).filter(
+    (k) => !['user', 'role', 'resource', 'method'].includes(k),
+  );
+  if (!match || unknown.length > 0) {
+    throw new Error(
+      `--rate-limit ${spec}: expected <requests>/<seconds>[,user=<name>|,role=<role>]` +
+        `[,resource=/api/...][,method=<METHOD>]${unknown.length ? `; unknown: ${unknown.join(', ')}` : ''}`,
+    );
+  }
+  return { limit: Number(match[1]), window: Number(match[2]), ...fields, name: spec };
+}
+
 async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
@@ -102,6 +155,12 @@ async function main(): Promise<void> {
       'mfa-user': { type: 'string', multiple: true },
       install: { type: 'string', multiple: true },
       'body-limit': { type: 'string', default: '1mb' },
+      'session-concurrency': { type: 'string' },
+      'max-waiters': { type: 'string' },
+      'ignored-requests': { type: 'string', default: 'accepted' },
+      latency: { type: 'string' },
+      jitter: { type: 'string' },
+      'rate-limit': { type: 'string', multiple: true },
       help: { type: 'boolean', default: false },
     },
   });
@@ -131,6 +190,12 @@ async function main(): Promise<void> {
     mfaUsers: values['mfa-user'] ?? [],
     install: (values.install ?? []).map((zip) => resolve(zip)),
     bodyLimit: values['body-limit'],
+    sessionConcurrency: wholeNumber('session-concurrency', values['session-concurrency'], 2),
+    maxWaiters: wholeNumber('max-waiters', values['max-waiters'], 10),
+    ignoredRequests: values['ignored-requests'] as IgnoredAnswer,
+    latency: wholeNumber('latency', values.latency, 0),
+    jitter: wholeNumber('jitter', values.jitter, 0),
+    rateLimits: (values['rate-limit'] ?? []).map(rateLimitRule),
   });
   console.log(`Mock instance listening on ${instance.url}/`);
   const hint = instance.db.loginHint;
@@ -140,6 +205,12 @@ async function main(): Promise<void> {
       `token TTL: ${values['token-ttl'] ?? 'none'}; session timeout: ${values['session-timeout'] ?? 'none'}; ` +
       `X-UserToken-Response: ${values['no-token-response'] ? 'off' : 'on'}; ` +
       `AllowResubmit: ${!values['no-allow-resubmit']}; challenge: ${values.challenge}; SSO: ${values.sso}`,
+  );
+  const { config } = instance;
+  console.log(
+    `  session: ${config.sessionConcurrency === 0 ? 'no session synchronization' : `${config.sessionConcurrency} at once, ${config.maxWaiters} waiting, the rest ignored (${config.ignoredRequests})`}; ` +
+      `latency: ${config.latency} ms${config.jitter ? ` + up to ${config.jitter}` : ''}; ` +
+      `rate limits: ${config.rateLimits.length ? config.rateLimits.map((r) => r.name).join('; ') : 'none'}`,
   );
   if (values.sso === 'redirect') {
     console.log(`  identity provider: ${instance.identityProviderUrl}/`);

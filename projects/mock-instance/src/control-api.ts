@@ -9,12 +9,14 @@ import { PackageError } from './apps/app-package';
 import {
   emptyStats,
   InstanceSwitches,
+  limitsProblem,
   MockInstanceConfig,
   MockInstanceState,
 } from './instance-state';
 import { CHALLENGE_POLICIES, ChallengePolicy, SSO_MODES, SsoMode } from './session/csrf';
 import { sessionIdOf } from './session/login-pages';
 import type { Session } from './session/sessions';
+import { IGNORED_ANSWERS } from './session/transactions';
 
 /** The `/mock/` router of one instance. */
 export function controlApi(state: MockInstanceState, bodyLimit: string): express.Router {
@@ -132,8 +134,8 @@ export function controlApi(state: MockInstanceState, bodyLimit: string): express
 }
 
 export function publicConfig(config: MockInstanceConfig): InstanceSwitches {
-  const { tokenResponseHeader, allowResubmit, challenge, sso, invalidQueryReturnsNoRows } = config;
-  return { tokenResponseHeader, allowResubmit, challenge, sso, invalidQueryReturnsNoRows };
+  const { dev: _dev, ...switches } = config;
+  return { ...switches, rateLimits: [...switches.rateLimits] };
 }
 
 /** The switches a `POST /mock/config` body sets, or what is wrong with it. */
@@ -141,7 +143,8 @@ function configUpdate(body: unknown): Partial<InstanceSwitches> | string {
   const expected =
     'Expected a JSON object with any of tokenResponseHeader (boolean), allowResubmit (boolean), ' +
     `challenge (${CHALLENGE_POLICIES.join('|')}), sso (${SSO_MODES.join('|')}), ` +
-    'invalidQueryReturnsNoRows (boolean)';
+    'invalidQueryReturnsNoRows (boolean), sessionConcurrency, maxWaiters, latency, jitter ' +
+    `(whole numbers), ignoredRequests (${IGNORED_ANSWERS.join('|')}), rateLimits (a list of rules)`;
   if (body === null || typeof body !== 'object' || Array.isArray(body)) {
     return expected;
   }
@@ -151,12 +154,20 @@ function configUpdate(body: unknown): Partial<InstanceSwitches> | string {
     allowResubmit: (v) => typeof v === 'boolean',
     challenge: (v) => CHALLENGE_POLICIES.includes(v as ChallengePolicy),
     sso: (v) => SSO_MODES.includes(v as SsoMode),
+    // Checked together below, with a message that names the problem.
+    sessionConcurrency: () => true,
+    maxWaiters: () => true,
+    ignoredRequests: () => true,
+    latency: () => true,
+    jitter: () => true,
+    rateLimits: () => true,
   };
   const entries = Object.entries(body);
   const valid = entries.every(
     ([key, value]) => Object.hasOwn(checks, key) && checks[key as keyof InstanceSwitches](value),
   );
-  return valid && entries.length > 0
-    ? (Object.fromEntries(entries) as Partial<InstanceSwitches>)
-    : expected;
+  if (!valid || entries.length === 0) {
+    return expected;
+  }
+  return limitsProblem(body) ?? (Object.fromEntries(entries) as Partial<InstanceSwitches>);
 }

@@ -54,6 +54,12 @@ describe('the control client', () => {
       challenge: 'missing-token',
       sso: 'off',
       invalidQueryReturnsNoRows: false,
+      sessionConcurrency: 2,
+      maxWaiters: 10,
+      ignoredRequests: 'accepted',
+      latency: 0,
+      jitter: 0,
+      rateLimits: [],
     });
     await expect(instance.control.configure({ sso: 'nope' as 'off' })).rejects.toThrow(
       /config failed with 400: Bad request: Expected a JSON object/,

@@ -13,6 +13,8 @@ export type {
 } from './control-client';
 export type { InstallReport } from './apps/installed-apps';
 export type { ChallengePolicy, SsoMode } from './session/csrf';
+export type { IgnoredAnswer, SessionLimits } from './session/transactions';
+export type { RateLimitRule } from './http/rate-limits';
 
 export { DEMO_PASSWORD, LOGIN_USERS } from './data/seed';
 export { demoData } from './data/demo-data';

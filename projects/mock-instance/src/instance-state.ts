@@ -6,15 +6,17 @@ import type { InstalledApps } from './apps/installed-apps';
 import type { Database } from './data/database';
 import type { RequestGuard } from './http/dev-guard';
 import type { AttachmentStore } from './http/attachment-api';
+import { RateLimitRule, rateLimitRulesSchema, RateLimitStats } from './http/rate-limits';
 import type { AuthConfig, AuthStats } from './session/csrf';
 import type { SessionStore } from './session/sessions';
+import { IGNORED_ANSWERS, SessionLimits, TransactionStats } from './session/transactions';
 
 /**
  * What the server counts, for tests and benchmarks. `GET /mock/stats` adds `rotations` (tokens
  * rotated, by timer or on demand; `sessions.rotations` in process). Reset with
  * `POST /mock/stats/reset`.
  */
-export interface MockInstanceStats extends AuthStats {
+export interface MockInstanceStats extends AuthStats, TransactionStats, RateLimitStats {
   /** Every request and WebSocket upgrade that reached the server, refused ones included. */
   requests: number;
   /** Requests to `/api/`. */
@@ -24,7 +26,9 @@ export interface MockInstanceStats extends AuthStats {
 }
 
 /** What `POST /mock/config` can switch while the instance runs. */
-export interface InstanceSwitches extends AuthConfig {
+export interface InstanceSwitches extends AuthConfig, SessionLimits {
+  /** Inbound REST API rate limit rules (none by default). */
+  rateLimits: readonly RateLimitRule[];
   /**
    * `glide.invalid_query.returns_no_rows`: a query with an invalid condition returns no rows
    * (true), or runs without it (false, an instance's default). Either way the mock logs it.
@@ -52,5 +56,55 @@ export interface MockInstanceState {
 
 /** Every counter at zero. */
 export function emptyStats(): MockInstanceStats {
-  return { requests: 0, api: 0, unauthorized: 0, challenged: 0, ssoLogin: 0, tokenPage: 0 };
+  return {
+    requests: 0,
+    api: 0,
+    unauthorized: 0,
+    challenged: 0,
+    ssoLogin: 0,
+    tokenPage: 0,
+    served: 0,
+    maxWaiting: 0,
+    ignored: 0,
+    abandoned: 0,
+    rateLimited: 0,
+  };
+}
+
+/**
+ * The session limits and rate limit rules, checked: each mistake names the option. The control
+ * API (`POST /mock/config`) checks its body with the same rules.
+ */
+export function checkedLimits(
+  limits: SessionLimits & { rateLimits: readonly RateLimitRule[] },
+): SessionLimits & { rateLimits: readonly RateLimitRule[] } {
+  const problem = limitsProblem(limits);
+  if (problem) {
+    throw new Error(problem);
+  }
+  return limits;
+}
+
+/** What is wrong with some of the session limits and rate limit rules, or `null`. */
+export function limitsProblem(
+  limits: Partial<SessionLimits & { rateLimits: unknown }>,
+): string | null {
+  const whole = (name: string, value: unknown, min: number) =>
+    value === undefined || (Number.isInteger(value) && (value as number) >= min)
+      ? null
+      : `${name} must be a whole number of at least ${min}; got ${JSON.stringify(value)}`;
+  const rules =
+    limits.rateLimits === undefined ? null : rateLimitRulesSchema.safeParse(limits.rateLimits);
+  return (
+    whole('sessionConcurrency', limits.sessionConcurrency, 0) ??
+    whole('maxWaiters', limits.maxWaiters, 0) ??
+    whole('latency', limits.latency, 0) ??
+    whole('jitter', limits.jitter, 0) ??
+    (limits.ignoredRequests === undefined || IGNORED_ANSWERS.includes(limits.ignoredRequests)
+      ? null
+      : `ignoredRequests must be one of ${IGNORED_ANSWERS.join(', ')}; got ${JSON.stringify(limits.ignoredRequests)}`) ??
+    (rules === null || rules.success
+      ? null
+      : `rateLimits: ${rules.error.issues.map((i) => `${i.path.join('.') || '(list)'}: ${i.message}`).join('; ')}`)
+  );
 }

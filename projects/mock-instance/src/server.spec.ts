@@ -206,6 +206,11 @@ describe('the CSRF check', () => {
       ssoLogin: 0,
       tokenPage: 1,
       rotations: 0,
+      served: 3, // the same three through their session's queue; /mock/ bypasses it
+      maxWaiting: 0,
+      ignored: 0,
+      abandoned: 0,
+      rateLimited: 0,
     });
   });
 });
@@ -348,6 +353,12 @@ describe('the control API', () => {
       challenge: 'missing-token',
       invalidQueryReturnsNoRows: false,
       sso: 'off',
+      sessionConcurrency: 2,
+      maxWaiters: 10,
+      ignoredRequests: 'accepted',
+      latency: 0,
+      jitter: 0,
+      rateLimits: [],
       user: 'abel.tuter',
     });
     const bad = await browser.fetch('/mock/config', {

@@ -39,9 +39,12 @@ import {
 import { negotiate, sendError } from './http/responses';
 import type { QueryRules } from './http/rest';
 import { tableApi, unknownResource } from './http/table-api';
-import { emptyStats, MockInstanceState } from './instance-state';
+import { checkedLimits, emptyStats, MockInstanceState } from './instance-state';
+import { rolesOf } from './glide/acl';
+import { RateLimitRule, rateLimiting } from './http/rate-limits';
 import {
   authenticate,
+  callerOf,
   CHALLENGE_POLICIES,
   ChallengePolicy,
   SSO_MODES,
@@ -50,6 +53,7 @@ import {
 import { pages, SESSION_COOKIE, sessionIdOf } from './session/login-pages';
 import { OAuthTokens, oauthEndpoint } from './session/oauth';
 import { SessionStore } from './session/sessions';
+import { IgnoredAnswer, sessionTransactions } from './session/transactions';
 
 export interface MockInstanceOptions {
   /** Port to listen on; 0 (default) picks a free one. */
@@ -117,6 +121,27 @@ export interface MockInstanceOptions {
   oauthClients?: readonly OAuthClient[];
   /** Users whose password login (`/angular.do`) asks for a second factor. Default none. */
   mfaUsers?: readonly string[];
+  /**
+   * Transactions of one session that run at once (session synchronization, KB0755706): 2, as an
+   * instance since Yokohama (default); 1, as before it; 0 turns the model off.
+   */
+  sessionConcurrency?: number;
+  /**
+   * Transactions of one session that wait behind the running ones, in order (KB0655956,
+   * `com.glide.request.max_waiters`). Default 10; beyond that a request is ignored.
+   */
+  maxWaiters?: number;
+  /**
+   * How an ignored request is answered: `'accepted'` (default) a 202 with no body, as reported for
+   * an instance (unverified); `'hold'` no answer, the connection held until the client gives up.
+   */
+  ignoredRequests?: IgnoredAnswer;
+  /** Service time of each transaction, in ms, so bursts take time. Default 0. */
+  latency?: number;
+  /** Up to this many ms more per transaction, at random. Default 0. */
+  jitter?: number;
+  /** Inbound REST API rate limit rules: 429 with `Retry-After` beyond the limit. Default none. */
+  rateLimits?: readonly RateLimitRule[];
   /** Time source, for tests. Default `Date.now`. */
   clock?: () => number;
 }
@@ -165,6 +190,14 @@ export function createMockInstanceApp(options: MockInstanceOptions = {}): {
       ),
       sso: checkedChoice('sso', options.sso ?? 'off', SSO_MODES),
       invalidQueryReturnsNoRows: options.invalidQueryReturnsNoRows ?? false,
+      ...checkedLimits({
+        sessionConcurrency: options.sessionConcurrency ?? 2,
+        maxWaiters: options.maxWaiters ?? 10,
+        ignoredRequests: options.ignoredRequests ?? 'accepted',
+        latency: options.latency ?? 0,
+        jitter: options.jitter ?? 0,
+        rateLimits: options.rateLimits ?? [],
+      }),
       dev: options.dev ?? false,
     },
     identityProviderUrl: null,
@@ -201,6 +234,20 @@ export function createMockInstanceApp(options: MockInstanceOptions = {}): {
     next();
   });
   app.use(cookieParser());
+  const log = options.log ?? ((line: string) => console.warn(`mock instance: ${line}`));
+  // Each request is a transaction of its session: a few run at once, a few wait, the rest are
+  // ignored (see session/transactions.ts).
+  app.use(
+    sessionTransactions({
+      limits: config,
+      stats,
+      sessionOf: (req) => {
+        const id = sessionIdOf(req);
+        return id !== undefined && sessions.get(id) ? id : null;
+      },
+      log,
+    }),
+  );
 
   // REST: authenticate (Basic, or the session cookie plus X-UserToken), then the Table API.
   const auth = {
@@ -220,6 +267,13 @@ export function createMockInstanceApp(options: MockInstanceOptions = {}): {
     ]),
   );
   const check = authenticate(auth);
+  const limitRate = rateLimiting({
+    rules: () => config.rateLimits,
+    rolesOf: (userName) => rolesOf(db, userName),
+    callerOf,
+    clock,
+    stats,
+  });
   app.use('/api', (req: Request, res: Response, next: NextFunction) => {
     stats.api++;
     check(req, res, () => {
@@ -233,10 +287,9 @@ export function createMockInstanceApp(options: MockInstanceOptions = {}): {
       // An instance serves its versioned paths (`/api/now/v1/table`, `/api/now/v2/table`, ...)
       // as the same resources (KB0534905: "latest always points to the latest version").
       req.url = req.url.replace(/^\/now\/v[12]\//, '/now/');
-      next();
+      limitRate(req, res, next);
     });
   });
-  const log = options.log ?? ((line: string) => console.warn(`mock instance: ${line}`));
   const rules: QueryRules = {
     clock,
     invalidQueryReturnsNoRows: () => config.invalidQueryReturnsNoRows,
