@@ -64,6 +64,33 @@ describe('npm run bench, smoke-sized', () => {
     expect(naive.map((r) => r.tokenPageFetches)).toEqual(naive.map((r) => r.n));
   });
 
+  it('measures bursts within the session limits for every client', () => {
+    const rows: {
+      client: string;
+      n: number;
+      ignored: number;
+      lost: number;
+      timeVsIdeal: number;
+      clickP95Ms: number;
+      bytesPerPending: number;
+    }[] = results.bursts.rows;
+    expect(rows.map((r) => r.client)).toEqual([
+      'ngx-user-token (defaults)',
+      "Angular's XSRF interceptor",
+      '@auth0/angular-jwt',
+    ]);
+    for (const row of rows) {
+      expect(row.timeVsIdeal).toBeGreaterThan(0);
+      expect(row.clickP95Ms).toBeGreaterThan(0);
+      // Smoke-sized, the one N is the largest: memory is measured.
+      expect(row.bytesPerPending).not.toBeNaN();
+    }
+    // A burst of 10 stays within 2 running and 10 waiting whatever the client: none ignored.
+    expect(rows.every((r) => r.ignored === 0)).toBe(true);
+    expect(rows[0].lost).toBe(0);
+    expect(results.goals.minimalAppSize.value).toBe(results.size.app.minimalMinGz);
+  });
+
   it('measures sizes, and writes the markdown report', () => {
     expect(results.size.ngxUserToken.minifiedGzipped).toBeGreaterThan(1000);
     expect(results.size.angularJwt.minifiedGzipped).toBeGreaterThan(1000);
@@ -74,6 +101,7 @@ describe('npm run bench, smoke-sized', () => {
     const md = readFileSync(resolve(ROOT, OUT, 'results.md'), 'utf8');
     expect(md).toContain('## 1. Hot path');
     expect(md).toContain('## 2. Round trips');
-    expect(md).toContain('## 3. Size');
+    expect(md).toContain('## 3. Bursts within the session limits');
+    expect(md).toContain('## 4. Size');
   });
 });

@@ -27,7 +27,7 @@ import { catchError, filter, firstValueFrom, switchMap, tap, throwError } from '
 import { median } from './hot-path.mjs';
 
 const ROOT = resolve(import.meta.dirname, '..');
-const LIST =
+export const LIST =
   '/api/now/table/incident?sysparm_query=active=true^caller_id=javascript:gs.getUserID()^ORopened_by=javascript:gs.getUserID()&sysparm_fields=number&sysparm_limit=5';
 
 /**
@@ -62,14 +62,19 @@ function naiveRefreshPer401(req, next) {
 /** @type {InjectionToken<{ onRefreshStart: () => void }>} */
 const NAIVE_HOOKS = new InjectionToken('naive refresh hooks');
 
-/** Starts the mock instance in its own process, as a real server would be. */
-async function startInstance() {
+/**
+ * Starts the mock instance in its own process, as a real server would be, with `flags`; its log
+ * (stderr) is shown, or dropped with `quiet` (it logs each request it ignores).
+ * @param {string[]} flags
+ * @param {{ quiet?: boolean }} [options]
+ */
+export async function startInstance(flags, options = {}) {
   const child = spawn(
     resolve(ROOT, 'node_modules/.bin/tsx'),
-    ['projects/mock-instance/src/cli.ts', '--port', '0', '--dev'],
+    ['projects/mock-instance/src/cli.ts', '--port', '0', '--dev', ...flags],
     {
       cwd: ROOT,
-      stdio: ['ignore', 'pipe', 'inherit'],
+      stdio: ['ignore', 'pipe', options.quiet ? 'ignore' : 'inherit'],
     },
   );
   let output = '';
@@ -95,7 +100,7 @@ async function startInstance() {
  * @param {string} path
  * @param {unknown} [body]
  */
-async function post(url, path, body) {
+export async function post(url, path, body) {
   const response = await fetch(`${url}${path}`, {
     method: 'POST',
     headers: { 'Content-Type': 'application/json' },
@@ -105,14 +110,14 @@ async function post(url, path, body) {
 }
 
 /** @param {string} url */
-async function serverStats(url) {
-  return /** @type {Promise<{ api: number, unauthorized: number, tokenPage: number }>} */ (
+export async function serverStats(url) {
+  return /** @type {Promise<{ api: number, unauthorized: number, tokenPage: number, ignored: number }>} */ (
     (await fetch(`${url}/mock/stats`)).json()
   );
 }
 
 /** Logs in as the demo user and loads the page: returns the page's g_ck. @param {string} url */
-async function logIn(url) {
+export async function logIn(url) {
   const login = await fetch(`${url}/login.do`, {
     method: 'POST',
     headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
@@ -157,7 +162,9 @@ const STRATEGIES = [
 export async function measureRoundTrips(options) {
   const bursts = options.bursts ?? [1, 10, 100, 1000];
   const repeats = options.repeats ?? 3;
-  const instance = await startInstance();
+  // Session synchronization off: this measures how refreshes are shared, not the session's queue
+  // (bursts.mjs measures that).
+  const instance = await startInstance(['--session-concurrency', '0']);
   const restoreFetch = installBrowserFetch(`${instance.url}/`);
   const rows = [];
   try {

@@ -47,4 +47,20 @@ describe('the command line', () => {
     expect(result.status).toBe(1);
     expect(result.stderr).toMatch(/an allowed host must be a host name .*got "a:1"/);
   }, 30_000);
+
+  it('names a malformed session limit or rate limit rule', () => {
+    const rule = run(['--port', '0', '--rate-limit', '10/hour'], tmpdir());
+    expect(rule.status).toBe(1);
+    expect(rule.stderr).toContain(
+      'mock instance: --rate-limit 10/hour: expected <requests>/<seconds>[,user=<name>|,role=<role>]',
+    );
+    const field = run(['--port', '0', '--rate-limit', '10/60,group=x'], tmpdir());
+    expect(field.stderr).toContain('unknown: group');
+    const waiters = run(['--port', '0', '--max-waiters', 'ten'], tmpdir());
+    expect(waiters.stderr).toContain(
+      '--max-waiters must be a whole number of at least 0; got "ten"',
+    );
+    const ignored = run(['--port', '0', '--ignored-requests', 'drop'], tmpdir());
+    expect(ignored.stderr).toContain('ignoredRequests must be one of accepted, hold; got "drop"');
+  }, 60_000);
 });

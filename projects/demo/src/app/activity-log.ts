@@ -29,6 +29,9 @@ export class ActivityLog {
   readonly entries = signal<LogEntry[]>([]);
   readonly maskedToken = signal(maskUserToken(this.tokens.current()));
   readonly sessionExpired = signal(false);
+  /** Requests that waited in the browser for room among those on the wire, and the most at once. */
+  readonly queued = signal(0);
+  readonly mostWaiting = signal(0);
 
   constructor() {
     const subscription = inject(UserTokenEvents).events.subscribe((event) => this.onEvent(event));
@@ -73,6 +76,24 @@ export class ActivityLog {
         this.add(
           'failure',
           `${event.method} ${shortUrl(event.url)} not retried: the instance forbids a resubmit`,
+        );
+        break;
+      case 'request-queued':
+        this.queued.update((n) => n + 1);
+        this.mostWaiting.update((most) => Math.max(most, event.waiting));
+        return;
+      case 'request-ignored':
+        this.add(
+          event.retried ? 'retry' : 'failure',
+          `${event.method} ${shortUrl(event.url)} ignored by the instance (its session's queue was full)` +
+            (event.retried ? `: sent again in ${event.wait} ms` : ''),
+        );
+        break;
+      case 'rate-limited':
+        this.add(
+          event.retried ? 'retry' : 'failure',
+          `${event.method} ${shortUrl(event.url)} rate limited (429)` +
+            (event.retried ? `: sent again in ${event.wait} ms` : ''),
         );
         break;
       case 'session-expired':

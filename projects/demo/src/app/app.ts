@@ -1,6 +1,7 @@
 import { httpResource } from '@angular/common/http';
 import { ChangeDetectionStrategy, Component, computed } from '@angular/core';
 
+import { Counters } from './counters';
 import { IncidentList } from './incident-list';
 import { TokenPanel } from './token-panel';
 
@@ -10,7 +11,7 @@ interface Me {
 
 @Component({
   selector: 'app-root',
-  imports: [IncidentList, TokenPanel],
+  imports: [Counters, IncidentList, TokenPanel],
   changeDetection: ChangeDetectionStrategy.OnPush,
   template: `
     <header>
@@ -22,13 +23,15 @@ interface Me {
         <a href="/logout.do">Log out</a>
       </p>
     </header>
+    <app-counters />
     <main>
       <section class="list"><app-incident-list /></section>
       <aside class="panel"><app-token-panel /></aside>
     </main>
     <footer>
-      The list is the KB0565021 request, sent by Angular's <code>HttpClient</code> through
-      <code>ngx-user-token</code>'s interceptor.
+      The list is the KB0565021 request, the counters one Aggregate API request each, all sent by
+      Angular's <code>HttpClient</code> through <code>ngx-user-token</code>'s interceptor, which
+      keeps them within the session's limits.
     </footer>
   `,
 })

@@ -13,6 +13,11 @@ import { MockControls } from './mock-controls';
       Sent as <code>X-UserToken</code>: <code data-testid="token">{{ log.maskedToken() }}</code>
     </p>
 
+    <p data-testid="queued">
+      Waited in the browser: {{ log.queued() }} requests, at most {{ log.mostWaiting() }} at once
+      (the instance runs a session's requests two at a time and lets ten wait).
+    </p>
+
     @if (controls.available()) {
       <div class="controls" data-testid="controls">
         <p class="hint">

@@ -34,7 +34,10 @@ export interface SessionLimits {
   maxWaiters: number;
   /** How a request beyond the waiters is answered (it is never run). */
   ignoredRequests: IgnoredAnswer;
-  /** Service time of each transaction, in milliseconds, so that bursts take time. */
+  /**
+   * Service time of each transaction, in milliseconds, its own work included, so that bursts take
+   * time.
+   */
   latency: number;
   /** Up to this many milliseconds more, at random, per transaction. */
   jitter: number;
@@ -89,13 +92,25 @@ export function sessionTransactions(deps: {
       end();
     });
     res.once('close', end);
+    // The transaction takes its service time from its start, its own work included: the answer
+    // leaves no earlier than that.
     const service = limits.latency + (limits.jitter > 0 ? random() * limits.jitter : 0);
     if (service > 0) {
-      const timer = setTimeout(next, service);
+      const due = Date.now() + service;
+      const answer = res.end.bind(res) as (...args: unknown[]) => Response;
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      res.end = ((...args: unknown[]) => {
+        const wait = due - Date.now();
+        if (wait > 0) {
+          timer = setTimeout(() => answer(...args), wait);
+        } else {
+          answer(...args);
+        }
+        return res;
+      }) as Response['end'];
       res.once('close', () => clearTimeout(timer));
-    } else {
-      next();
     }
+    next();
   };
 
   return (req: Request, res: Response, next: NextFunction): void => {
