@@ -2,7 +2,7 @@ import { HttpErrorResponse, HttpResponse } from '@angular/common/http';
 import { assertInInjectionContext, inject, Injector } from '@angular/core';
 import { defer, MonoTypeOperatorFunction, Observable } from 'rxjs';
 
-import { USER_TOKEN_REFRESHER, UserTokenRefresher } from './refresher';
+import { failure, USER_TOKEN_REFRESHER, UserTokenRefresher } from './refresher';
 
 /** Options of {@link retryWithFreshToken}. */
 export interface RetryWithFreshTokenOptions {
@@ -135,17 +135,15 @@ export function sendWithFreshToken<T>(
                 // its session's queue being full (see `Lane`).
                 ignored = true;
                 failed(
-                  new HttpErrorResponse({
-                    headers: response.headers,
-                    status: 202,
-                    error:
-                      typeof ngDevMode === 'undefined' || ngDevMode
-                        ? `the instance ignored ${method} ${response.url} (202, no body: the ` +
+                  failure(
+                    response,
+                    202,
+                    'Request ignored',
+                    typeof ngDevMode === 'undefined' || ngDevMode
+                      ? `the instance ignored ${method} ${response.url} (202, no body: the ` +
                           "session's queue was full); a write is not sent again."
-                        : null,
-                    statusText: 'Request ignored',
-                    url: response.url ?? undefined,
-                  }),
+                      : null,
+                  ),
                 );
               } else {
                 subscriber.next(value);
