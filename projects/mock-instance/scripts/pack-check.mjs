@@ -29,7 +29,13 @@ try {
       'index.js',
       'types/mock-instance/src/index.d.ts',
     ],
-    sections: ['## Your own data', '## Options', '## Control API', '## Who can reach it'],
+    sections: [
+      '## Your own data',
+      '## Options',
+      '## Session limits and rate limits',
+      '## Control API',
+      '## Who can reach it',
+    ],
   });
   check('name', manifest.name === 'ngx-user-token-mock-instance', manifest.name);
   check('license', manifest.license === 'MIT', manifest.license);

@@ -3,7 +3,7 @@ import { Injector } from '@angular/core';
 import { TestBed } from '@angular/core/testing';
 import { retryWithFreshToken, UserTokenSource } from 'ngx-user-token';
 import { USER_TOKEN_REJECTION_BODY } from 'ngx-user-token/testing';
-import { defer, Observable, of, throwError } from 'rxjs';
+import { defer, Observable, of, Subject, throwError } from 'rxjs';
 
 import { setUp, watch } from '../../test/harness';
 
@@ -92,5 +92,28 @@ describe('retryWithFreshToken on an app stream', () => {
   it('says so when called outside an injection context without an injector', () => {
     setUp();
     expect(() => retryWithFreshToken()).toThrow(/injection context/);
+  });
+
+  it('keeps streams within maxInFlight, one queue for all of them', () => {
+    const { tokens } = setUp({ token: 'token-1', maxInFlight: 2 });
+    const answers: Subject<string>[] = [];
+    const subscribed: number[] = [];
+    const stream = (i: number) =>
+      defer(() => {
+        subscribed.push(i);
+        const answer = new Subject<string>();
+        answers[i] = answer;
+        return answer;
+      }).pipe(retryWithFreshToken({ injector: TestBed.inject(Injector) }));
+    const outcomes = [0, 1, 2, 3].map((i) => watch(stream(i)));
+    expect(subscribed).toEqual([0, 1]);
+    // 2 is cancelled while it waits: it is never subscribed; 3 takes 0's place.
+    outcomes[2].unsubscribe();
+    answers[0].complete();
+    expect(subscribed).toEqual([0, 1, 3]);
+    answers[1].complete();
+    answers[3].complete();
+    expect(outcomes.map((o) => o.done)).toEqual([true, true, false, true]);
+    expect(tokens.refreshCount).toBe(0);
   });
 });

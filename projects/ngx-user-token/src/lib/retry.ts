@@ -24,6 +24,11 @@ export interface RetryWithFreshTokenOptions {
  * as the `HttpErrorResponse` it came as. While a refresh is in flight, the first subscription waits
  * for it.
  *
+ * Such streams also keep within the instance's session limits: at most `maxInFlight` of them on
+ * the wire at once (one queue for all of them, apart from the interceptor's), and an idempotent one
+ * the instance ignored (it emitted a 202 response with no body) or rate limited (429 with
+ * `Retry-After`) is subscribed again once.
+ *
  * The source must read the token when it is subscribed (wrap it in `defer`), so that the retry
  * picks up the fresh one. `userTokenInterceptor` applies the same logic to every request in
  * scope; use this operator for requests sent another way.
@@ -140,8 +145,8 @@ export function sendWithFreshToken<T>(
                     202,
                     'Request ignored',
                     typeof ngDevMode === 'undefined' || ngDevMode
-                      ? `the instance ignored ${method} ${response.url} (202, no body: the ` +
-                          "session's queue was full); a write is not sent again."
+                      ? `the instance ignored ${method} ${response.url} (a 202 with no body: ` +
+                          "its session's queue was full)."
                       : null,
                   ),
                 );

@@ -255,7 +255,7 @@ describe.each(INTERCEPTOR_FORMS)('session limits (%s form)', (form) => {
       const error = outcome.error as HttpErrorResponse;
       expect(error).toBeInstanceOf(HttpErrorResponse);
       expect([error.status, error.statusText]).toEqual([202, 'Request ignored']);
-      expect(error.error).toMatch(/ignored GET .* the session's queue was full/);
+      expect(error.error).toMatch(/ignored GET .* its session's queue was full/);
       expect(events.filter((e) => e.type === 'request-ignored')).toEqual([
         { type: 'request-ignored', method: 'GET', url: URL, retried: true, wait: 1000 },
         { type: 'request-ignored', method: 'GET', url: URL, retried: false, wait: 1000 },
