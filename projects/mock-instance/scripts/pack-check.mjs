@@ -163,6 +163,7 @@ try {
   loadInstanceData,
   MockInstance,
   MockInstanceControlError,
+  RateLimitRule,
   startMockInstance,
 } from 'ngx-user-token-mock-instance';
 
@@ -188,7 +189,13 @@ async function main(): Promise<void> {
     const missing = await instance.control.endSession('pat').catch((e: unknown) =>
       e instanceof MockInstanceControlError ? e.status : -1,
     );
-    console.log(JSON.stringify({ before, rotated, stale, missing, rotations: (await instance.control.stats()).rotations }));
+    const rules: RateLimitRule[] = [{ limit: 0, user: 'pat' }];
+    const switched = await instance.control.configure({ sessionConcurrency: 1, rateLimits: rules });
+    const limited = await fetch(instance.url + '/api/now/table/x_scratch_order', {
+      headers: { Authorization: 'Basic ' + Buffer.from('pat:pw').toString('base64') },
+    }).then((r) => r.status);
+    const { rotations, rateLimited } = await instance.control.stats();
+    console.log(JSON.stringify({ before, rotated, stale, missing, rotations, concurrency: switched.sessionConcurrency, limited, rateLimited }));
   } finally {
     await instance.close();
   }
@@ -214,9 +221,18 @@ void main();
   check('its types compile in a strict TypeScript project', true);
   const result = JSON.parse(run(process.execPath, ['out/check.js'], project));
   check(
-    'the API with the project’s data: a live token passes, a rotated one is refused, the control client ends sessions',
+    'the API with the project’s data: a live token passes, a rotated one is refused, the control client ends sessions, sets session limits and rate limit rules',
     JSON.stringify(result) ===
-      JSON.stringify({ before: 200, rotated: 1, stale: 401, missing: 404, rotations: 1 }),
+      JSON.stringify({
+        before: 200,
+        rotated: 1,
+        stale: 401,
+        missing: 404,
+        rotations: 1,
+        concurrency: 1,
+        limited: 429,
+        rateLimited: 1,
+      }),
     JSON.stringify(result),
   );
 

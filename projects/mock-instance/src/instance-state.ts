@@ -6,7 +6,7 @@ import type { InstalledApps } from './apps/installed-apps';
 import type { Database } from './data/database';
 import type { RequestGuard } from './http/dev-guard';
 import type { AttachmentStore } from './http/attachment-api';
-import { RateLimitRule, rateLimitRulesSchema, RateLimitStats } from './http/rate-limits';
+import { RateLimitRule, rateLimitRulesProblem, RateLimitStats } from './http/rate-limits';
 import type { AuthConfig, AuthStats } from './session/csrf';
 import type { SessionStore } from './session/sessions';
 import { IGNORED_ANSWERS, SessionLimits, TransactionStats } from './session/transactions';
@@ -93,8 +93,6 @@ export function limitsProblem(
     value === undefined || (Number.isInteger(value) && (value as number) >= min)
       ? null
       : `${name} must be a whole number of at least ${min}; got ${JSON.stringify(value)}`;
-  const rules =
-    limits.rateLimits === undefined ? null : rateLimitRulesSchema.safeParse(limits.rateLimits);
   return (
     whole('sessionConcurrency', limits.sessionConcurrency, 0) ??
     whole('maxWaiters', limits.maxWaiters, 0) ??
@@ -103,8 +101,6 @@ export function limitsProblem(
     (limits.ignoredRequests === undefined || IGNORED_ANSWERS.includes(limits.ignoredRequests)
       ? null
       : `ignoredRequests must be one of ${IGNORED_ANSWERS.join(', ')}; got ${JSON.stringify(limits.ignoredRequests)}`) ??
-    (rules === null || rules.success
-      ? null
-      : `rateLimits: ${rules.error.issues.map((i) => `${i.path.join('.') || '(list)'}: ${i.message}`).join('; ')}`)
+    (limits.rateLimits === undefined ? null : rateLimitRulesProblem(limits.rateLimits))
   );
 }

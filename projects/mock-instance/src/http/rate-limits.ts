@@ -24,33 +24,51 @@ import { z } from 'zod';
 import type { Caller } from '../session/csrf';
 import { sendError } from './responses';
 
-export const rateLimitRuleSchema = z
-  .object({
-    /** A name for the logs; the rule's sys_id (`X-RateLimit-Rule`) is derived from it. */
-    name: z.string().min(1).optional(),
-    /** Requests allowed per window. */
-    limit: z.number().int().min(0),
-    /** The window, in seconds. Default 3600 (an hour, as on an instance). */
-    window: z.number().int().positive().optional(),
-    /** Only this user (a "Single user" rule). */
-    user: z.string().min(1).optional(),
-    /** Only users with this role (a "Users with role" rule). */
-    role: z.string().min(1).optional(),
-    /** Only requests whose path starts with this (e.g. `/api/now/table/incident`). Default all `/api/`. */
-    resource: z.string().startsWith('/api/').optional(),
-    /** Only this method. Default every method. */
-    method: z
-      .string()
-      .regex(/^[A-Za-z]+$/)
-      .optional(),
-  })
-  .strict()
-  .refine((rule) => !(rule.user && rule.role), 'a rule is for a user or for a role, not both');
-
 /** A rate limit rule; one with neither `user` nor `role` is for all users. */
-export type RateLimitRule = z.infer<typeof rateLimitRuleSchema>;
+export interface RateLimitRule {
+  /** A name for the logs; the rule's sys_id (`X-RateLimit-Rule`) is derived from it. */
+  name?: string;
+  /** Requests allowed per window. */
+  limit: number;
+  /** The window, in seconds. Default 3600 (an hour, as on an instance). */
+  window?: number;
+  /** Only this user (a "Single user" rule). */
+  user?: string;
+  /** Only users with this role (a "Users with role" rule). */
+  role?: string;
+  /** Only requests whose path starts with this (e.g. `/api/now/table/incident`). Default all `/api/`. */
+  resource?: string;
+  /** Only this method. Default every method. */
+  method?: string;
+}
 
-export const rateLimitRulesSchema = z.array(rateLimitRuleSchema);
+// Not exported: the package's declarations name no zod type, so an app's type check never reads
+// zod's (which need `esModuleInterop`).
+const rulesSchema: z.ZodType<RateLimitRule[]> = z.array(
+  z
+    .object({
+      name: z.string().min(1).optional(),
+      limit: z.number().int().min(0),
+      window: z.number().int().positive().optional(),
+      user: z.string().min(1).optional(),
+      role: z.string().min(1).optional(),
+      resource: z.string().startsWith('/api/').optional(),
+      method: z
+        .string()
+        .regex(/^[A-Za-z]+$/)
+        .optional(),
+    })
+    .strict()
+    .refine((rule) => !(rule.user && rule.role), 'a rule is for a user or for a role, not both'),
+);
+
+/** What is wrong with a list of rate limit rules, each problem by its place, or `null`. */
+export function rateLimitRulesProblem(rules: unknown): string | null {
+  const checked = rulesSchema.safeParse(rules);
+  return checked.success
+    ? null
+    : `rateLimits: ${checked.error.issues.map((i) => `${i.path.join('.') || '(list)'}: ${i.message}`).join('; ')}`;
+}
 
 /** What rate limiting counts. */
 export interface RateLimitStats {
