@@ -55,8 +55,12 @@ export interface TransactionStats {
   abandoned: number;
 }
 
-/** Paths that bypass the queue: static content (KB0755706), and the mock's own control API. */
-const BYPASS = /^\/mock\/|\.(?:js|mjs|css|map|png|jpe?g|gif|svg|ico|webp|woff2?|ttf|otf)$/i;
+/**
+ * Paths that bypass the queue: static content (KB0755706) — never a REST call, whatever its path
+ * ends with — and the mock's own control API.
+ */
+const BYPASS =
+  /^\/mock\/|^(?!\/api\/).*\.(?:js|mjs|css|map|png|jpe?g|gif|svg|ico|webp|woff2?|ttf|otf)$/i;
 
 interface SessionQueue {
   running: number;

@@ -24,6 +24,10 @@ import { sendWithFreshToken } from './retry';
  * session too. Requests issued during a refresh wait for it. With no token known it sends
  * `placeholderToken`. A header the caller set is left alone, and such a request is not retried.
  *
+ * It keeps requests within the instance's session limits: at most `maxInFlight` (6) of an origin
+ * on the wire, the rest waiting in order; a GET the instance ignored (202 with no body) or rate
+ * limited (429 with `Retry-After`) is sent again once, a write never.
+ *
  * Works on defaults without {@link provideUserToken}.
  *
  * @example

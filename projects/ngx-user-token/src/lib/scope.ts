@@ -11,9 +11,9 @@ const CACHE_LIMIT = 1000;
 
 /**
  * Decides which request URLs may carry the session token — those whose parsed origin is the
- * page's own or one of `allowedOrigins` — and answers with that origin, else `false`. Relative URLs are resolved the way the browser resolves
- * them (against the document's base URL), so `//host`, backslashes, userinfo tricks and look-alike
- * hosts land on their real origin. Unparsable URLs, non-HTTP schemes and URLs with credentials
+ * page's own or one of `allowedOrigins` — and answers with that origin, else `false`. Relative
+ * URLs are resolved the way the browser resolves them (against the document's base URL), so
+ * `//host`, backslashes, userinfo tricks and look-alike hosts land on their real origin. Unparsable URLs, non-HTTP schemes and URLs with credentials
  * are out of scope. @internal
  */
 export const USER_TOKEN_SCOPE = /* @__PURE__ */ new InjectionToken<(url: string) => string | false>(
