@@ -24,16 +24,37 @@ export function done() {
 
 /**
  * Runs a command and returns its output. Playwright, where a scratch project installs it, is
- * there for its test runner only: no browser is downloaded.
+ * there for its test runner only: no browser is downloaded. A command that fails prints what it
+ * said (the end of it) and throws, so CI shows why; an `npm install` that fails is
+ * tried once more first, as a registry can hiccup.
  * @param {string} cmd @param {string[]} args @param {string} cwd
+ * @returns {string}
  */
-export const run = (cmd, args, cwd) =>
-  execFileSync(cmd, args, {
-    cwd,
-    encoding: 'utf8',
-    stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD: '1' },
-  });
+export function run(cmd, args, cwd) {
+  const attempts = cmd === 'npm' && args[0] === 'install' ? 2 : 1;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return execFileSync(cmd, args, {
+        cwd,
+        encoding: 'utf8',
+        stdio: ['ignore', 'pipe', 'pipe'],
+        env: { ...process.env, PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD: '1' },
+        maxBuffer: 64 * 1024 * 1024,
+      });
+    } catch (error) {
+      const { status, signal, stdout, stderr } = /** @type {any} */ (error);
+      const said = `${stdout ?? ''}${stderr ?? ''}`.slice(-4000);
+      const what = `${cmd} ${args.join(' ')} (in ${cwd}) exited with ${status ?? signal}`;
+      if (attempt < attempts) {
+        console.log(`retrying: ${what}\n${said}`);
+        continue;
+      }
+      console.log(`FAILED  ${what}\n${said}`);
+      // Thrown, not exited: the callers' `finally` blocks stop what they started.
+      throw new Error(what);
+    }
+  }
+}
 
 /**
  * Packs `dist` into `scratch`, checks that the tarball holds `files` and no TypeScript sources,
