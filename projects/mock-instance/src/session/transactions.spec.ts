@@ -157,6 +157,17 @@ describe('session synchronization', () => {
     expect((await instance.control.configure({ jitter: 0 })).sessionConcurrency).toBe(2);
   });
 
+  it('follows a concurrency lowered while transactions run', async () => {
+    await start({ latency: 100 });
+    const began = Date.now();
+    const answers = burst(4);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    await instance.control.configure({ sessionConcurrency: 1 });
+    expect((await answers).map((a) => a.status)).toEqual([200, 200, 200, 200]);
+    // Two ran together; the two that waited then ran one at a time: 300 ms, not 200.
+    expect(Date.now() - began).toBeGreaterThanOrEqual(290);
+  });
+
   it('refuses bad options at start, naming them', async () => {
     await expect(startMockInstance({ maxWaiters: -1 })).rejects.toThrow(
       /maxWaiters must be a whole number of at least 0; got -1/,

@@ -137,10 +137,14 @@ export function sessionTransactions(deps: {
       session.running++;
       run(req, res, next, () => {
         session.running--;
-        const waiter = session.waiting.shift();
-        if (waiter) {
-          waiter();
-        } else if (session.running === 0) {
+        // The limits may have changed meanwhile (`/mock/config`): as many start as they allow.
+        while (
+          session.waiting.length > 0 &&
+          (limits.sessionConcurrency <= 0 || session.running < limits.sessionConcurrency)
+        ) {
+          session.waiting.shift()!();
+        }
+        if (session.running === 0 && session.waiting.length === 0) {
           queues.delete(key);
         }
       });
