@@ -76,6 +76,11 @@ export interface RateLimitStats {
   rateLimited: number;
 }
 
+/** A REST path without its query, versioned paths read as the unversioned ones. */
+function restPath(req: Request): string {
+  return req.originalUrl.split('?')[0].replace(/^\/api\/now\/v[12]\//, '/api/now/');
+}
+
 /** The name ServiceNow's message gives the API a path belongs to. */
 function apiName(path: string): string {
   const [, , , api] = path.split('/');
@@ -95,7 +100,7 @@ function ruleFor(
   caller: Caller,
   roles: readonly string[],
 ): [RateLimitRule, number] | null {
-  const path = req.originalUrl.split('?')[0].replace(/^\/api\/now\/v[12]\//, '/api/now/');
+  const path = restPath(req);
   const matching = rules
     .map((rule, index) => [rule, index] as [RateLimitRule, number])
     .filter(
@@ -168,7 +173,7 @@ export function rateLimiting(deps: {
         429,
         {
           message: 'Rate limit exceeded',
-          detail: `Rate limit of ${rule.limit} requests per ${per} for ${apiName(req.originalUrl)} exceeded`,
+          detail: `Rate limit of ${rule.limit} requests per ${per} for ${apiName(restPath(req))} exceeded`,
         },
         { ...headers, 'Retry-After': String(Math.max(1, Math.ceil((reset - now) / 1000))) },
       );

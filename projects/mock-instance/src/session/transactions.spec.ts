@@ -263,7 +263,9 @@ describe('rate limit rules', () => {
       'Rate limit of 1 requests per 60 seconds for Table API exceeded',
     );
     expect((await burst(1, '/api/now/table/sys_user?sysparm_limit=1'))[0].status).toBe(200);
-    expect((await burst(1, '/api/now/v2/table/incident?sysparm_limit=1'))[0].status).toBe(429);
+    const versioned = (await burst(1, '/api/now/v2/table/incident?sysparm_limit=1'))[0];
+    expect(versioned.status).toBe(429);
+    expect(JSON.parse(versioned.body).error.detail).toContain('for Table API exceeded');
     const post = await browser.fetch('/api/now/table/incident', {
       method: 'POST',
       headers: { 'X-UserToken': token, 'Content-Type': 'application/json' },
