@@ -121,7 +121,7 @@ export interface UserTokenRefresher {
    * {@link USER_TOKEN_SCOPE}).
    */
   readonly includes: (url: string) => string | false;
-  /** Each instance origin's requests on the wire and waiting (see `sendWithinLimits`). */
+  /** Each instance origin's requests on the wire and waiting (see `sendWithFreshToken`). */
   readonly lanes: Record<string, Lane>;
   /** How many refreshes have settled; a request notes it when it starts. */
   readonly episode: number;
