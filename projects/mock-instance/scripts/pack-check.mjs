@@ -10,7 +10,13 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 
-import { check, done, packAndOpen, run } from '../../node-build/scripts/pack-checks.mjs';
+import {
+  check,
+  done,
+  npmInstall,
+  packAndOpen,
+  run,
+} from '../../node-build/scripts/pack-checks.mjs';
 
 const ROOT = resolve(import.meta.dirname, '../../..');
 const workspace = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8'));
@@ -73,19 +79,12 @@ try {
     join(project, 'package.json'),
     JSON.stringify({ name: 'scratch-project', private: true }, null, 2),
   );
-  run(
-    'npm',
-    [
-      'install',
-      '--no-audit',
-      '--no-fund',
-      '--prefer-offline',
-      join(scratch, filename),
-      `typescript@${workspace.devDependencies.typescript}`,
-      `@types/node@${workspace.devDependencies['@types/node']}`,
-      `@playwright/test@${workspace.devDependencies['@playwright/test']}`,
-    ],
+  npmInstall(
     project,
+    join(scratch, filename),
+    `typescript@${workspace.devDependencies.typescript}`,
+    `@types/node@${workspace.devDependencies['@types/node']}`,
+    `@playwright/test@${workspace.devDependencies['@playwright/test']}`,
   );
   check('installs into a project outside the workspace', true);
 

@@ -1,6 +1,7 @@
 // The control client as a user's test drives it: the browser (here a cookie-keeping client) holds
 // the session, the test in Node holds only the instance's URL.
 import { client } from '../test/client';
+import { STARTING_LIMITS } from '../test/switches';
 import {
   MockInstance,
   MockInstanceControlError,
@@ -54,12 +55,7 @@ describe('the control client', () => {
       challenge: 'missing-token',
       sso: 'off',
       invalidQueryReturnsNoRows: false,
-      sessionConcurrency: 2,
-      maxWaiters: 10,
-      ignoredRequests: 'accepted',
-      latency: 0,
-      jitter: 0,
-      rateLimits: [],
+      ...STARTING_LIMITS,
     });
     await expect(instance.control.configure({ sso: 'nope' as 'off' })).rejects.toThrow(
       /config failed with 400: Bad request: Expected a JSON object/,

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 import { client, Client } from '../test/client';
+import { STARTING_LIMITS } from '../test/switches';
 import { seededSysId } from './data/seed';
 import { MockInstance, MockInstanceOptions, startMockInstance } from './server';
 
@@ -353,12 +354,7 @@ describe('the control API', () => {
       challenge: 'missing-token',
       invalidQueryReturnsNoRows: false,
       sso: 'off',
-      sessionConcurrency: 2,
-      maxWaiters: 10,
-      ignoredRequests: 'accepted',
-      latency: 0,
-      jitter: 0,
-      rateLimits: [],
+      ...STARTING_LIMITS,
       user: 'abel.tuter',
     });
     const bad = await browser.fetch('/mock/config', {

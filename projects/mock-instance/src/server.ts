@@ -241,9 +241,10 @@ export function createMockInstanceApp(options: MockInstanceOptions = {}): {
     sessionTransactions({
       limits: config,
       stats,
+      // Only which session: a request waiting in its queue, or ignored, is no activity.
       sessionOf: (req) => {
         const id = sessionIdOf(req);
-        return id !== undefined && sessions.get(id) ? id : null;
+        return sessions.isLive(id) ? id! : null;
       },
       log,
     }),

@@ -9,18 +9,17 @@ import { join, resolve } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { stripVTControlCharacters } from 'node:util';
 
-import { check, done, packAndOpen, run } from '../../node-build/scripts/pack-checks.mjs';
+import {
+  check,
+  done,
+  npmInstall,
+  packAndOpen,
+  run,
+} from '../../node-build/scripts/pack-checks.mjs';
 
 const ROOT = resolve(import.meta.dirname, '../../..');
 const workspace = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8'));
 run('npm', ['run', 'build'], ROOT);
-/** `npm install` in `dir`, of `specs` or of its package.json. @param {string} dir @param {string[]} specs */
-const npmInstall = (dir, ...specs) =>
-  run(
-    'npm',
-    ['install', '--no-audit', '--no-fund', '--prefer-offline', '--loglevel=error', ...specs],
-    dir,
-  );
 /**
  * Runs a command that may fail, for a check of its own: its exit status and its whole output.
  * @param {string} cmd @param {string[]} args @param {string} cwd

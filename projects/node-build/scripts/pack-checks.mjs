@@ -57,6 +57,17 @@ export function run(cmd, args, cwd) {
 }
 
 /**
+ * `npm install` in `dir` of `specs`, or of its package.json without any.
+ * @param {string} dir @param {string[]} specs
+ */
+export const npmInstall = (dir, ...specs) =>
+  run(
+    'npm',
+    ['install', '--no-audit', '--no-fund', '--prefer-offline', '--loglevel=error', ...specs],
+    dir,
+  );
+
+/**
  * Packs `dist` into `scratch`, checks that the tarball holds `files` and no TypeScript sources,
  * unpacks it, and checks that its README has `sections` (it is the package's user guide).
  * @param {{ root: string, dist: string, scratch: string, files: string[], sections: string[] }} options

@@ -53,6 +53,19 @@ export class SessionStore {
    * The live session with this id, or null. Ends it if it idled past the timeout; rotates its
    * token if the token outlived its TTL (as "Remember me" silently starts a new session).
    */
+  /**
+   * Whether `id` names a live session, without touching it: no activity recorded, no token
+   * rotated (what serving a request does, through `get`).
+   */
+  isLive(id: string | undefined): boolean {
+    const session = id ? this.sessions.get(id) : undefined;
+    const { sessionTimeoutMs } = this.options;
+    return (
+      session !== undefined &&
+      (sessionTimeoutMs === null || this.options.clock() - session.lastSeen < sessionTimeoutMs)
+    );
+  }
+
   get(id: string | undefined): Session | null {
     const session = id ? this.sessions.get(id) : undefined;
     if (!session) {
