@@ -1,11 +1,4 @@
-import {
-  HttpBackend,
-  HttpErrorResponse,
-  HttpEventType,
-  HttpHeaders,
-  HttpRequest,
-  HttpResponseBase,
-} from '@angular/common/http';
+import { HttpBackend, HttpErrorResponse, HttpResponseBase } from '@angular/common/http';
 import { inject, InjectionToken, PendingTasks } from '@angular/core';
 import { from, Subscription } from 'rxjs';
 
@@ -13,22 +6,17 @@ import { UserTokenRefreshError } from './errors';
 import { USER_TOKEN_EVENT_SINK, UserTokenEventSink } from './events';
 import { USER_TOKEN_CONFIG, UserTokenConfig } from './options';
 import { USER_TOKEN_SCOPE } from './scope';
+import { redirectProbe } from './redirect-probe';
+import { noop, Receiver, settlement, Settlement, Teardown } from './settlement';
+import { RefreshedUserToken, UserTokenRejection, UserTokenSource } from './token-source';
 import {
+  isLoginPage,
+  loggedOut,
   namedToken,
-  RefreshedUserToken,
-  UserTokenRejection,
-  UserTokenSource,
-} from './token-source';
-import {
-  ALLOW_RESUBMIT_HEADER,
-  LOGGED_IN_HEADER,
-  NOT_AUTHENTICATED_MESSAGE,
+  rejectedForToken,
+  resubmitForbidden,
   SAFE_METHOD,
-  SESSION_LOGGED_IN_HEADER,
-  TOKEN_PATTERN,
-  TOKEN_PLACEHOLDER,
-  TOKEN_REQUEST_HEADER,
-  TOKEN_RESPONSE_HEADER,
+  tokenOf,
 } from './wire';
 
 /**
@@ -52,55 +40,6 @@ export interface FailedAttempt {
   readonly startedIn: number;
   /** How many more times the request may be sent. */
   readonly retriesLeft: number;
-}
-
-/**
- * Who waits for an outcome: called once, with `true` and the value (a token, or a yes/no), or
- * with `false` and the error its caller gets.
- */
-export type Receiver<T> = (...outcome: [ok: true, value: T] | [ok: false, error: unknown]) => void;
-
-/** Cancels a wait (the thing waited for goes on for the others). */
-export type Teardown = () => void;
-
-/** An outcome many wait for (see {@link settlement}). */
-export interface Settlement<T> {
-  /** Calls `receiver` with the outcome, now if it is known; the teardown stops waiting. */
-  listen(receiver: Receiver<T>): Teardown;
-}
-
-const noop: Teardown = () => undefined;
-
-/**
- * An outcome many wait for, delivered to each once, synchronously when it comes — what an rxjs
- * `AsyncSubject` does, in the few lines the library needs (its bundle cost is what apps pay).
- * Returns the settlement and the function that settles it (the first call wins).
- */
-function settlement<T>(): [Settlement<T>, Receiver<T>] {
-  let waiting: Receiver<T>[] | null = [];
-  let outcome: Parameters<Receiver<T>>;
-  return [
-    {
-      listen(receiver) {
-        if (!waiting) {
-          receiver(...outcome);
-          return noop;
-        }
-        waiting.push(receiver);
-        return () => {
-          waiting = waiting && waiting.filter((r) => r !== receiver);
-        };
-      },
-    },
-    (...result) => {
-      if (waiting) {
-        const receivers = waiting;
-        waiting = null;
-        outcome = result;
-        receivers.forEach((receiver) => receiver(...result));
-      }
-    },
-  ];
 }
 
 /**
@@ -129,18 +68,18 @@ export interface UserTokenRefresher {
   readonly running: Settlement<string> | null;
   /**
    * What to do after an attempt failed with `error`: hands `receiver` the token to send the
-   * request again with, or the error its caller gets. ServiceNow's own interceptor decides in
-   * this order, and so does this:
-   * 1. the page's token changed since the request left → that token (or the one the 401 names),
-   *    no refresh;
-   * 2. a refresh in flight, or one that settled after the request left → its outcome;
-   * 3. `X-SessionLoggedIn: false` → `session-expired`, no refresh, the 401;
-   * 4. `X-UserToken-AllowResubmit: false` → the 401 (a token it names is still adopted);
-   * 5. else a shared refresh (`X-UserToken-Response`, the page's global, the token page).
-   * Before all that, a login page where JSON was expected ends the session (single sign-on), and
-   * only a refresh status the request may be replayed after is recovered from at all: any status
-   * for GET, HEAD and OPTIONS; for other methods only a proof that the server refused the token
-   * before doing anything (`X-UserToken-Response`, or the instance's "User Not Authenticated").
+   * request again with, or the error its caller gets. The checks, in order (the last three are
+   * ServiceNow's own interceptor's order):
+   * 1. a login page where JSON was expected → the session ended (single sign-on);
+   * 2. no status, in scope, and the redirect probe finds a redirect → the same;
+   * 3. a 202 with no body (ignored) or a 429 → the same token after the wait, once, if the
+   *    request may be sent again and the wait is within `rateLimitMaxWait`;
+   * 4. not a refresh status, no retries left, or a write without proof that the server refused
+   *    it before running it (`X-UserToken-Response`, or "User Not Authenticated") → the error;
+   * 5. the page's token changed since the request left → that token (or the one the 401 names);
+   * 6. a refresh in flight, or one that settled after the request left → its outcome; else
+   *    `X-SessionLoggedIn: false` → `session-expired`; else `X-UserToken-AllowResubmit: false`
+   *    → the 401 (a token it names is still adopted); else a shared refresh.
    */
   recover(error: unknown, attempt: FailedAttempt, receiver: Receiver<string>): Teardown;
 }
@@ -159,7 +98,6 @@ function createRefresher(): UserTokenRefresher {
   const pendingTasks = inject(PendingTasks);
   const backend = inject(HttpBackend);
 
-  let probe: Settlement<boolean> | null = null;
   let lastFailure: UserTokenRefreshError | null = null;
 
   const finish = (failure: UserTokenRefreshError | null) => {
@@ -192,40 +130,7 @@ function createRefresher(): UserTokenRefresher {
     return failure(response, 401, 'Session ended', error);
   };
 
-  /**
-   * Whether a request that failed without a status (status 0) was redirected: asks the URL again,
-   * HEAD and without following redirects. The browser refuses to follow a redirect to an identity
-   * provider on another origin, and reports it only as a network error. One probe at a time
-   * serves every such failure. Needs the fetch backend (`withFetch()`); elsewhere it finds no
-   * redirect.
-   */
-  const redirectedToLogin = (url: string): Settlement<boolean> => {
-    if (probe) {
-      return probe;
-    }
-    const [asked, answer] = settlement<boolean>();
-    probe = asked;
-    const done = (redirected: boolean) => {
-      probe = null;
-      answer(true, redirected);
-    };
-    const token = source.current() ?? config.placeholderToken;
-    const init = {
-      headers: token === null ? undefined : new HttpHeaders({ [config.headerName]: token }),
-      redirect: 'manual',
-    };
-    backend.handle(new HttpRequest<null>('HEAD', url, null, init as object)).subscribe({
-      next: (event) => event.type === HttpEventType.Response && done(false),
-      error: (failure: unknown) =>
-        done(
-          failure instanceof HttpErrorResponse &&
-            ((failure as { responseType?: string }).responseType === 'opaqueredirect' ||
-              (failure.status >= 300 && failure.status < 400)),
-        ),
-      complete: () => done(false),
-    });
-    return asked;
-  };
+  const redirectedToLogin = redirectProbe(backend, source, config);
 
   /**
    * Starts the refresh every request failing meanwhile shares: the source's first token, checked,
@@ -340,7 +245,7 @@ function createRefresher(): UserTokenRefresher {
       }
     }
     const { headers, url } = rejection.response;
-    if ((headers.get(SESSION_LOGGED_IN_HEADER) ?? headers.get(LOGGED_IN_HEADER)) === 'false') {
+    if (loggedOut(headers)) {
       const error = new UserTokenRefreshError(
         'logged-out',
         typeof ngDevMode === 'undefined' || ngDevMode
@@ -352,7 +257,7 @@ function createRefresher(): UserTokenRefresher {
       receiver(false, error);
       return noop;
     }
-    if (headers.get(ALLOW_RESUBMIT_HEADER) === 'false') {
+    if (resubmitForbidden(headers)) {
       sink.report?.({ type: 'retry-skipped', method, url, reason: 'resubmit-not-allowed' });
       if (namedToken(rejection) !== null) {
         // Adopt the token the 401 names, so the next request carries it; nothing is resent.
@@ -371,10 +276,12 @@ function createRefresher(): UserTokenRefresher {
     }
     const { method, startedIn } = attempt;
     const { status, url } = error;
+    // 1. A login page where JSON was expected: the session ended behind single sign-on.
     if (isLoginPage(error)) {
       receiver(false, sessionEnded(error, startedIn));
       return noop;
     }
+    // 2. No status from the instance: perhaps a redirect to the identity provider (same).
     if (status === 0 && url && includes(url)) {
       return redirectedToLogin(url).listen((ok, redirected) =>
         receiver(false, ok && redirected ? sessionEnded(error, startedIn) : error),
@@ -382,10 +289,10 @@ function createRefresher(): UserTokenRefresher {
     }
     // Sent again only if allowed, and only if idempotent or refused before it ran.
     const again = attempt.retriesLeft > 0 && (SAFE_METHOD.test(method) || rejectedForToken(error));
+    // 3. Ignored (a 202 with no body) or rate limited (429): sent again with the same token after
+    //    the wait (`Retry-After`, in seconds as the rate limiting docs give it; a second for an
+    //    ignored one) if that is within `rateLimitMaxWait`.
     if (status === 202 || status === 429) {
-      // The instance ignored it (a 202 with no body) or a rate limit rule refused it: sent
-      // again with the same token after the wait (`Retry-After`, in seconds as the rate limiting
-      // docs give it; a second for an ignored one) if that is within `rateLimitMaxWait`.
       const wait = +(error.headers.get('Retry-After') ?? (status === 202 ? 1 : NaN)) * 1000;
       const retried = again && wait <= config.rateLimitMaxWait;
       sink.report?.({
@@ -400,21 +307,24 @@ function createRefresher(): UserTokenRefresher {
         return () => clearTimeout(timer);
       }
     }
+    // 4. Not a refresh status, or not to be sent again: the caller gets it as it came.
     if (!again || !config.refreshOn.includes(status)) {
       receiver(false, error);
       return noop;
     }
     sink.report?.({ type: 'token-rejected', method, url, status });
     const rejection: UserTokenRejection = { token: tokenOf(attempt.sent, error), response: error };
+    // 5. The page's token changed since the request left: someone refreshed it. The token the 401
+    //    names, if any, is the server's current one (the token may have rotated again); neither
+    //    is written back, as responses may arrive out of order.
     const page = source.current();
     if (page !== null && page !== rejection.token) {
-      // Someone refreshed the token since this request left. The token the 401 names, if any,
-      // is the server's current one (the token may have rotated again); neither is written
-      // back, as responses may arrive out of order.
       receiver(true, namedToken(rejection) ?? page);
       return noop;
     }
-    // Whatever goes wrong on the way, the caller gets the rejection it came with.
+    // 6. The refresh in flight or just settled, the session's end, a forbidden resubmit, or a
+    //    new refresh (see `tokenAfter`). Whatever goes wrong on the way, the caller gets the
+    //    rejection it came with.
     return tokenAfter(rejection, startedIn, method, (ok, token) =>
       ok ? receiver(true, token) : receiver(false, error),
     );
@@ -472,46 +382,4 @@ function checkToken(token: unknown, rejected: string | null): UserTokenRefreshEr
     );
   }
   return null;
-}
-
-/** True when a rejection carries ServiceNow's CSRF signature, so the request was not executed. */
-function rejectedForToken(response: HttpErrorResponse): boolean {
-  if (response.headers.has(TOKEN_RESPONSE_HEADER)) {
-    return true;
-  }
-  const body: unknown = response.error;
-  const text =
-    typeof body === 'string'
-      ? body
-      : (body as { error?: { message?: unknown } } | null)?.error?.message;
-  return typeof text === 'string' && text.includes(NOT_AUTHENTICATED_MESSAGE);
-}
-
-/** The token the rejected request carried: as sent, else as the 401 repeats it. */
-function tokenOf(sent: string | null, response: HttpErrorResponse): string | null {
-  if (sent !== null) {
-    return sent;
-  }
-  const echoed = response.headers.get(TOKEN_REQUEST_HEADER);
-  return echoed !== null && echoed !== TOKEN_PLACEHOLDER && TOKEN_PATTERN.test(echoed)
-    ? echoed
-    : null;
-}
-
-/**
- * True when a request that expected JSON got an HTML page: a success status whose body did not
- * parse (XHR keeps the text, fetch keeps the content type), or one that ended on a login page.
- */
-function isLoginPage(error: HttpErrorResponse): boolean {
-  if (error.status < 200 || error.status >= 300) {
-    return false;
-  }
-  const type = error.headers.get('Content-Type') ?? '';
-  const text = (error.error as { text?: unknown } | null)?.text;
-  const onLoginPage = error.url !== null && /\/(login|navpage)\.do(?:[?#]|$)/.test(error.url);
-  return (
-    type.includes('html') ||
-    (typeof text === 'string' && text.trimStart().startsWith('<')) ||
-    onLoginPage
-  );
 }

@@ -5,7 +5,7 @@ import { map, Observable, of } from 'rxjs';
 
 import { UserTokenRefreshError } from './errors';
 import { USER_TOKEN_CONFIG } from './options';
-import { TOKEN_PATTERN, TOKEN_RESPONSE_HEADER } from './wire';
+import { namedToken, TOKEN_RESPONSE_HEADER } from './wire';
 import { AnnounceToken, USER_TOKEN_TAB_SYNC } from './tab-sync';
 import { USER_TOKEN_PAGE } from './token-page';
 
@@ -147,10 +147,4 @@ export class WindowUserTokenSource extends UserTokenSource {
       (bus.fireAll as (name: string, memo: string) => void).call(bus, 'ck_updated', token);
     }
   }
-}
-
-/** The new token a rejection names in `X-UserToken-Response`, if usable. @internal */
-export function namedToken(rejection: UserTokenRejection): string | null {
-  const named = rejection.response.headers.get(TOKEN_RESPONSE_HEADER);
-  return named !== null && TOKEN_PATTERN.test(named) && named !== rejection.token ? named : null;
 }
