@@ -7,6 +7,7 @@ export type { UserTokenRefreshFailure } from './lib/errors';
 export { UserTokenEvents } from './lib/events';
 export type {
   RateLimitedEvent,
+  ReloginEndedEvent,
   RefreshFailedEvent,
   RefreshStartedEvent,
   RequestIgnoredEvent,
@@ -28,6 +29,13 @@ export { maskUserToken } from './lib/mask';
 export type { UserTokenOptions } from './lib/options';
 export { provideUserToken, withUserTokenOptions } from './lib/provider';
 export type { UserTokenFeature, UserTokenFeatureKind } from './lib/provider';
+export { UserTokenSession, withReLogin } from './lib/relogin';
+export type {
+  LoginCompleteMessage,
+  ReLoginOptions,
+  UserTokenReloginResult,
+  UserTokenSessionState,
+} from './lib/relogin';
 export { retryWithFreshToken } from './lib/retry';
 export { withCrossTabSync } from './lib/tab-sync';
 export { withTokenPage } from './lib/token-page';

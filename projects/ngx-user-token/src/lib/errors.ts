@@ -9,10 +9,12 @@
  *   page answered without one — e.g. with the login page);
  * - `same-token`: the source offered the token the server had just rejected;
  * - `timeout`: the refresh took longer than `refreshTimeout`;
- * - `failed`: the source failed (for example the token page answered 500 or the network failed).
+ * - `failed`: the source failed (for example the token page answered 500 or the network failed);
+ * - `other-user`: after the session ended, another user logged in (with {@link withReLogin}):
+ *   nothing held was sent again, and no request will go as that user from this page.
  */
 export type UserTokenRefreshFailure =
-  'logged-out' | 'login-page' | 'no-token' | 'same-token' | 'timeout' | 'failed';
+  'logged-out' | 'login-page' | 'no-token' | 'same-token' | 'timeout' | 'failed' | 'other-user';
 
 /**
  * The error a token refresh ends with. It is reported on {@link UserTokenEvents}; the requests that

@@ -3,6 +3,7 @@ import { Observable, Subject } from 'rxjs';
 
 import { UserTokenRefreshError } from './errors';
 import { maskUserToken } from './mask';
+import type { UserTokenReloginResult, UserTokenSession } from './relogin';
 
 /** A request the server rejected with a refresh status (401 by default). */
 export interface TokenRejectedEvent {
@@ -23,8 +24,8 @@ export interface TokenRefreshedEvent {
   /**
    * Where the token came from: `'response-header'` (the 401's `X-UserToken-Response`), `'global'`
    * (the page's `window.g_ck` had changed), `'token-url'` (the token page), `'other-tab'` (another
-   * tab of this origin refreshed it), or what a custom source reported (`'source'` when it
-   * reported nothing).
+   * tab of this origin refreshed it), `'relogin'` (the user logged in again, `withReLogin`), or
+   * what a custom source reported (`'source'` when it reported nothing).
    */
   readonly via: string;
   /** The new token, masked with {@link maskUserToken}. */
@@ -39,12 +40,16 @@ export interface RefreshFailedEvent {
 
 /**
  * The session is gone: the 401 said so (`X-SessionLoggedIn: false`), a request got a login page
- * instead of JSON (single sign-on), or no token could be had. `error.reason` says which. Send the
- * user to log in; retrying will not help.
+ * instead of JSON (single sign-on), or no token could be had. `error.reason` says which. Retrying
+ * will not help: until a new token is known, requests in scope fail at once (401 `Session
+ * ended`), without a round trip. With {@link withReLogin} they are held instead, and `session`
+ * is there to log in again with (`relogin()`, from a user gesture) or to give up (`abandon()`).
  */
 export interface SessionExpiredEvent {
   readonly type: 'session-expired';
   readonly error: UserTokenRefreshError;
+  /** With `withReLogin`: the session, whose held requests wait for a login. */
+  readonly session?: UserTokenSession;
 }
 
 /** A rejected request is sent again, once, with the fresh token. */
@@ -117,6 +122,17 @@ export interface RateLimitedEvent {
   readonly wait: number;
 }
 
+/**
+ * A re-login ({@link withReLogin}) ended: how (`result`), and how many requests it held. With
+ * `logged-in` each held request was sent again once; otherwise they failed.
+ */
+export interface ReloginEndedEvent {
+  readonly type: 'relogin-ended';
+  readonly result: UserTokenReloginResult;
+  /** How many requests waited for it. */
+  readonly held: number;
+}
+
 /** Everything {@link UserTokenEvents} reports. Tokens in events are always masked. */
 export type UserTokenEvent =
   | TokenRejectedEvent
@@ -129,7 +145,8 @@ export type UserTokenEvent =
   | TokenWithheldEvent
   | RequestQueuedEvent
   | RequestIgnoredEvent
-  | RateLimitedEvent;
+  | RateLimitedEvent
+  | ReloginEndedEvent;
 
 /** Where the library reports its events. @internal */
 export interface UserTokenEventSink {

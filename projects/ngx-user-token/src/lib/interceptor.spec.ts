@@ -64,6 +64,23 @@ describe.each(INTERCEPTOR_FORMS)('userTokenInterceptor (%s form)', (form) => {
     expect(tokens.rejections[0].token).toBeNull();
   });
 
+  it('asks for no login challenge (X-No-Response-Challenge: true), unless told not to', () => {
+    const { http, httpTesting } = setUp({ token: 'token-1' }, form);
+    http.get(URL).subscribe();
+    http.get('https://elsewhere.example/api').subscribe();
+    expect(httpTesting.expectOne(URL).request.headers.get('X-No-Response-Challenge')).toBe('true');
+    const outside = httpTesting.expectOne('https://elsewhere.example/api');
+    expect(outside.request.headers.has('X-No-Response-Challenge')).toBe(false);
+    [httpTesting.match(() => true), [outside]].flat().forEach((r) => r.flush({}));
+    TestBed.resetTestingModule();
+    const off = setUp({ token: 'token-1', noResponseChallenge: false }, form);
+    off.http.get(URL).subscribe();
+    const plain = off.httpTesting.expectOne(URL);
+    expect(plain.request.headers.has('X-No-Response-Challenge')).toBe(false);
+    expect(plain.request.headers.get('X-UserToken')).toBe('token-1');
+    plain.flush({});
+  });
+
   it('sends no header at all with placeholderToken: null', () => {
     const { http, httpTesting } = setUp({ token: null, placeholderToken: null }, form);
     http.get(URL).subscribe();

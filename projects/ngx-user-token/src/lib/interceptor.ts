@@ -12,6 +12,7 @@ import { Observable } from 'rxjs';
 import { SKIP_TOKEN_REFRESH, SKIP_USER_TOKEN } from './context';
 import { USER_TOKEN_REFRESHER } from './refresher';
 import { sendWithFreshToken } from './retry';
+import { NO_CHALLENGE_HEADER } from './wire';
 
 /**
  * Sends the session token (`X-UserToken: <window.g_ck>` by default) on every request, whatever its
@@ -43,21 +44,28 @@ export const userTokenInterceptor: HttpInterceptorFn = (req, next) => {
   if (!origin || isSet(req, SKIP_USER_TOKEN)) {
     return next(req);
   }
-  const header = refresher.config.headerName;
+  const {
+    headerName: header,
+    placeholderToken: placeholder,
+    noResponseChallenge,
+  } = refresher.config;
   if (req.headers.has(header)) {
     return next(req);
   }
-  // With no token known, ServiceNow's placeholder: a request without the header at all is the one
-  // an instance answers with the browser's login dialog.
-  const placeholder = refresher.config.placeholderToken;
   const send = (token: string | null) => {
+    // With no token known, ServiceNow's placeholder: a request without the header at all is the
+    // one an instance answers with the browser's login dialog. And no challenge on a 401 at all.
     const value = token ?? placeholder;
-    return next(value === null ? req : req.clone({ headers: req.headers.set(header, value) }));
+    let headers = value === null ? req.headers : req.headers.set(header, value);
+    if (noResponseChallenge) {
+      headers = headers.set(NO_CHALLENGE_HEADER, 'true');
+    }
+    return next(headers === req.headers ? req : req.clone({ headers }));
   };
   if (isSet(req, SKIP_TOKEN_REFRESH)) {
     return send(refresher.source.current());
   }
-  return sendWithFreshToken(refresher, origin, req.method, send);
+  return sendWithFreshToken(refresher, origin, req, send);
 };
 
 /**

@@ -18,6 +18,7 @@ describe('provideUserToken options', () => {
       globalName: 'g_ck',
       placeholderToken: 'token_intentionally_left_blank',
       maxInFlight: 6,
+      noResponseChallenge: true,
       rateLimitMaxWait: 10000,
     });
   });
@@ -44,6 +45,7 @@ describe('provideUserToken options', () => {
     ['allowedOrigins', { allowedOrigins: ['https://user@api.example.com'] }],
     ['allowedOrigins', { allowedOrigins: ['https://api.example.com?x=1'] }],
     ['maxInFlight', { maxInFlight: 0 }],
+    ['noResponseChallenge', { noResponseChallenge: 'yes' as unknown as boolean }],
     ['maxInFlight', { maxInFlight: 2.5 }],
     ['maxInFlight', { maxInFlight: Number.NaN }],
     ['rateLimitMaxWait', { rateLimitMaxWait: -1 }],

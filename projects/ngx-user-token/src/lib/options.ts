@@ -54,6 +54,13 @@ export interface UserTokenOptions {
    * Default `10000`; `0` never waits.
    */
   rateLimitMaxWait?: number;
+  /**
+   * Sends `X-No-Response-Challenge: true` with every request that carries the token, asking the
+   * instance to leave the `WWW-Authenticate` challenge off its 401s: the browser then never
+   * opens its own login dialog for them. Apps built for instances send it (seen in public code;
+   * not in ServiceNow's docs, so unverified). Default `true`.
+   */
+  noResponseChallenge?: boolean;
 }
 
 /** Options with every default filled in and every value checked. */
@@ -67,6 +74,7 @@ export type UserTokenConfig = Readonly<{
   placeholderToken: string | null;
   maxInFlight: number;
   rateLimitMaxWait: number;
+  noResponseChallenge: boolean;
 }>;
 
 const DEFAULTS: UserTokenConfig = {
@@ -79,6 +87,7 @@ const DEFAULTS: UserTokenConfig = {
   placeholderToken: TOKEN_PLACEHOLDER,
   maxInFlight: 6,
   rateLimitMaxWait: 10_000,
+  noResponseChallenge: true,
 };
 
 /** The resolved configuration; defaults apply when `provideUserToken()` was never called. */
@@ -103,6 +112,7 @@ export function resolveUserTokenOptions(options: UserTokenOptions = {}): UserTok
       options.placeholderToken === undefined ? DEFAULTS.placeholderToken : options.placeholderToken,
     maxInFlight: options.maxInFlight ?? DEFAULTS.maxInFlight,
     rateLimitMaxWait: options.rateLimitMaxWait ?? DEFAULTS.rateLimitMaxWait,
+    noResponseChallenge: options.noResponseChallenge ?? DEFAULTS.noResponseChallenge,
   };
   // Checked in development only: production builds drop these checks.
   if (typeof ngDevMode === 'undefined' || ngDevMode) {
@@ -148,6 +158,9 @@ export function resolveUserTokenOptions(options: UserTokenOptions = {}): UserTok
         'a number of milliseconds, 0 or more',
         config.rateLimitMaxWait,
       );
+    }
+    if (typeof config.noResponseChallenge !== 'boolean') {
+      throw optionError('noResponseChallenge', 'true or false', config.noResponseChallenge);
     }
     if (!/^[A-Za-z_$][\w$]*$/.test(config.globalName)) {
       throw optionError('globalName', 'a JavaScript identifier', config.globalName);

@@ -3,12 +3,12 @@ import { EnvironmentProviders, makeEnvironmentProviders, Provider } from '@angul
 import { resolveUserTokenOptions, USER_TOKEN_CONFIG, UserTokenOptions } from './options';
 
 /** The kinds of {@link UserTokenFeature}. */
-export type UserTokenFeatureKind = 'options' | 'token-page' | 'cross-tab-sync';
+export type UserTokenFeatureKind = 'options' | 'token-page' | 'cross-tab-sync' | 'relogin';
 
 /**
  * A part of ngx-user-token an app opts into, given to {@link provideUserToken}: what is not named
- * is not in the app's bundle. Made by {@link withUserTokenOptions}, {@link withTokenPage} and
- * {@link withCrossTabSync}.
+ * is not in the app's bundle. Made by {@link withUserTokenOptions}, {@link withTokenPage},
+ * {@link withCrossTabSync} and {@link withReLogin}.
  */
 export interface UserTokenFeature {
   /** @internal */
@@ -49,7 +49,7 @@ export function provideUserToken(...features: UserTokenFeature[]): EnvironmentPr
         twice
           ? `ngx-user-token: provideUserToken() got ${twice} twice; give each feature once.`
           : 'ngx-user-token: provideUserToken() takes features: withUserTokenOptions({...}), ' +
-              'withTokenPage(url), withCrossTabSync().',
+              'withTokenPage(url), withCrossTabSync(), withReLogin().',
       );
     }
   }

@@ -4,6 +4,7 @@ import { from, Subscription } from 'rxjs';
 
 import { UserTokenRefreshError } from './errors';
 import { USER_TOKEN_EVENT_SINK, UserTokenEventSink } from './events';
+import type { UserTokenSession } from './relogin';
 import { USER_TOKEN_CONFIG, UserTokenConfig } from './options';
 import { USER_TOKEN_SCOPE } from './scope';
 import { redirectProbe } from './redirect-probe';
@@ -30,6 +31,30 @@ export interface Lane {
   n: number;
   q: (() => void)[];
 }
+
+/**
+ * The session's end, while no new token is known: the token the page had then (`t`), and why it
+ * ended (`e`). A request about to leave with `t` would only be refused: it fails at once, or with
+ * {@link withReLogin} waits for the login (see `UserTokenRefresher.hold`).
+ */
+export interface SessionEnd {
+  readonly t: string | null;
+  readonly e: UserTokenRefreshError;
+}
+
+/** What {@link withReLogin} gives the refresher. @internal */
+export interface ReLoginHook {
+  /** The session ended (proven): starts holding; returns the session for the event. */
+  end(error: UserTokenRefreshError): UserTokenSession;
+  /** See {@link UserTokenRefresher.hold}. */
+  hold(receiver: Receiver<string>, error: HttpErrorResponse): Teardown;
+}
+
+/** Where the session's end goes with {@link withReLogin}; `null` without it. @internal */
+export const USER_TOKEN_RELOGIN = /* @__PURE__ */ new InjectionToken<ReLoginHook | null>(
+  typeof ngDevMode !== 'undefined' && ngDevMode ? 'USER_TOKEN_RELOGIN' : '',
+  { factory: () => null },
+);
 
 /** A failed attempt of one request, as {@link UserTokenRefresher.recover} needs it. */
 export interface FailedAttempt {
@@ -66,6 +91,15 @@ export interface UserTokenRefresher {
   readonly episode: number;
   /** The refresh in flight, to wait for before sending; `null` when none runs. */
   readonly running: Settlement<string> | null;
+  /** The session's end, until a new token is known; `null` while it lives. */
+  readonly ended: SessionEnd | null;
+  /**
+   * A request the session's end failed, proven not executed, or one about to leave while it
+   * lasts: with {@link withReLogin} it waits for the login and `receiver` gets the new token (or,
+   * if the login fails, `error` — a 401 `Session ended` naming another user when one logged in);
+   * without it `receiver` gets `error` at once.
+   */
+  readonly hold: (receiver: Receiver<string>, error: HttpErrorResponse) => Teardown;
   /**
    * What to do after an attempt failed with `error`: hands `receiver` the token to send the
    * request again with, or the error its caller gets. The checks, in order (the last three are
@@ -97,6 +131,7 @@ function createRefresher(): UserTokenRefresher {
   const sink = inject(USER_TOKEN_EVENT_SINK);
   const pendingTasks = inject(PendingTasks);
   const backend = inject(HttpBackend);
+  const relogin = inject(USER_TOKEN_RELOGIN);
 
   let lastFailure: UserTokenRefreshError | null = null;
 
@@ -104,6 +139,19 @@ function createRefresher(): UserTokenRefresher {
     self.running = null;
     self.episode++;
     lastFailure = failure;
+  };
+
+  /**
+   * The session is gone: said once per episode. When the instance proved it (`logged-out`,
+   * `login-page`; not a refresh that found no token), remembered until a new token is known.
+   */
+  const expire = (error: UserTokenRefreshError) => {
+    let session: UserTokenSession | undefined;
+    if (error.reason === 'logged-out' || error.reason === 'login-page') {
+      self.ended = { t: source.current(), e: error };
+      session = relogin?.end(error);
+    }
+    sink.report?.({ type: 'session-expired', error, session });
   };
 
   /**
@@ -125,7 +173,7 @@ function createRefresher(): UserTokenRefresher {
       if (!self.running) {
         finish(error);
       }
-      sink.report?.({ type: 'session-expired', error });
+      expire(error);
     }
     return failure(response, 401, 'Session ended', error);
   };
@@ -165,7 +213,7 @@ function createRefresher(): UserTokenRefresher {
       end(error);
       sink.report?.({ type: 'refresh-failed', error });
       if (error.sessionExpired) {
-        sink.report?.({ type: 'session-expired', error });
+        expire(error);
       }
       settle(false, error);
     };
@@ -253,7 +301,7 @@ function createRefresher(): UserTokenRefresher {
           : '',
       );
       finish(error);
-      sink.report?.({ type: 'session-expired', error });
+      expire(error);
       receiver(false, error);
       return noop;
     }
@@ -276,15 +324,22 @@ function createRefresher(): UserTokenRefresher {
     }
     const { method, startedIn } = attempt;
     const { status, url } = error;
+    // The session ended where the API should have answered: the request did not run, so it is
+    // held for a re-login if it may be sent again. (The teardowns of holds are not kept: the
+    // request's receiver ignores what comes after it was cancelled.)
+    const ended = () => {
+      const response = sessionEnded(error, startedIn);
+      return attempt.retriesLeft > 0 ? self.hold(receiver, response) : receiver(false, response);
+    };
     // 1. A login page where JSON was expected: the session ended behind single sign-on.
     if (isLoginPage(error)) {
-      receiver(false, sessionEnded(error, startedIn));
+      ended();
       return noop;
     }
     // 2. No status from the instance: perhaps a redirect to the identity provider (same).
     if (status === 0 && url && includes(url)) {
       return redirectedToLogin(url).listen((ok, redirected) =>
-        receiver(false, ok && redirected ? sessionEnded(error, startedIn) : error),
+        ok && redirected ? ended() : receiver(false, error),
       );
     }
     // Sent again only if allowed, and only if idempotent or refused before it ran.
@@ -324,9 +379,13 @@ function createRefresher(): UserTokenRefresher {
     }
     // 6. The refresh in flight or just settled, the session's end, a forbidden resubmit, or a
     //    new refresh (see `tokenAfter`). Whatever goes wrong on the way, the caller gets the
-    //    rejection it came with.
+    //    rejection it came with — held first if the session ended.
     return tokenAfter(rejection, startedIn, method, (ok, token) =>
-      ok ? receiver(true, token) : receiver(false, error),
+      ok
+        ? receiver(true, token)
+        : token === self.ended?.e
+          ? self.hold(receiver, error)
+          : receiver(false, error),
     );
   };
 
@@ -339,6 +398,8 @@ function createRefresher(): UserTokenRefresher {
     lanes: {},
     episode: 0,
     running: null,
+    ended: null,
+    hold: relogin?.hold ?? ((receiver, error) => (receiver(false, error), noop)),
     recover,
   };
   return self;

@@ -67,6 +67,16 @@ describe('after a 401, in ServiceNow’s order', () => {
       headers: { 'X-Is-Logged-In': 'true', 'X-SessionLoggedIn': 'false' },
     });
     expect((guest.error as HttpErrorResponse).status).toBe(401);
+    // Until a new token is known, a request fails at once, without a round trip.
+    const dead = watch(http.get(OTHER));
+    httpTesting.expectNone(OTHER);
+    expect(dead.error).toMatchObject({
+      status: 401,
+      statusText: 'Session ended',
+      url: OTHER,
+      error: { reason: 'logged-out' },
+    });
+    tokens.setToken('token-3'); // the page has a new token (another tab logged in, say)
     // An older instance that sends only X-Is-Logged-In: false.
     const old = watch(http.get(OTHER));
     httpTesting.expectOne(OTHER).flush(null, {
@@ -75,6 +85,8 @@ describe('after a 401, in ServiceNow’s order', () => {
       headers: { 'X-Is-Logged-In': 'false' },
     });
     expect((old.error as HttpErrorResponse).status).toBe(401);
+    tokens.setToken('token-4');
+    tokens.rotate('token-5');
     // X-SessionLoggedIn: true wins over X-Is-Logged-In: false.
     const alive = watch(http.get(URL));
     httpTesting.expectOne(URL).flush(null, {
@@ -82,7 +94,7 @@ describe('after a 401, in ServiceNow’s order', () => {
       statusText: 'Unauthorized',
       headers: { 'X-Is-Logged-In': 'false', 'X-SessionLoggedIn': 'true' },
     });
-    expectOneWithToken(httpTesting, URL, 'token-2').flush({ ok: true });
+    expectOneWithToken(httpTesting, URL, 'token-5').flush({ ok: true });
     expect(alive.values).toEqual([{ ok: true }]);
     expect(events.filter((e) => e.type === 'session-expired')).toHaveLength(2);
   });
@@ -175,7 +187,7 @@ describe('single sign-on: a login page instead of JSON', () => {
   });
 
   it('recognises the XHR backend’s unparsed HTML and a final URL on login.do', () => {
-    const { http, httpTesting } = setUp({ token: 'token-1' });
+    const { http, httpTesting, tokens } = setUp({ token: 'token-1' });
     const xhr = watch(http.get(URL));
     httpTesting.expectOne(URL).error(new ProgressEvent('error'), { status: 200 });
     // (a bare parse failure with no clue stays what it is)
@@ -188,6 +200,7 @@ describe('single sign-on: a login page instead of JSON', () => {
     });
     ended(text);
 
+    tokens.setToken('token-2'); // a new token ends the wait (until then requests fail at once)
     const redirected = watch(http.get(URL));
     failWith(
       httpTesting.expectOne(URL),

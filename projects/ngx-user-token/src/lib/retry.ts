@@ -52,7 +52,7 @@ export function retryWithFreshToken<T>(
   }
   const refresher = (options.injector ?? inject(Injector)).get(USER_TOKEN_REFRESHER);
   const method = (options.method ?? 'GET').toUpperCase();
-  return (source) => defer(() => sendWithFreshToken(refresher, '', method, () => source));
+  return (source) => defer(() => sendWithFreshToken(refresher, '', { method }, () => source));
 }
 
 /**
@@ -70,10 +70,11 @@ export function retryWithFreshToken<T>(
 export function sendWithFreshToken<T>(
   refresher: UserTokenRefresher,
   origin: string,
-  method: string,
+  req: { readonly method: string; readonly url?: string },
   send: (token: string | null) => Observable<T>,
 ): Observable<T> {
   const { config, sink } = refresher;
+  const { method } = req;
   const episode = refresher.episode;
   const settling = refresher.running;
   return new Observable<T>((subscriber) => {
@@ -89,13 +90,32 @@ export function sendWithFreshToken<T>(
       retriesLeft: number,
     ): void => {
       const go = () => {
-        const running = refresher.running;
-        if (subscriber.closed || (token === undefined && running)) {
+        const { running, ended } = refresher;
+        // The session ended and no new token is known: it would only be refused.
+        const stale = token === undefined && ended && refresher.source.current() === ended.t;
+        if (subscriber.closed || stale || (token === undefined && running)) {
           // Cancelled while it waited: it never leaves. Or a refresh began while it waited: it
-          // waits for that too, and goes with its outcome. Either way the next one has the place.
+          // waits for that too, and goes with its outcome. Or the session ended: it waits for a
+          // re-login and goes with its token, or fails at once without a round trip. Either way
+          // the next one has the place.
           lane.q.shift()?.();
           if (!subscriber.closed) {
-            subscriber.add(running!.listen(() => attempt(token, startedIn, retriesLeft)));
+            subscriber.add(
+              stale
+                ? refresher.hold(
+                    (ok, outcome) =>
+                      ok
+                        ? attempt(outcome, refresher.episode, retriesLeft)
+                        : subscriber.error(outcome),
+                    new HttpErrorResponse({
+                      error: ended.e,
+                      status: 401,
+                      statusText: 'Session ended',
+                      url: req.url,
+                    }),
+                  )
+                : running!.listen(() => attempt(token, startedIn, retriesLeft)),
+            );
           }
           return;
         }
@@ -117,6 +137,10 @@ export function sendWithFreshToken<T>(
           // when the next waiter leaves, which waits for it instead of taking the stale token.
           subscriber.add(
             refresher.recover(error, { method, sent, startedIn, retriesLeft }, (ok, outcome) => {
+              if (subscriber.closed) {
+                // Cancelled while held for a re-login: it never goes again.
+                return;
+              }
               if (!ok) {
                 subscriber.error(outcome);
                 return;

@@ -57,6 +57,13 @@ export abstract class UserTokenSource {
   abstract refresh(
     rejection: UserTokenRejection,
   ): Observable<string | RefreshedUserToken> | Promise<string | RefreshedUserToken>;
+
+  /**
+   * Optional: takes a token the library learned other than from `refresh()` — the new session's,
+   * after a re-login ({@link withReLogin}) — so that `current()` returns it from now on. A source
+   * without it keeps its own token; the held requests still go with the new one.
+   */
+  adopt?(token: string, via: string): unknown;
 }
 
 /**
@@ -125,7 +132,8 @@ export class WindowUserTokenSource extends UserTokenSource {
     return this.tokenPage(rejection.token).pipe(map((token) => this.adopt(token, 'token-url')));
   }
 
-  private adopt(token: string, via: string): RefreshedUserToken {
+  /** Writes `token` to `window.g_ck` (and the page's event bus) and tells the other tabs. */
+  override adopt(token: string, via: string): RefreshedUserToken {
     this.setPageToken(token);
     this.announce(token);
     return { token, via };

@@ -22,6 +22,13 @@ export const LOGGED_IN_HEADER = 'X-Is-Logged-In';
 /** Header by which a 401 says whether the request may be sent again (`'false'`: it may not). */
 export const ALLOW_RESUBMIT_HEADER = 'X-UserToken-AllowResubmit';
 
+/**
+ * Header by which a request asks that a 401 carry no `WWW-Authenticate` challenge, so that the
+ * browser opens no login dialog. Sent (`true`) by apps built for instances in public repositories;
+ * not found in ServiceNow's docs.
+ */
+export const NO_CHALLENGE_HEADER = 'X-No-Response-Challenge';
+
 /** The message of the instance's 401 when it refuses a request before running it. */
 export const NOT_AUTHENTICATED_MESSAGE = 'User Not Authenticated';
 

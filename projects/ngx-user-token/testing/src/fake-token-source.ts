@@ -44,6 +44,11 @@ export class FakeUserTokenSource extends UserTokenSource {
     this.serverToken = token;
   }
 
+  /** Takes a token the library learned by other means (a re-login): the page's and the server's. */
+  override adopt(token: string): void {
+    this.setToken(token);
+  }
+
   /**
    * Rotates the server's token, leaving the page's stale, and returns the new token
    * (`token-2`, `token-3`, … unless given).

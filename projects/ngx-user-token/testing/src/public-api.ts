@@ -2,6 +2,8 @@
  * Public API of ngx-user-token/testing.
  */
 export { FakeUserTokenSource } from './fake-token-source';
+export { fakeLoginWindows } from './login-window';
+export type { FakeLoginWindow, FakeLoginWindows } from './login-window';
 export {
   expectOneWithToken,
   flushSessionEndedLoginPage,

@@ -100,6 +100,12 @@ describe('ngx-user-token/testing in an app test', () => {
     expect(error.headers.get('X-UserToken-AllowResubmit')).toBe('false');
     expect(error.headers.has('WWW-Authenticate')).toBe(false);
 
+    // Until the page has a new token, requests fail at once (401 `Session ended`), unsent.
+    const unsent = await firstValueFrom(incidents.active()).catch((e: HttpErrorResponse) => e);
+    httpTesting.expectNone(() => true);
+    expect((unsent as HttpErrorResponse).statusText).toBe('Session ended');
+    tokens.setToken('next-page-token');
+
     const sso = firstValueFrom(incidents.active()).catch((e: HttpErrorResponse) => e);
     flushSessionEndedLoginPage(httpTesting.expectOne(() => true));
     const page = (await sso) as HttpErrorResponse;
