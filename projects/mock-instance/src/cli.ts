@@ -38,6 +38,9 @@ const USAGE = `Usage: ngx-user-token-mock-instance [options]
   --no-allow-resubmit    401s say X-UserToken-AllowResubmit: false
   --challenge <policy>   which 401s carry WWW-Authenticate (the browser's login dialog):
                          missing-token (default: only when no X-UserToken was sent), always, never
+  --ignore-no-response-challenge
+                         challenge a 401 even when the request sent X-No-Response-Challenge: true
+                         (by default such a request gets no WWW-Authenticate)
   --sso <mode>           a REST call without a live session gets: off (default) the 401;
                          redirect: a 302 to an identity provider on another port; html: 200 and
                          the login page
@@ -150,6 +153,7 @@ async function main(): Promise<void> {
       'no-allow-resubmit': { type: 'boolean', default: false },
       'invalid-query-returns-no-rows': { type: 'boolean', default: false },
       challenge: { type: 'string', default: 'missing-token' },
+      'ignore-no-response-challenge': { type: 'boolean', default: false },
       sso: { type: 'string', default: 'off' },
       app: { type: 'string' },
       'mfa-user': { type: 'string', multiple: true },
@@ -185,6 +189,7 @@ async function main(): Promise<void> {
     allowResubmit: !values['no-allow-resubmit'],
     invalidQueryReturnsNoRows: values['invalid-query-returns-no-rows'],
     challenge: values.challenge as ChallengePolicy,
+    honourNoResponseChallenge: !values['ignore-no-response-challenge'],
     sso: values.sso as SsoMode,
     appDir: values.app ? appDir(values.app) : null,
     mfaUsers: values['mfa-user'] ?? [],

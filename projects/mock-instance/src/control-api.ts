@@ -142,7 +142,8 @@ export function publicConfig(config: MockInstanceConfig): InstanceSwitches {
 function configUpdate(body: unknown): Partial<InstanceSwitches> | string {
   const expected =
     'Expected a JSON object with any of tokenResponseHeader (boolean), allowResubmit (boolean), ' +
-    `challenge (${CHALLENGE_POLICIES.join('|')}), sso (${SSO_MODES.join('|')}), ` +
+    `challenge (${CHALLENGE_POLICIES.join('|')}), honourNoResponseChallenge (boolean), ` +
+    `sso (${SSO_MODES.join('|')}), ` +
     'invalidQueryReturnsNoRows (boolean), sessionConcurrency, maxWaiters, latency, jitter ' +
     `(whole numbers), ignoredRequests (${IGNORED_ANSWERS.join('|')}), rateLimits (a list of rules)`;
   if (body === null || typeof body !== 'object' || Array.isArray(body)) {
@@ -153,6 +154,7 @@ function configUpdate(body: unknown): Partial<InstanceSwitches> | string {
     invalidQueryReturnsNoRows: (v) => typeof v === 'boolean',
     allowResubmit: (v) => typeof v === 'boolean',
     challenge: (v) => CHALLENGE_POLICIES.includes(v as ChallengePolicy),
+    honourNoResponseChallenge: (v) => typeof v === 'boolean',
     sso: (v) => SSO_MODES.includes(v as SsoMode),
     // Checked together below, with a message that names the problem.
     sessionConcurrency: () => true,

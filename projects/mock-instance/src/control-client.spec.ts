@@ -53,6 +53,7 @@ describe('the control client', () => {
       tokenResponseHeader: false,
       allowResubmit: true,
       challenge: 'missing-token',
+      honourNoResponseChallenge: true,
       sso: 'off',
       invalidQueryReturnsNoRows: false,
       ...STARTING_LIMITS,

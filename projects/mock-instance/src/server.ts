@@ -90,6 +90,11 @@ export interface MockInstanceOptions {
   /** Which 401s carry the `WWW-Authenticate` challenge. Default `'missing-token'`. */
   challenge?: ChallengePolicy;
   /**
+   * Whether a request with `X-No-Response-Challenge: true` gets its 401 without the challenge.
+   * Default true (unverified on an instance: see the README).
+   */
+  honourNoResponseChallenge?: boolean;
+  /**
    * How a REST call without a live session is answered: `'off'` (default) the 401; `'redirect'`
    * a 302 to the identity provider (served on a second port); `'html'` 200 with the login page.
    */
@@ -188,6 +193,7 @@ export function createMockInstanceApp(options: MockInstanceOptions = {}): {
         options.challenge ?? 'missing-token',
         CHALLENGE_POLICIES,
       ),
+      honourNoResponseChallenge: options.honourNoResponseChallenge ?? true,
       sso: checkedChoice('sso', options.sso ?? 'off', SSO_MODES),
       invalidQueryReturnsNoRows: options.invalidQueryReturnsNoRows ?? false,
       ...checkedLimits({
@@ -321,6 +327,10 @@ export function createMockInstanceApp(options: MockInstanceOptions = {}): {
       appDir: options.appDir ?? null,
       bodyLimit,
       onTokenPage: () => stats.tokenPage++,
+      identityProviderLogin: (goto) =>
+        state.config.sso === 'redirect'
+          ? `${state.identityProviderUrl ?? 'http://idp.invalid'}/sso/login?RelayState=${encodeURIComponent(goto)}`
+          : null,
     }),
   );
 
@@ -362,7 +372,7 @@ function identityProviderApp(guard: RequestGuard): Express {
   app.use(hostCheck(guard));
   app.get('/sso/login', (req, res) => {
     const relay = typeof req.query['RelayState'] === 'string' ? req.query['RelayState'] : '';
-    const back = /^https?:\/\//.test(relay) ? new URL('/login.do', relay).href : null;
+    const back = relayBack(relay);
     res
       .set('Cache-Control', 'no-store')
       .type('html')
@@ -374,6 +384,22 @@ function identityProviderApp(guard: RequestGuard): Express {
       );
   });
   return app;
+}
+
+/**
+ * Where the identity provider's "sign in" link leads: the instance's login, then the page the
+ * user was sent away from (an API call's URL leads to the login alone). `RelayState` is the
+ * instance URL the user was sent away from. How a real identity
+ * provider returns (a SAML post to the instance) is not modelled.
+ */
+function relayBack(relay: string): string | null {
+  if (!/^https?:\/\//.test(relay)) {
+    return null;
+  }
+  const from = new URL(relay);
+  const page = from.pathname.startsWith('/api/') ? '' : from.pathname + from.search;
+  return new URL(page ? `/login.do?sysparm_goto=${encodeURIComponent(page)}` : '/login.do', from)
+    .href;
 }
 
 async function listen(app: Express, port: number, host: string): Promise<Server> {

@@ -340,3 +340,69 @@ describe('multi-factor users', () => {
     );
   });
 });
+
+describe('X-No-Response-Challenge (a modelled switch)', () => {
+  it('leaves the challenge off a 401 to a request that asks, under any policy', async () => {
+    await start({ challenge: 'always' });
+    const asked = await browser.fetch(LIST, {
+      headers: { 'X-UserToken': 'stale', 'X-No-Response-Challenge': 'true' },
+    });
+    expect(asked.status).toBe(401);
+    expect(header(asked, 'www-authenticate')).toBeNull();
+    const plain = await browser.fetch(LIST, { headers: { 'X-UserToken': 'stale' } });
+    expect(header(plain, 'www-authenticate')).toBe('BASIC realm="Service-now"');
+    expect(instance.stats).toMatchObject({ unauthorized: 2, challenged: 1 });
+  });
+
+  it('challenges it anyway when switched off', async () => {
+    await start({ challenge: 'always' });
+    await configure({ honourNoResponseChallenge: false });
+    const asked = await browser.fetch(LIST, {
+      headers: { 'X-UserToken': 'stale', 'X-No-Response-Challenge': 'true' },
+    });
+    expect(header(asked, 'www-authenticate')).toBe('BASIC realm="Service-now"');
+  });
+});
+
+describe('the login-complete page (withReLogin)', () => {
+  const PAGE = '/ngx_user_token_login_complete.do';
+
+  it('sends a visitor without a session to the login, and hands a live session over', async () => {
+    await start();
+    const away = await browser.fetch(PAGE);
+    expect(away.status).toBe(302);
+    expect(header(away, 'location')).toBe(`/login.do?sysparm_goto=${encodeURIComponent(PAGE)}`);
+    const token = await browser.logIn();
+    const page = await browser.fetch(PAGE);
+    expect(page.status).toBe(200);
+    const html = await page.text();
+    const message = /var message = (\{.*\});/.exec(html)?.[1];
+    expect(JSON.parse(message!)).toEqual({
+      type: 'ngx-user-token:login',
+      token,
+      user: expect.stringMatching(/^[0-9a-f]{32}$/),
+    });
+    expect(html).toContain('window.opener.postMessage(message, location.origin)');
+    expect(html).toContain("new BroadcastChannel('ngx-user-token:login')");
+  });
+
+  it('takes sysparm_goto_url on the login page, as app code links to it', async () => {
+    await start();
+    const login = await browser.fetch(`/login.do?sysparm_goto_url=${encodeURIComponent(PAGE)}`);
+    expect(await login.text()).toContain(`name="sysparm_goto" value="${PAGE}"`);
+    const offsite = await browser.fetch('/login.do?sysparm_goto_url=https%3A%2F%2Fevil.example');
+    expect(await offsite.text()).toContain('name="sysparm_goto" value="/"');
+  });
+
+  it('behind single sign-on (redirect), a page visit goes to the identity provider and back', async () => {
+    await start({ sso: 'redirect' });
+    const away = await browser.fetch(PAGE);
+    expect(away.status).toBe(302);
+    const idp = new URL(header(away, 'location')!);
+    expect(idp.origin).toBe(instance.identityProviderUrl);
+    expect(idp.searchParams.get('RelayState')).toBe(`${instance.url}${PAGE}`);
+    const html = await (await fetch(idp)).text();
+    const back = /href="([^"]+)"/.exec(html)?.[1];
+    expect(back).toBe(`${instance.url}/login.do?sysparm_goto=${encodeURIComponent(PAGE)}`);
+  });
+});

@@ -45,6 +45,12 @@ export interface AuthConfig {
   /** The value of `X-UserToken-AllowResubmit` on a CSRF 401. */
   allowResubmit: boolean;
   challenge: ChallengePolicy;
+  /**
+   * A request that sends `X-No-Response-Challenge: true` gets no challenge, whatever the policy:
+   * what apps built for instances send it for (seen in public app code; not found in ServiceNow's
+   * docs, so modelled as a switch).
+   */
+  honourNoResponseChallenge: boolean;
   sso: SsoMode;
 }
 
@@ -135,9 +141,12 @@ export function authenticate(deps: AuthDeps) {
     if (session !== null && config.tokenResponseHeader) {
       headers['X-UserToken-Response'] = session.token;
     }
+    const declined =
+      config.honourNoResponseChallenge && req.headers['x-no-response-challenge'] === 'true';
     const challenge =
-      config.challenge === 'always' ||
-      (config.challenge === 'missing-token' && sentToken === undefined);
+      !declined &&
+      (config.challenge === 'always' ||
+        (config.challenge === 'missing-token' && sentToken === undefined));
     if (challenge) {
       stats.challenged++;
       headers['WWW-Authenticate'] = 'BASIC realm="Service-now"';

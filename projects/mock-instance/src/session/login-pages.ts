@@ -20,9 +20,42 @@ export function sessionIdOf(req: Request): string | undefined {
   return (req.cookies as Record<string, string> | undefined)?.[SESSION_COOKIE];
 }
 
-/** What a UI page renders for `gs.getSessionToken()`. */
+/**
+ * What a UI page renders for `gs.getSessionToken()`, and the user's sys_id where Service Portal
+ * pages put it (`window.NOW.user_id`, read by public widget code).
+ */
 function tokenScript(session: Session): string {
-  return `<script>window.g_ck = ${JSON.stringify(session.token)};</script>`;
+  return (
+    `<script>window.g_ck = ${JSON.stringify(session.token)}; ` +
+    `window.NOW = Object.assign(window.NOW || {}, { user_id: ${JSON.stringify(session.userSysId)} });</script>`
+  );
+}
+
+/** Where the login-complete page of ngx-user-token's `withReLogin` is served by default. */
+export const LOGIN_COMPLETE_PATH = '/ngx_user_token_login_complete.do';
+
+/**
+ * The login-complete page (what the library's `login-complete.html` renders on an instance): it
+ * hands the new session's token and user to the window that opened it — `postMessage` to the
+ * opener, for its origin only, and the `ngx-user-token:login` broadcast channel — and closes.
+ * Token and user are JSON-encoded into the script (the library's Jelly snippet writes them
+ * as the instance renders `$[...]`).
+ */
+function loginCompletePage(session: Session): string {
+  const message = JSON.stringify({
+    type: 'ngx-user-token:login',
+    token: session.token,
+    user: session.userSysId,
+  }).replace(/</g, '\\u003c');
+  return `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>Logged in</title></head>
+<body><p>You are logged in again. This window closes by itself.</p>
+<script>(function () {
+  var message = ${message};
+  try { if (window.opener) { window.opener.postMessage(message, location.origin); } } catch (e) {}
+  try { var channel = new BroadcastChannel('ngx-user-token:login'); channel.postMessage(message); channel.close(); } catch (e) {}
+  window.close();
+})();</script></body></html>`;
 }
 
 /** Starts a UI session for `user` and hands its cookie to the browser. */
@@ -36,6 +69,12 @@ export interface PageOptions {
   readonly appDir: string | null;
   readonly bodyLimit: string;
   readonly onTokenPage: () => void;
+  /**
+   * Where a page request without a session goes: `null` the instance's login page, else the
+   * identity provider's login URL for the page's absolute URL (an instance behind single sign-on
+   * in redirect mode).
+   */
+  readonly identityProviderLogin: (page: string) => string | null;
 }
 
 /** A local path to go to after login; anything else (other hosts, `//x`) becomes `/`. */
@@ -91,13 +130,20 @@ export function pages(sessions: SessionStore, db: Database, options: PageOptions
   const form = express.urlencoded({ extended: false, limit: options.bodyLimit });
   const sessionOf = (req: Request) => sessions.get(sessionIdOf(req));
   const toLogin = (req: Request, res: Response) =>
-    res.redirect(302, `/login.do?sysparm_goto=${encodeURIComponent(req.originalUrl)}`);
+    res.redirect(
+      302,
+      options.identityProviderLogin(`${req.protocol}://${req.get('host')}${req.originalUrl}`) ??
+        `/login.do?sysparm_goto=${encodeURIComponent(req.originalUrl)}`,
+    );
 
+  // `sysparm_goto_url` is what app code in public repositories links to (`/login.do?
+  // sysparm_goto_url=...`); the mock's own form carries `sysparm_goto`.
   router.get('/login.do', (req, res) => {
+    const goto = req.query['sysparm_goto'] ?? req.query['sysparm_goto_url'];
     res
       .set(NO_CACHE_HEADERS)
       .type('html')
-      .send(loginPage(db, safeGoto(req.query['sysparm_goto']), null));
+      .send(loginPage(db, safeGoto(goto), null));
   });
 
   router.post('/login.do', form, (req, res) => {
@@ -134,6 +180,15 @@ export function pages(sessions: SessionStore, db: Database, options: PageOptions
       return;
     }
     res.set(NO_CACHE_HEADERS).type('text/plain').send(session.token);
+  });
+
+  router.get(LOGIN_COMPLETE_PATH, (req, res) => {
+    const session = sessionOf(req);
+    if (!session) {
+      toLogin(req, res);
+      return;
+    }
+    res.set(NO_CACHE_HEADERS).type('html').send(loginCompletePage(session));
   });
 
   const appPage = (req: Request, res: Response) => {
