@@ -7,8 +7,12 @@
  * - every `chunk-*.js` the build split off (none today; lazy routes would add them);
  * - `styles.js`: the global styles as a module that adds them to the page, the way the SDK's own
  *   front-end builds ship CSS (imported by the code) rather than as a separate theme asset.
+ * And it brings the library's `login-complete.html` into the project (`src/fluent/`, not kept in
+ * git), where the login-complete UI page includes it.
  */
 const ANGULAR_OUTPUT = '../../dist/demo-instance/browser';
+/** The library's login-complete page, as its package ships it (the SDK includes only files of the project). */
+const LOGIN_COMPLETE = '../ngx-user-token/login-complete.html';
 
 export default async ({ rootDir, config, fs, path, logger }) => {
   const source = path.join(rootDir, ANGULAR_OUTPUT);
@@ -19,6 +23,10 @@ export default async ({ rootDir, config, fs, path, logger }) => {
         '(npm run build:instance does both)',
     );
   }
+  fs.copyFileSync(
+    path.join(rootDir, LOGIN_COMPLETE),
+    path.join(rootDir, 'src/fluent/login-complete.html'),
+  );
   fs.rmSync(out, { recursive: true, force: true });
   fs.mkdirSync(out, { recursive: true });
   const toDbx = (code) => code.replace(/(["'])\.\/(chunk-[A-Za-z0-9_-]+)\.js\1/g, '$1./$2.jsdbx$1');

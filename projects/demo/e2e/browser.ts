@@ -76,8 +76,9 @@ export async function answerLoginPrompts(page: Page): Promise<string[]> {
   return prompts;
 }
 
-export async function logIn(page: Page): Promise<void> {
-  await page.goto('/');
+/** Logs in through the instance's login page; `path` is the app's page (with switches). */
+export async function logIn(page: Page, path = '/'): Promise<void> {
+  await page.goto(path);
   await expect(page).toHaveURL(/\/login\.do/);
   await page.getByLabel('User name').fill('abel.tuter');
   await page.getByLabel('Password').fill('demo');

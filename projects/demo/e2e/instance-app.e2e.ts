@@ -98,3 +98,30 @@ test('the SDK package on the instance: log in, the KB list, a rotation recovered
   expect(prompts).toEqual([]);
   await page.screenshot({ path: 'artifacts/demo-instance-app.png', fullPage: true });
 });
+
+test('re-login through the SDK-installed login-complete page (the library’s own snippet)', async ({
+  page,
+}) => {
+  await page.goto(`${base}${PAGE}`);
+  await page.getByLabel('User name').fill('abel.tuter');
+  await page.getByLabel('Password').fill('demo');
+  await page.getByRole('button', { name: 'Log in' }).click();
+  await expect(page.getByTestId('incidents')).toBeVisible();
+  const text = `Held on the instance app ${Date.now()}`;
+  await page.getByTestId('short-description').fill(text);
+  await page.getByTestId('end-session').click();
+  await expect(page.getByTestId('log')).toContainText('server: session ended');
+  await page.getByTestId('create').click();
+  await expect(page.getByTestId('session-expired')).toBeVisible();
+
+  const opened = page.waitForEvent('popup');
+  await page.getByTestId('relogin').click();
+  const popup = await opened;
+  await popup.getByLabel('User name').fill('abel.tuter');
+  await popup.getByLabel('Password').fill('demo');
+  const closed = popup.waitForEvent('close');
+  await popup.getByRole('button', { name: 'Log in' }).click();
+  await closed; // the page rendered by the instance from login-complete.html closed itself
+  await expect(page.getByTestId('saved')).toContainText(/Saved as INC\d+/);
+  await expect(page.locator('[data-testid=incidents]')).toContainText(text);
+});

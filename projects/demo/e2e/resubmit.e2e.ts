@@ -41,9 +41,10 @@ async function measure(
   page: Page,
   request: APIRequestContext,
   act: () => Promise<void>,
+  path = '/',
 ): Promise<Felt> {
   const prompts = await answerLoginPrompts(page);
-  await logIn(page);
+  await logIn(page, path);
   await request.post('/mock/stats/reset');
   const retries = page.locator('[data-testid=log] li', { hasText: 'retried once' });
   const retriesBefore = await retries.count();
@@ -84,50 +85,83 @@ test.afterAll(() => {
   writeFileSync('artifacts/felt-by-scenario.json', `${JSON.stringify(measured, null, 2)}\n`);
 });
 
-for (const policy of ['missing-token', 'always'] as Policy[]) {
-  const prompt = policy === 'always' ? 1 : 0;
+// Each policy with the library's X-No-Response-Challenge: true (its default), and `always`
+// without it (`?noResponseChallenge=false`): the header is what keeps `always` from prompting.
+const CASES: [Policy, boolean][] = [
+  ['missing-token', true],
+  ['always', true],
+  ['always', false],
+];
+for (const [challenge, asks] of CASES) {
+  const prompt = challenge === 'always' && !asks ? 1 : 0;
+  const policy = asks ? challenge : (`${challenge}, no X-No-Response-Challenge` as Policy);
+  const path = asks ? '/' : '/?noResponseChallenge=false';
 
   test(`steady state: no 401, no prompt (challenge ${policy})`, async ({ page, request }) => {
-    await configure(request, { challenge: policy });
-    const felt = await measure(`steady state, ${policy}`, page, request, async () => {
-      for (let i = 0; i < 3; i++) {
-        await reloadList(page);
-      }
-    });
+    await configure(request, { challenge });
+    const felt = await measure(
+      `steady state, ${policy}`,
+      page,
+      request,
+      async () => {
+        for (let i = 0; i < 3; i++) {
+          await reloadList(page);
+        }
+      },
+      path,
+    );
     expect(felt).toEqual({ unauthorized: 0, retries: 0, tokenPage: 0, prompts: 0 });
   });
 
   test(`rotation with X-UserToken-Response (challenge ${policy})`, async ({ page, request }) => {
-    await configure(request, { challenge: policy });
-    const felt = await measure(`rotation, named token, ${policy}`, page, request, async () => {
-      await rotate(page);
-      await reloadList(page);
-      await expect(page.getByTestId('incidents')).toBeVisible();
-    });
+    await configure(request, { challenge });
+    const felt = await measure(
+      `rotation, named token, ${policy}`,
+      page,
+      request,
+      async () => {
+        await rotate(page);
+        await reloadList(page);
+        await expect(page.getByTestId('incidents')).toBeVisible();
+      },
+      path,
+    );
     expect(felt).toEqual({ unauthorized: 1, retries: 1, tokenPage: 0, prompts: prompt });
   });
 
   test(`rotation, token page only (challenge ${policy})`, async ({ page, request }) => {
-    await configure(request, { challenge: policy, tokenResponseHeader: false });
-    const felt = await measure(`rotation, token page, ${policy}`, page, request, async () => {
-      await rotate(page);
-      await reloadList(page);
-      await expect(page.getByTestId('incidents')).toBeVisible();
-    });
+    await configure(request, { challenge, tokenResponseHeader: false });
+    const felt = await measure(
+      `rotation, token page, ${policy}`,
+      page,
+      request,
+      async () => {
+        await rotate(page);
+        await reloadList(page);
+        await expect(page.getByTestId('incidents')).toBeVisible();
+      },
+      path,
+    );
     expect(felt).toEqual({ unauthorized: 1, retries: 1, tokenPage: 1, prompts: prompt });
   });
 
   test(`X-UserToken-AllowResubmit: false (challenge ${policy})`, async ({ page, request }) => {
-    await configure(request, { challenge: policy, allowResubmit: false });
-    const felt = await measure(`resubmit forbidden, ${policy}`, page, request, async () => {
-      await rotate(page);
-      await reloadList(page);
-      await expect(page.getByTestId('list-error')).toBeVisible();
-      await expect(page.getByTestId('log')).toContainText('forbids a resubmit');
-      // The 401's token was adopted: the next load goes through at once.
-      await reloadList(page);
-      await expect(page.getByTestId('incidents')).toBeVisible();
-    });
+    await configure(request, { challenge, allowResubmit: false });
+    const felt = await measure(
+      `resubmit forbidden, ${policy}`,
+      page,
+      request,
+      async () => {
+        await rotate(page);
+        await reloadList(page);
+        await expect(page.getByTestId('list-error')).toBeVisible();
+        await expect(page.getByTestId('log')).toContainText('forbids a resubmit');
+        // The 401's token was adopted: the next load goes through at once.
+        await reloadList(page);
+        await expect(page.getByTestId('incidents')).toBeVisible();
+      },
+      path,
+    );
     expect(felt).toEqual({ unauthorized: 1, retries: 0, tokenPage: 0, prompts: prompt });
   });
 
@@ -135,14 +169,20 @@ for (const policy of ['missing-token', 'always'] as Policy[]) {
     page,
     request,
   }) => {
-    await configure(request, { challenge: policy });
-    const felt = await measure(`session ended, ${policy}`, page, request, async () => {
-      await page.getByTestId('end-session').click();
-      await expect(page.getByTestId('log')).toContainText('session ended');
-      await page.getByTestId('reload').click();
-      await expect(page.getByTestId('session-expired')).toBeVisible();
-      await page.waitForTimeout(1000); // nothing more is sent: no loop
-    });
+    await configure(request, { challenge });
+    const felt = await measure(
+      `session ended, ${policy}`,
+      page,
+      request,
+      async () => {
+        await page.getByTestId('end-session').click();
+        await expect(page.getByTestId('log')).toContainText('session ended');
+        await page.getByTestId('reload').click();
+        await expect(page.getByTestId('session-expired')).toBeVisible();
+        await page.waitForTimeout(1000); // nothing more is sent: no loop
+      },
+      path,
+    );
     expect(felt).toEqual({ unauthorized: 1, retries: 0, tokenPage: 0, prompts: prompt });
   });
 }

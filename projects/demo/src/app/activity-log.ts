@@ -1,5 +1,11 @@
-import { DestroyRef, inject, Injectable, signal } from '@angular/core';
-import { maskUserToken, UserTokenEvent, UserTokenEvents, UserTokenSource } from 'ngx-user-token';
+import { computed, DestroyRef, inject, Injectable, signal } from '@angular/core';
+import {
+  maskUserToken,
+  UserTokenEvent,
+  UserTokenEvents,
+  UserTokenSession,
+  UserTokenSource,
+} from 'ngx-user-token';
 
 import { TOKEN_PAGE } from '../environments/token-page';
 
@@ -15,6 +21,7 @@ const VIA: Record<string, string> = {
   'token-url': `from the token page ${TOKEN_PAGE}`,
   global: 'from window.g_ck, changed by another script',
   'other-tab': 'by another tab of this session',
+  relogin: 'by logging in again',
 };
 
 /**
@@ -28,7 +35,11 @@ export class ActivityLog {
 
   readonly entries = signal<LogEntry[]>([]);
   readonly maskedToken = signal(maskUserToken(this.tokens.current()));
-  readonly sessionExpired = signal(false);
+  /** Whether the session has ended (and no login brought it back yet). */
+  private readonly session = inject(UserTokenSession);
+  readonly sessionExpired = computed(() => this.session.state() !== 'active');
+  /** Counts incidents created here, so the list shows them. */
+  readonly created = signal(0);
   /** Requests that waited in the browser for room among those on the wire, and the most at once. */
   readonly queued = signal(0);
   readonly mostWaiting = signal(0);
@@ -100,10 +111,17 @@ export class ActivityLog {
         this.add(
           'failure',
           event.error.reason === 'login-page'
-            ? 'session expired (a login page came instead of JSON): log in again'
-            : 'session expired: log in again',
+            ? 'session ended (a login page came instead of JSON): requests wait for a login'
+            : 'session ended: requests wait for a login',
         );
-        this.sessionExpired.set(true);
+        break;
+      case 'relogin-ended':
+        this.add(
+          event.result === 'logged-in' ? 'retry' : 'failure',
+          event.result === 'logged-in'
+            ? `logged in again: ${event.held} held requests sent once more`
+            : `no login (${event.result}): ${event.held} held requests failed`,
+        );
         break;
     }
     this.maskedToken.set(maskUserToken(this.tokens.current()));

@@ -10,11 +10,12 @@ import {
   userTokenInterceptor,
   userTokenOriginGuard,
   withCrossTabSync,
+  withReLogin,
   withTokenPage,
   withUserTokenOptions,
 } from 'ngx-user-token';
 
-import { TOKEN_PAGE } from '../environments/token-page';
+import { LOGIN_COMPLETE_PAGE, TOKEN_PAGE } from '../environments/token-page';
 
 /** The app is configured as any app on an instance would be: the interceptor plus its options. */
 export const appConfig: ApplicationConfig = {
@@ -23,19 +24,21 @@ export const appConfig: ApplicationConfig = {
     provideZonelessChangeDetection(),
     // The guard goes last: it re-checks the URL each request really leaves for.
     provideHttpClient(withFetch(), withInterceptors([userTokenInterceptor, userTokenOriginGuard])),
-    // The token page is used only when a 401 carries no X-UserToken-Response.
-    // A token page for 401s that name no token; the other tabs of the app share refreshed tokens.
+    // A token page for 401s that name no token; the other tabs of the app share refreshed tokens;
+    // when the session ends, requests wait while the user logs in again in a window.
     provideUserToken(
       withTokenPage(TOKEN_PAGE),
       withCrossTabSync(),
+      withReLogin({ page: LOGIN_COMPLETE_PAGE }),
       withUserTokenOptions(pageOptions()),
     ),
   ],
 };
 
 /**
- * The demo's own switch, for its browser tests' control case: `?maxInFlight=Infinity&retries=0`
- * turns the session queue and every resend off, as a client without the library behaves.
+ * The demo's own switches, for its browser tests' control cases: `?maxInFlight=Infinity&retries=0`
+ * turns the session queue and every resend off, as a client without the library behaves;
+ * `?noResponseChallenge=false` sends no `X-No-Response-Challenge`.
  */
 function pageOptions(): UserTokenOptions {
   const params = new URLSearchParams(globalThis.location?.search ?? '');
@@ -44,5 +47,6 @@ function pageOptions(): UserTokenOptions {
   return {
     ...(maxInFlight === null ? {} : { maxInFlight: Number(maxInFlight) }),
     ...(retries === null ? {} : { retries: Number(retries) }),
+    ...(params.get('noResponseChallenge') === 'false' ? { noResponseChallenge: false } : {}),
   };
 }

@@ -3,6 +3,7 @@ import { ChangeDetectionStrategy, Component, computed } from '@angular/core';
 
 import { Counters } from './counters';
 import { IncidentList } from './incident-list';
+import { NewIncident } from './new-incident';
 import { TokenPanel } from './token-panel';
 
 interface Me {
@@ -11,7 +12,7 @@ interface Me {
 
 @Component({
   selector: 'app-root',
-  imports: [Counters, IncidentList, TokenPanel],
+  imports: [Counters, IncidentList, NewIncident, TokenPanel],
   changeDetection: ChangeDetectionStrategy.OnPush,
   template: `
     <header>
@@ -25,7 +26,10 @@ interface Me {
     </header>
     <app-counters />
     <main>
-      <section class="list"><app-incident-list /></section>
+      <section class="list">
+        <app-new-incident />
+        <app-incident-list />
+      </section>
       <aside class="panel"><app-token-panel /></aside>
     </main>
     <footer>

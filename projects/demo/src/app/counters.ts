@@ -32,6 +32,9 @@ const PRIORITIES = [
   changeDetection: ChangeDetectionStrategy.OnPush,
   template: `
     <ul class="counters" data-testid="counters">
+      <li>
+        <button type="button" (click)="refresh()" data-testid="refresh-counters">Refresh</button>
+      </li>
       @for (counter of counters; track counter.id) {
         <li>
           <span class="label">{{ counter.label }}</span>
@@ -48,6 +51,10 @@ export class Counters {
       counter(`priority-${value}`, `P${value} ${label}`, `active=true^priority=${value}`),
     ),
   ];
+
+  protected refresh(): void {
+    this.counters.forEach((counter) => counter.reload());
+  }
 }
 
 function counter(id: string, label: string, query: string) {
@@ -58,6 +65,7 @@ function counter(id: string, label: string, query: string) {
   return {
     id,
     label,
+    reload: () => count.reload(),
     // '…' while it loads; '—' when the answer carried no count (an ignored request) or failed.
     value: computed(() =>
       count.isLoading() ? '…' : (count.hasValue() && count.value()?.result?.stats.count) || '—',

@@ -10,11 +10,13 @@ import {
 } from '@angular/core';
 
 import { ActivityLog } from './activity-log';
+import { SessionBanner } from './session-banner';
 import { IncidentList as IncidentListBody, KB_FIELDS, KB_QUERY, pageLinks } from './incidents';
 
 /** The KB's `getAllActive`, done with `httpResource`: my active incidents, a page at a time. */
 @Component({
   selector: 'app-incident-list',
+  imports: [SessionBanner],
   changeDetection: ChangeDetectionStrategy.OnPush,
   template: `
     <div class="toolbar">
@@ -40,10 +42,7 @@ import { IncidentList as IncidentListBody, KB_FIELDS, KB_QUERY, pageLinks } from
     </div>
 
     @if (log.sessionExpired()) {
-      <div class="message error" role="alert" data-testid="session-expired">
-        <strong>Your session has ended.</strong>
-        <a href="/login.do?sysparm_goto=%2F">Log in again</a> to see your incidents.
-      </div>
+      <app-session-banner />
     } @else if (incidents.error(); as error) {
       <div class="message error" role="alert" data-testid="list-error">
         <strong>Error fetching list.</strong> {{ describe(error) }}
@@ -107,20 +106,20 @@ export class IncidentList {
   protected readonly pageSize = signal(10);
   protected readonly offset = signal(0);
 
-  protected readonly incidents = httpResource<IncidentListBody>(() =>
-    this.log.sessionExpired()
-      ? undefined
-      : {
-          url: '/api/now/table/incident',
-          params: {
-            sysparm_query: KB_QUERY,
-            sysparm_display_value: 'true',
-            sysparm_fields: KB_FIELDS,
-            sysparm_limit: this.pageSize(),
-            sysparm_offset: this.offset(),
-          },
-        },
-  );
+  // Not paused while the session is ended: a reload then waits for the login (withReLogin).
+  protected readonly incidents = httpResource<IncidentListBody>(() => {
+    this.log.created(); // an incident created here: show it
+    return {
+      url: '/api/now/table/incident',
+      params: {
+        sysparm_query: KB_QUERY,
+        sysparm_display_value: 'true',
+        sysparm_fields: KB_FIELDS,
+        sysparm_limit: this.pageSize(),
+        sysparm_offset: this.offset(),
+      },
+    };
+  });
 
   protected readonly rows = computed(() =>
     this.incidents.hasValue() ? this.incidents.value().result : [],

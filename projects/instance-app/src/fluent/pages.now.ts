@@ -27,3 +27,15 @@ UiPage({
   direct: true,
   html: Now.include('./token.html'),
 });
+
+/**
+ * The login-complete page of `withReLogin()`: the library's own `login-complete.html`, as shipped
+ * in its package (the build copies it here). It hands the new session's token and user to the app's window and closes.
+ */
+UiPage({
+  $id: Now.ID['login-complete-page'],
+  endpoint: 'x_ngxut_demo_login_complete.do',
+  description: 'Hands a new session to ngx-user-token after a login (withReLogin)',
+  direct: true,
+  html: Now.include('./login-complete.html'), // copied from the library by now.prebuild.mjs
+});

@@ -31,6 +31,13 @@ declare global {
           },
           {
             table: 'sys_ui_page';
+            id: '562db997dc504f10b6fc08530938cd32';
+            key: {
+              endpoint: 'x_ngxut_demo_login_complete.do';
+            };
+          },
+          {
+            table: 'sys_ui_page';
             id: 'b750c2d803d641c6ac2082ae5d4c2c8a';
             key: {
               endpoint: 'x_ngxut_demo_incidents.do';
