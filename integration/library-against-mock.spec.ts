@@ -207,9 +207,15 @@ describe('ngx-user-token against the mock instance', () => {
       Array.from({ length: 10 }, () => get().catch((e: HttpErrorResponse) => e)),
     );
     expect(outcomes.every((o) => o instanceof HttpErrorResponse && o.status === 401)).toBe(true);
+    // The six on the wire learn it from the instance; the four waiting behind them never leave:
+    // they fail at once, as every later request does until the page has a new token.
+    const unsent = outcomes.filter((o) => (o as HttpErrorResponse).statusText === 'Session ended');
+    expect(unsent).toHaveLength(4);
+    const later = (await get().catch((e: HttpErrorResponse) => e)) as HttpErrorResponse;
+    expect(later.statusText).toBe('Session ended');
     expect(await stats()).toEqual({
-      api: 10,
-      unauthorized: 10,
+      api: 6,
+      unauthorized: 6,
       challenged: 0,
       ssoLogin: 0,
       tokenPage: 0,

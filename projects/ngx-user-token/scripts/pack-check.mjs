@@ -38,6 +38,7 @@ try {
       'package.json',
       'README.md',
       'LICENSE',
+      'login-complete.html',
       'fesm2022/ngx-user-token.mjs',
       'fesm2022/ngx-user-token-testing.mjs',
       'types/ngx-user-token.d.ts',

@@ -211,7 +211,7 @@ export function tableApi(db: Database, bodyLimit: string, rules: QueryRules): Ro
     const values = valuesOf(db, def, req);
     // A task's defaults on an instance: active, opened by the caller, opened now.
     if (Object.hasOwn(def.fields, 'active') && values['active'] === undefined) {
-      values['active'] = true;
+      values['active'] = 'true';
     }
     if (Object.hasOwn(def.fields, 'opened_by') && !values['opened_by']) {
       values['opened_by'] = caller.sysId;
