@@ -53,6 +53,27 @@ async function openApp(page: Page) {
   return { dialogs, prompts, loads: () => appPageLoads };
 }
 
+/**
+ * Records what a re-login that created one incident made the user feel, and checks it: no login
+ * prompt, no browser dialog, no page load of the app.
+ */
+async function recordOneCreate(
+  name: string,
+  page: Page,
+  felt: Awaited<ReturnType<typeof openApp>>,
+): Promise<void> {
+  measured[name] = {
+    held: await heldCount(page),
+    created: 1,
+    prompts: felt.prompts.length,
+    dialogs: felt.dialogs.length,
+    appPageLoads: felt.loads(),
+  };
+  expect(felt.prompts).toEqual([]);
+  expect(felt.dialogs).toEqual([]);
+  expect(felt.loads()).toBe(0);
+}
+
 /** Types a new incident, ends the session, and submits: the write is held. */
 async function typeEndAndSubmit(page: Page, text: string): Promise<void> {
   await page.getByTestId('short-description').fill(text);
@@ -107,16 +128,7 @@ test('re-login: the write typed before the session ended is created exactly once
   await expect(page.getByTestId('session-expired')).toHaveCount(0);
   await expect(page.locator('[data-testid=incidents]')).toContainText(text); // the list shows it
   expect(await incidentsNamed(request, text)).toBe(1);
-  measured['write held across a re-login (challenge always)'] = {
-    held: await heldCount(page),
-    created: 1,
-    prompts: felt.prompts.length,
-    dialogs: felt.dialogs.length,
-    appPageLoads: felt.loads(),
-  };
-  expect(felt.prompts).toEqual([]);
-  expect(felt.dialogs).toEqual([]);
-  expect(felt.loads()).toBe(0);
+  await recordOneCreate('write held across a re-login (challenge always)', page, felt);
 });
 
 test('re-login behind single sign-on (redirect): the popup visits the identity provider and comes back', async ({
@@ -140,16 +152,7 @@ test('re-login behind single sign-on (redirect): the popup visits the identity p
   await expect(page.getByTestId('saved')).toContainText(/Saved as INC\d+/);
   expect(await incidentsNamed(request, text)).toBe(1);
   expect(visited).toContain(new URL(page.url()).origin); // back on the instance
-  measured['write held across a re-login behind single sign-on'] = {
-    held: await heldCount(page),
-    created: 1,
-    prompts: felt.prompts.length,
-    dialogs: felt.dialogs.length,
-    appPageLoads: felt.loads(),
-  };
-  expect(felt.prompts).toEqual([]);
-  expect(felt.dialogs).toEqual([]);
-  expect(felt.loads()).toBe(0);
+  await recordOneCreate('write held across a re-login behind single sign-on', page, felt);
 });
 
 test('re-login: the window closed without logging in fails the write, and nothing was created', async ({

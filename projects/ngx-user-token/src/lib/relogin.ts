@@ -166,7 +166,6 @@ interface Episode {
   readonly listen: Settlement<string>['listen'];
   /** Who had the session (`null`: not known). */
   readonly user: string | null;
-  readonly error: UserTokenRefreshError;
   held: number;
   timer: ReturnType<typeof setTimeout> | undefined;
   window: { closed: boolean; close(): void; focus?(): void } | null;
@@ -325,7 +324,6 @@ export class UserTokenSession {
       settle,
       listen: waited.listen,
       user: this.currentUser(),
-      error,
       held: 0,
       timer: undefined,
       window: null,
