@@ -2,11 +2,19 @@
 // client sends no cookie and no token, as an app on localhost would.
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
-import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
+import { recordChannel } from '../../mock-instance/src/amb/record-channels';
 import { MockInstance, startMockInstance } from '../../mock-instance/src/index';
+import {
+  connect,
+  handshake,
+  longPolling,
+  subscribe,
+  webSocket,
+} from '../../mock-instance/test/bayeux';
+import { client } from '../../mock-instance/test/client';
 import { DevProxy, startDevProxy } from './server';
 import { Credentials, LoginError } from './session';
 
@@ -127,24 +135,40 @@ describe('the dev proxy, password mode', () => {
     expect(page.headers.get('location')).toBe('/login.do?sysparm_goto=%2F');
   });
 
-  it('passes a WebSocket upgrade (/amb) through with the session', async () => {
-    await start();
-    const upgraded = await new Promise<{ status: number; user: string | undefined }>(
-      (resolve, reject) => {
-        const req = request(`${proxy!.url}/amb`, {
-          headers: { Connection: 'Upgrade', Upgrade: 'websocket' },
+  it.each(['websocket', 'long-polling'])(
+    "carries the message bus (%s) with the proxy's session: a watcher sees a write",
+    async (transport) => {
+      await start();
+      const page = client(proxy!.url); // no cookie of its own, as a page on localhost
+      const bus = transport === 'websocket' ? await webSocket(proxy!.url, page) : longPolling(page);
+      try {
+        const reply = await handshake(bus, transport);
+        expect(reply).toMatchObject({
+          successful: true,
+          ext: { 'glide.session.status': 'session.logged.in' },
         });
-        req.on('upgrade', (res, socket) => {
-          socket.destroy();
-          resolve({ status: res.statusCode!, user: res.headers['x-amb-user'] as string });
+        const channel = recordChannel('incident', 'active=true');
+        expect(await subscribe(bus, reply.clientId!, channel)).toMatchObject({ successful: true });
+        const [row] = (
+          (await (await viaProxy(KB.replace('number', 'sys_id'))).json()) as {
+            result: { sys_id: string }[];
+          }
+        ).result;
+        const written = await viaProxy(`/api/now/table/incident/${row.sys_id}`, {
+          method: 'PATCH',
+          headers: { 'Content-Type': 'application/json' },
+          body: JSON.stringify({ short_description: `via the proxy (${transport})` }),
         });
-        req.on('response', (res) => resolve({ status: res.statusCode!, user: undefined }));
-        req.on('error', reject);
-        req.end();
-      },
-    );
-    expect(upgraded).toEqual({ status: 101, user: 'abel.tuter' });
-  });
+        expect(written.status).toBe(200);
+        const answer = await connect(bus, reply.clientId!, transport, 300);
+        expect(answer.find((m) => m.channel === channel)).toMatchObject({
+          data: { action: 'change', sys_id: row.sys_id },
+        });
+      } finally {
+        bus.close();
+      }
+    },
+  );
 });
 
 describe('the dev proxy, other modes', () => {

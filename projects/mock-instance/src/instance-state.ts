@@ -2,6 +2,7 @@
  * What one mock instance holds and counts: its data, sessions, installed apps, switches and
  * counters, shared by the routers that serve it.
  */
+import type { BusStats, MessageBus } from './amb/message-bus';
 import type { InstalledApps } from './apps/installed-apps';
 import type { Database } from './data/database';
 import type { RequestGuard } from './http/dev-guard';
@@ -16,7 +17,7 @@ import { IGNORED_ANSWERS, SessionLimits, TransactionStats } from './session/tran
  * rotated, by timer or on demand; `sessions.rotations` in process). Reset with
  * `POST /mock/stats/reset`.
  */
-export interface MockInstanceStats extends AuthStats, TransactionStats, RateLimitStats {
+export interface MockInstanceStats extends AuthStats, TransactionStats, RateLimitStats, BusStats {
   /** Every request and WebSocket upgrade that reached the server, refused ones included. */
   requests: number;
   /** Requests to `/api/`. */
@@ -52,6 +53,8 @@ export interface MockInstanceState {
   identityProviderUrl: string | null;
   /** The Host and cross-site checks (`allowedHosts`, `allowedOrigins`). */
   readonly guard: RequestGuard;
+  /** The message bus (`/amb`). */
+  bus: MessageBus;
 }
 
 /** Every counter at zero. */
@@ -68,6 +71,12 @@ export function emptyStats(): MockInstanceStats {
     ignored: 0,
     abandoned: 0,
     rateLimited: 0,
+    busHandshakes: 0,
+    busConnects: 0,
+    busSubscribes: 0,
+    busRefused: 0,
+    busMessages: 0,
+    busSessionSetups: 0,
   };
 }
 

@@ -53,9 +53,9 @@ describe('the mock instance’s layout', () => {
     expect(circles).toEqual([]);
   });
 
-  it('is grouped by concept: the HTTP surface, Glide semantics, sessions, apps, data', () => {
+  it('is grouped by concept: the HTTP surface, Glide semantics, sessions, apps, data, the message bus', () => {
     const folders = new Set(sources.map((f) => relative(SRC, dirname(f))));
-    expect([...folders].sort()).toEqual(['', 'apps', 'data', 'glide', 'http', 'session']);
+    expect([...folders].sort()).toEqual(['', 'amb', 'apps', 'data', 'glide', 'http', 'session']);
   });
 
   it('is reached from the rest of the workspace through its entry points only', () => {

@@ -212,6 +212,12 @@ describe('the CSRF check', () => {
       ignored: 0,
       abandoned: 0,
       rateLimited: 0,
+      busHandshakes: 0,
+      busConnects: 0,
+      busSubscribes: 0,
+      busRefused: 0,
+      busMessages: 0,
+      busSessionSetups: 0,
     });
   });
 });

@@ -9,7 +9,6 @@ import { IncomingMessage, Server } from 'node:http';
 import { Socket } from 'node:net';
 
 import parseBytes from 'bytes';
-import { parse as parseCookies } from 'cookie';
 import cookieParser from 'cookie-parser';
 import express, { Express, NextFunction, Request, Response } from 'express';
 
@@ -50,10 +49,11 @@ import {
   SSO_MODES,
   SsoMode,
 } from './session/csrf';
-import { pages, SESSION_COOKIE, sessionIdOf } from './session/login-pages';
+import { pages, sessionIdOf } from './session/login-pages';
 import { OAuthTokens, oauthEndpoint } from './session/oauth';
 import { SessionStore } from './session/sessions';
 import { IgnoredAnswer, sessionTransactions } from './session/transactions';
+import { MessageBus } from './amb/message-bus';
 
 export interface MockInstanceOptions {
   /** Port to listen on; 0 (default) picks a free one. */
@@ -147,6 +147,11 @@ export interface MockInstanceOptions {
   jitter?: number;
   /** Inbound REST API rate limit rules: 429 with `Retry-After` beyond the limit. Default none. */
   rateLimits?: readonly RateLimitRule[];
+  /**
+   * Seconds the message bus (`/amb`) holds a client's connect before it answers (a long poll's
+   * length). Default 30. A session that ends is told at once, whatever this is.
+   */
+  busTimeout?: number;
   /** Time source, for tests. Default `Date.now`. */
   clock?: () => number;
 }
@@ -175,6 +180,10 @@ export function createMockInstanceApp(options: MockInstanceOptions = {}): {
   const seconds = (s: number | null | undefined) =>
     s === null || s === undefined ? null : s * 1000;
   const bodyLimit = options.bodyLimit ?? '1mb';
+  const guard = requestGuard({
+    allowedHosts: options.allowedHosts,
+    allowedOrigins: options.allowedOrigins,
+  });
   const state: MockInstanceState = {
     db: new Database(clock, data),
     attachments: new AttachmentStore(),
@@ -207,12 +216,19 @@ export function createMockInstanceApp(options: MockInstanceOptions = {}): {
       dev: options.dev ?? false,
     },
     identityProviderUrl: null,
-    guard: requestGuard({
-      allowedHosts: options.allowedHosts,
-      allowedOrigins: options.allowedOrigins,
-    }),
+    guard,
+    bus: null as unknown as MessageBus,
   };
+  state.bus = new MessageBus({
+    db: state.db,
+    sessions: state.sessions,
+    guard,
+    stats: state.stats,
+    timeout: options.busTimeout ?? 30,
+  });
   const { db, sessions, stats, config } = state;
+  const bus = state.bus;
+  db.onChange((def, before, after) => bus.recordChanged(def, before, after));
 
   const app = express();
   app.disable('x-powered-by');
@@ -239,6 +255,8 @@ export function createMockInstanceApp(options: MockInstanceOptions = {}): {
     }
     next();
   });
+  // The message bus reads its own bodies (and WebSocket upgrades): before any body parser.
+  app.use(bus.http);
   app.use(cookieParser());
   const log = options.log ?? ((line: string) => console.warn(`mock instance: ${line}`));
   // Each request is a transaction of its session: a few run at once, a few wait, the rest are
@@ -302,6 +320,10 @@ export function createMockInstanceApp(options: MockInstanceOptions = {}): {
     invalidQueryReturnsNoRows: () => config.invalidQueryReturnsNoRows,
     warn: log,
   };
+  // The message bus's session setup: a REST call of the session (cookie and X-UserToken).
+  app.all('/amb_session_setup.do', (req, res, next) =>
+    check(req, res, () => bus.sessionSetup(req, res, next)),
+  );
   app.use('/api', batchApi(clock));
   app.use('/api', tableApi(db, bodyLimit, rules));
   app.use('/api', aggregateApi(db, rules));
@@ -416,28 +438,21 @@ const closeServer = (server: Server) =>
   });
 
 /**
- * `/amb`: the instance's WebSocket (AMB, the message bus). The mock only accepts the upgrade for a
- * live session (its cookie) and then echoes what it receives: enough to see a WebSocket reach the
- * instance with the right session. It speaks no AMB protocol.
+ * A WebSocket upgrade: only the message bus (`/amb`) takes one, after the `Host` check (no
+ * Express middleware runs for an upgrade); the bus checks the Origin.
  */
-function ambUpgrade(state: MockInstanceState, req: IncomingMessage, socket: Socket): void {
+function upgrade(state: MockInstanceState, req: IncomingMessage, socket: Socket, head: Buffer) {
   state.stats.requests++;
-  // No Express middleware runs for an upgrade: the Host check and the cookie are read here.
   const refusal = hostRefusal(state.guard, req);
   if (refusal !== null) {
     refuseUpgrade(socket, refusal);
     return;
   }
-  const session = state.sessions.get(parseCookies(req.headers.cookie ?? '')[SESSION_COOKIE]);
-  if ((req.url ?? '').split('?')[0] !== '/amb' || !session) {
-    socket.end('HTTP/1.1 401 Unauthorized\r\nContent-Length: 0\r\nConnection: close\r\n\r\n');
+  if (!state.bus.handles(req)) {
+    socket.end('HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n');
     return;
   }
-  socket.write(
-    'HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n' +
-      `X-Amb-User: ${session.userName}\r\n\r\n`,
-  );
-  socket.pipe(socket);
+  state.bus.upgrade(req, socket, head);
 }
 
 /** Starts the mock instance and resolves once it listens. */
@@ -446,7 +461,7 @@ export async function startMockInstance(options: MockInstanceOptions = {}): Prom
   const host = options.host ?? '127.0.0.1';
   const shownHost = host === '0.0.0.0' ? '127.0.0.1' : host;
   const server = await listen(app, options.port ?? 0, host);
-  server.on('upgrade', (req, socket) => ambUpgrade(state, req, socket as Socket));
+  server.on('upgrade', (req, socket, head) => upgrade(state, req, socket as Socket, head));
   // The identity provider always listens (on a free port), so `sso` can be switched at run time.
   const idp = await listen(identityProviderApp(state.guard), 0, host);
   state.identityProviderUrl = `http://${shownHost}:${(idp.address() as AddressInfo).port}`;
@@ -456,6 +471,7 @@ export async function startMockInstance(options: MockInstanceOptions = {}): Prom
     port,
     control: mockInstanceControl(`http://${shownHost}:${port}`),
     close: async () => {
+      state.bus.close();
       await Promise.all([closeServer(server), closeServer(idp)]);
     },
   });

@@ -6,6 +6,8 @@ export interface Client {
   logIn(userName?: string, password?: string): Promise<string>;
   /** The session token, from the token page. */
   token(): Promise<string>;
+  /** The `Cookie` header this client would send (for a WebSocket upgrade). */
+  cookie(): string;
 }
 
 export function client(baseUrl: string): Client {
@@ -14,7 +16,7 @@ export function client(baseUrl: string): Client {
     async fetch(path, init = {}) {
       const headers = new Headers(init.headers);
       if (cookies.size > 0) {
-        headers.set('Cookie', [...cookies].map(([k, v]) => `${k}=${v}`).join('; '));
+        headers.set('Cookie', api.cookie());
       }
       const response = await fetch(new URL(path, baseUrl), {
         ...init,
@@ -41,6 +43,9 @@ export function client(baseUrl: string): Client {
         throw new Error(`login failed: ${response.status}`);
       }
       return api.token();
+    },
+    cookie() {
+      return [...cookies].map(([k, v]) => `${k}=${v}`).join('; ');
     },
     async token() {
       const response = await api.fetch('/user_token.do');

@@ -19,8 +19,12 @@ export interface AclRule {
   readonly condition?: string;
 }
 
+/** Told of each write: the record before (null for an insert) and after (null for a delete). */
+export type ChangeListener = (table: TableDef, before: Row | null, after: Row | null) => void;
+
 export class Database {
   private store = new Map<string, Map<string, Row>>();
+  private readonly changeListeners: ChangeListener[] = [];
   private counters = new Map<string, number>();
   /** The instance's tables, built-in and declared. */
   readonly tables: Tables;
@@ -186,6 +190,15 @@ export class Database {
     return this.rows('sys_user').find((u) => u['user_name'] === userName) ?? null;
   }
 
+  /** Calls `listener` after each insert, update and delete (the message bus publishes them). */
+  onChange(listener: ChangeListener): void {
+    this.changeListeners.push(listener);
+  }
+
+  private changed(table: TableDef, before: Row | null, after: Row | null): void {
+    this.changeListeners.forEach((listener) => listener(table, before, after && { ...after }));
+  }
+
   /** Inserts a record; `sysId` is kept when given (checked by the caller), else one is made. */
   insert(def: TableDef, values: Row, by: string, sysId?: string): Row {
     const now = glideDateTime(this.clock());
@@ -203,21 +216,30 @@ export class Database {
     }
     applyRules(def, row);
     this.store.get(def.name)!.set(row['sys_id'], row);
+    this.changed(def, null, row);
     return row;
   }
 
   update(def: TableDef, row: Row, values: Row, by: string): Row {
+    const before = { ...row };
     Object.assign(row, values, {
       sys_updated_on: glideDateTime(this.clock()),
       sys_updated_by: by,
       sys_mod_count: String(Number(row['sys_mod_count'] || '0') + 1),
     });
     applyRules(def, row);
+    this.changed(def, before, row);
     return row;
   }
 
   delete(table: string, sysId: string): boolean {
-    return this.store.get(table)?.delete(sysId) ?? false;
+    const before = this.store.get(table)?.get(sysId);
+    const def = this.table(table);
+    const deleted = this.store.get(table)?.delete(sysId) ?? false;
+    if (deleted && before && def) {
+      this.changed(def, before, null);
+    }
+    return deleted;
   }
 }
 

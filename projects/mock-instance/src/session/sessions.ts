@@ -29,6 +29,7 @@ function newToken(): string {
 
 export class SessionStore {
   private readonly sessions = new Map<string, Session>();
+  private readonly endListeners: ((id: string) => void)[] = [];
   /** Tokens rotated so far (by timer or on demand). */
   rotations = 0;
 
@@ -66,6 +67,24 @@ export class SessionStore {
     );
   }
 
+  /** A live session, without touching it (see `isLive`). */
+  peek(id: string | undefined): Session | null {
+    return this.isLive(id) ? this.sessions.get(id!)! : null;
+  }
+
+  /** Calls `listener` with the id of each session that ends (logout, timeout, on demand). */
+  onEnd(listener: (id: string) => void): void {
+    this.endListeners.push(listener);
+  }
+
+  private ended(id: string): boolean {
+    const was = this.sessions.delete(id);
+    if (was) {
+      this.endListeners.forEach((listener) => listener(id));
+    }
+    return was;
+  }
+
   get(id: string | undefined): Session | null {
     const session = id ? this.sessions.get(id) : undefined;
     if (!session) {
@@ -74,7 +93,7 @@ export class SessionStore {
     const now = this.options.clock();
     const { tokenTtlMs, sessionTimeoutMs } = this.options;
     if (sessionTimeoutMs !== null && now - session.lastSeen >= sessionTimeoutMs) {
-      this.sessions.delete(session.id);
+      this.ended(session.id);
       return null;
     }
     if (tokenTtlMs !== null && now - session.tokenIssuedAt >= tokenTtlMs) {
@@ -102,12 +121,12 @@ export class SessionStore {
 
   /** Ends a session: its cookie no longer authenticates anything. */
   end(id: string): boolean {
-    return this.sessions.delete(id);
+    return this.ended(id);
   }
 
   /** Ends every session. */
   endAll(): void {
-    this.sessions.clear();
+    [...this.sessions.keys()].forEach((id) => this.ended(id));
   }
 
   get size(): number {

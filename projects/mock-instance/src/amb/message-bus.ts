@@ -1,0 +1,351 @@
+// faye ships no types: its declarations here reach every project that compiles this file.
+// eslint-disable-next-line @typescript-eslint/triple-slash-reference
+/// <reference path="./faye.d.ts" />
+/**
+ * The instance's message bus (AMB): a Bayeux 1.0 server at `/amb` (faye: WebSocket and
+ * long-polling) with ServiceNow's conventions, as its own clients read them (`amb-client-js`
+ * 20.0.3, the archived classic and AngularJS bundles, ServiceNow's iOS SDK tests):
+ *
+ * - authenticated by the session cookie; the bus itself takes no `X-UserToken`;
+ * - handshake and connect replies carry `ext['glide.session.status']`: `session.logged.in` while
+ *   the client's session lives, `session.logged.out` once it ended (on the next connect: an open
+ *   connect is answered at once), `session.invalidated` for a handshake without a session;
+ * - a connect from a client the bus forgot is refused with `402::Unknown client` (faye says 401);
+ * - `/amb_session_setup.do` (POST or GET, with `X-UserToken` and `X-CometD_SessionID`) binds a
+ *   client to the request's session and answers `{"glide.session.status": ...}`;
+ * - record-watcher channels (`/rw/default/<table>/<base64 query>`): every insert, update and
+ *   delete is sent to each subscriber whose query matches the record before or after the change
+ *   (`entry`, `change`, `exit`) and who may read it; a subscribe to a table the user may not read
+ *   is refused with `glide.amb.reply.status.code: 403`.
+ *
+ * Unverified without a live instance (see the README): what `/amb_session_setup.do` answers for
+ * a stale or missing token (here: what any REST call gets), a handshake without a session, the
+ * `changes` of an insert, and whether a watcher of a parent table sees its children's records.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
+
+import type { NextFunction, Request, RequestHandler, Response } from 'express';
+import { BayeuxMessage, EngineServer, NodeAdapter } from 'faye';
+import { parse as parseCookies } from 'cookie';
+
+import type { Database } from '../data/database';
+import { readField } from '../data/fields';
+import { Row, shapeRecord, TableDef } from '../data/tables';
+import { allowed } from '../glide/acl';
+import { evaluateScripts, matchesQuery, parseEncodedQuery } from '../glide/encoded-query';
+import type { RequestGuard } from '../http/dev-guard';
+import { refuseUpgrade } from '../http/dev-guard';
+import { sendError } from '../http/responses';
+import { hasFieldIn } from '../http/rest';
+import type { Caller } from '../session/csrf';
+import { SESSION_COOKIE } from '../session/login-pages';
+import type { Session, SessionStore } from '../session/sessions';
+import { BusEngine } from './engine';
+import { clientChannel, internalChannel, parseRecordChannel } from './record-channels';
+
+/** What the message bus counts (in `GET /mock/stats`). */
+export interface BusStats {
+  /** Bayeux handshakes: a client (re)starting from nothing. */
+  busHandshakes: number;
+  /** Bayeux connects (each long poll, or each connect over a WebSocket). */
+  busConnects: number;
+  /** Channels subscribed to. */
+  busSubscribes: number;
+  /** Subscriptions refused (403). */
+  busRefused: number;
+  /** Record-watcher messages delivered. */
+  busMessages: number;
+  /** Successful `/amb_session_setup.do` calls (each carried the session's current token). */
+  busSessionSetups: number;
+}
+
+export const SESSION_STATUS = 'glide.session.status';
+const LOGGED_IN = 'session.logged.in';
+const LOGGED_OUT = 'session.logged.out';
+const INVALIDATED = 'session.invalidated';
+
+const AMB_PATH = /^\/amb(?:\/[^/]*)?$/;
+
+/** One record-watcher message's `data`, as ServiceNow's clients read it. */
+export interface RecordMessage {
+  readonly action: 'entry' | 'change' | 'exit';
+  readonly operation: 'insert' | 'update' | 'delete';
+  readonly sys_id: string;
+  readonly table_name: string;
+  readonly display_value: string;
+  readonly changes: readonly string[];
+  readonly record: Record<string, unknown>;
+}
+
+export interface MessageBusDeps {
+  readonly db: Database;
+  readonly sessions: SessionStore;
+  readonly guard: RequestGuard;
+  readonly stats: BusStats;
+  /** Seconds a connect is held before it is answered (faye's `timeout`). */
+  readonly timeout: number;
+}
+
+export class MessageBus {
+  private readonly adapter: NodeAdapter;
+  private engine: BusEngine | null = null;
+  /** Each client and the session it belongs to (`null`: none, or it ended). */
+  private readonly bound = new Map<string, string | null>();
+
+  constructor(private readonly deps: MessageBusDeps) {
+    this.adapter = new NodeAdapter({
+      mount: '/amb',
+      timeout: deps.timeout,
+      engine: {
+        type: {
+          create: (server: EngineServer) =>
+            (this.engine = new BusEngine(server, (clientId) => this.bound.delete(clientId))),
+        },
+      },
+    });
+    this.adapter.addExtension({
+      incoming: (message, _request, callback) => callback(this.incoming(message)),
+      outgoing: (message, request, callback) => callback(this.outgoing(message, request)),
+    });
+    deps.sessions.onEnd((id) => this.sessionEnded(id));
+  }
+
+  /**
+   * `/amb` and `/amb/<type>` over HTTP: long-polling posts only, after the cross-site check (faye
+   * itself would answer any origin's preflight and JSONP poll with the user's session).
+   */
+  readonly http: RequestHandler = (req: Request, res: Response, next: NextFunction) => {
+    if (!AMB_PATH.test(req.path)) {
+      next();
+      return;
+    }
+    const refusal = this.deps.guard.caller(req.headers);
+    if (refusal !== null) {
+      sendError(req, res, 403, {
+        message: 'Mock instance refused a cross-site request',
+        detail: `The message bus ${refusal.message}`,
+      });
+      return;
+    }
+    if (req.method !== 'POST') {
+      sendError(req, res, 405, {
+        message: 'Method not Supported',
+        detail: `${req.method} is not supported on the message bus; use POST or a WebSocket`,
+      });
+      return;
+    }
+    this.adapter.handle(req as IncomingMessage, res as ServerResponse);
+  };
+
+  /** Whether an upgrade is for the bus; the caller has checked its `Host`. */
+  handles(req: IncomingMessage): boolean {
+    return AMB_PATH.test((req.url ?? '').split('?')[0]);
+  }
+
+  /** A WebSocket upgrade to `/amb`, after the cross-site check (a page's WebSocket has no CORS). */
+  upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
+    const refusal = this.deps.guard.caller(req.headers);
+    if (refusal !== null) {
+      refuseUpgrade(socket, `Mock instance: the message bus ${refusal.message}`);
+      return;
+    }
+    this.adapter.handleUpgrade(req, socket, head);
+  }
+
+  /**
+   * `/amb_session_setup.do`, behind the REST authentication (session cookie and `X-UserToken`):
+   * binds the client named by `X-CometD_SessionID` to this session.
+   */
+  readonly sessionSetup: RequestHandler = (req: Request, res: Response) => {
+    const clientId = req.headers['x-cometd_sessionid'];
+    const sessionId = parseCookies(req.headers.cookie ?? '')[SESSION_COOKIE];
+    if (typeof clientId !== 'string' || !this.bound.has(clientId) || !sessionId) {
+      sendError(req, res, 400, {
+        message: 'Invalid message bus client',
+        detail: 'X-CometD_SessionID must name a client of this instance’s message bus',
+      });
+      return;
+    }
+    this.bound.set(clientId, sessionId);
+    this.deps.stats.busSessionSetups++;
+    res.json({ [SESSION_STATUS]: this.deps.sessions.isLive(sessionId) ? LOGGED_IN : LOGGED_OUT });
+  };
+
+  /** Sends a record change to every subscriber it concerns. Called by the database. */
+  recordChanged(def: TableDef, before: Row | null, after: Row | null): void {
+    const engine = this.engine;
+    if (!engine) {
+      return;
+    }
+    for (const [clientId, channels] of engine.subscriptions()) {
+      const session = this.sessionOf(clientId);
+      if (!session) {
+        continue;
+      }
+      const caller: Caller = { sysId: session.userSysId, userName: session.userName };
+      for (const internal of channels) {
+        const channel = clientChannel(internal);
+        const watched = parseRecordChannel(channel);
+        if (watched?.table !== def.name) {
+          continue;
+        }
+        const data = this.messageFor(def, watched.query, caller, before, after);
+        if (data) {
+          this.deps.stats.busMessages++;
+          engine.deliverTo(clientId, { channel, data });
+        }
+      }
+    }
+  }
+
+  close(): void {
+    this.engine?.disconnect();
+    this.adapter.close();
+  }
+
+  private messageFor(
+    def: TableDef,
+    query: string,
+    caller: Caller,
+    before: Row | null,
+    after: Row | null,
+  ): RecordMessage | null {
+    const { db } = this.deps;
+    const parsed = evaluateScripts(
+      parseEncodedQuery(query, { table: def.name, hasField: hasFieldIn(db) }),
+      { userId: caller.sysId, userName: caller.userName, now: db.now() },
+    );
+    const sees = (row: Row | null) =>
+      row !== null &&
+      allowed(db, caller, 'read', def, row) &&
+      matchesQuery(parsed, (field) => readField(db, def, row, field));
+    const was = sees(before);
+    const is = sees(after);
+    if (!was && !is) {
+      return null;
+    }
+    const row = (after ?? before)!;
+    const changes = Object.keys(def.fields).filter(
+      (field) => (before?.[field] ?? '') !== (after?.[field] ?? ''),
+    );
+    return {
+      action: was && is ? 'change' : is ? 'entry' : 'exit',
+      operation: before === null ? 'insert' : after === null ? 'delete' : 'update',
+      sys_id: row['sys_id'],
+      table_name: def.name,
+      display_value: row[def.displayField] ?? '',
+      changes,
+      record: shapeRecord(
+        def,
+        row,
+        null,
+        { displayValue: 'all', excludeReferenceLink: true, baseUrl: '' },
+        (table, sysId) => db.displayOf(table, sysId),
+        () => null,
+      ),
+    };
+  }
+
+  /** The live session a client belongs to, or null. */
+  private sessionOf(clientId: string): Session | null {
+    const id = this.bound.get(clientId);
+    return id && this.deps.sessions.isLive(id) ? this.deps.sessions.peek(id) : null;
+  }
+
+  private sessionIdOf(request: IncomingMessage | null): string | null {
+    const id = parseCookies(request?.headers.cookie ?? '')[SESSION_COOKIE];
+    return id && this.deps.sessions.isLive(id) ? id : null;
+  }
+
+  private incoming(message: BayeuxMessage): BayeuxMessage {
+    const { stats, db } = this.deps;
+    switch (message.channel) {
+      case '/meta/handshake':
+        stats.busHandshakes++;
+        return message;
+      case '/meta/connect':
+        stats.busConnects++;
+        return message;
+      case '/meta/subscribe':
+      case '/meta/unsubscribe': {
+        const subscribing = message.channel === '/meta/subscribe';
+        const channels = [message.subscription ?? []].flat();
+        const session = this.sessionOf(message.clientId ?? '');
+        for (const channel of channels) {
+          const watched = parseRecordChannel(channel);
+          const def = watched && db.table(watched.table);
+          if (
+            subscribing &&
+            (!def ||
+              !session ||
+              !allowed(
+                db,
+                { sysId: session.userSysId, userName: session.userName },
+                'read',
+                def,
+                null,
+              ))
+          ) {
+            stats.busRefused++;
+            return { ...message, error: `403::Denied authorization to subscribe to ${channel}` };
+          }
+        }
+        if (subscribing) {
+          stats.busSubscribes += channels.length;
+        }
+        return { ...message, subscription: channels.map(internalChannel) };
+      }
+      default:
+        if (message.channel.startsWith('/meta/')) {
+          return message;
+        }
+        return { ...message, error: `403::Publishing is not allowed on ${message.channel}` };
+    }
+  }
+
+  private outgoing(message: BayeuxMessage, request: IncomingMessage | null): BayeuxMessage {
+    const ext = { ...message.ext, 'glide.amb.active': true };
+    switch (message.channel) {
+      case '/meta/handshake': {
+        if (!message.successful || !message.clientId) {
+          return message;
+        }
+        const sessionId = this.sessionIdOf(request);
+        this.bound.set(message.clientId, sessionId);
+        return {
+          ...message,
+          ext: { ...ext, [SESSION_STATUS]: sessionId ? LOGGED_IN : INVALIDATED },
+        };
+      }
+      case '/meta/connect': {
+        if (typeof message.error === 'string' && /^401:.*Unknown client$/.test(message.error)) {
+          return { ...message, error: '402::Unknown client' };
+        }
+        const live = this.sessionOf(message.clientId ?? '') !== null;
+        return { ...message, ext: { ...ext, [SESSION_STATUS]: live ? LOGGED_IN : LOGGED_OUT } };
+      }
+      case '/meta/subscribe':
+      case '/meta/unsubscribe': {
+        const subscription = [message.subscription ?? []].flat().map(clientChannel);
+        const refused = typeof message.error === 'string' && message.error.startsWith('403:');
+        return {
+          ...message,
+          subscription: subscription.length === 1 ? subscription[0] : subscription,
+          ...(refused ? { ext: { ...ext, 'glide.amb.reply.status.code': 403 } } : {}),
+        };
+      }
+      default:
+        return message;
+    }
+  }
+
+  /** A session ended: its clients hear it on their open connect, now. */
+  private sessionEnded(id: string): void {
+    for (const [clientId, sessionId] of this.bound) {
+      if (sessionId === id) {
+        this.engine?.server.flushConnection(clientId);
+      }
+    }
+  }
+}
