@@ -16,7 +16,10 @@ module.exports = {
       moduleNameMapper: {
         '^ngx-user-token$': '<rootDir>/projects/ngx-user-token/src/public-api.ts',
         '^ngx-user-token/testing$': '<rootDir>/projects/ngx-user-token/testing/src/public-api.ts',
+        '^ngx-user-token/live$': '<rootDir>/projects/ngx-user-token/live/src/public-api.ts',
       },
+      // The CometD client is published as ES modules only.
+      transformIgnorePatterns: ['node_modules/(?!(cometd/|.*\\.mjs$))'],
     },
     {
       displayName: 'schematics',

@@ -77,10 +77,10 @@ export async function answerLoginPrompts(page: Page): Promise<string[]> {
 }
 
 /** Logs in through the instance's login page; `path` is the app's page (with switches). */
-export async function logIn(page: Page, path = '/'): Promise<void> {
+export async function logIn(page: Page, path = '/', user = 'abel.tuter'): Promise<void> {
   await page.goto(path);
   await expect(page).toHaveURL(/\/login\.do/);
-  await page.getByLabel('User name').fill('abel.tuter');
+  await page.getByLabel('User name').fill(user);
   await page.getByLabel('Password').fill('demo');
   await page.getByRole('button', { name: 'Log in' }).click();
   await expect(page.getByTestId('incidents')).toBeVisible();
@@ -98,4 +98,16 @@ export async function reloadList(page: Page): Promise<void> {
   const before = await outcomes.count();
   await page.getByTestId('reload').click();
   await expect(outcomes).toHaveCount(before + 1);
+}
+
+/** Clicks "Log in again" and logs in in the popup it opens; resolves once the popup closed. */
+export async function logInAgainInPopup(page: Page, user = 'abel.tuter'): Promise<void> {
+  const opened = page.waitForEvent('popup');
+  await page.getByTestId('relogin').click();
+  const popup = await opened;
+  await popup.getByLabel('User name').fill(user);
+  await popup.getByLabel('Password').fill('demo');
+  const closed = popup.waitForEvent('close');
+  await popup.getByRole('button', { name: 'Log in' }).click();
+  await closed;
 }

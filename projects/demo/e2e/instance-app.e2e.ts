@@ -6,7 +6,7 @@ import { resolve } from 'node:path';
 
 import { expect, test } from '@playwright/test';
 
-import { answerLoginPrompts, LIST_PATH, reloadList } from './browser';
+import { answerLoginPrompts, LIST_PATH, logInAgainInPopup, reloadList } from './browser';
 
 const root = resolve(__dirname, '../../..');
 const PAGE = '/x_ngxut_demo_incidents.do';
@@ -114,14 +114,8 @@ test('re-login through the SDK-installed login-complete page (the library’s ow
   await page.getByTestId('create').click();
   await expect(page.getByTestId('session-expired')).toBeVisible();
 
-  const opened = page.waitForEvent('popup');
-  await page.getByTestId('relogin').click();
-  const popup = await opened;
-  await popup.getByLabel('User name').fill('abel.tuter');
-  await popup.getByLabel('Password').fill('demo');
-  const closed = popup.waitForEvent('close');
-  await popup.getByRole('button', { name: 'Log in' }).click();
-  await closed; // the page rendered by the instance from login-complete.html closed itself
+  // The page rendered by the instance from login-complete.html closes itself.
+  await logInAgainInPopup(page);
   await expect(page.getByTestId('saved')).toContainText(/Saved as INC\d+/);
   await expect(page.locator('[data-testid=incidents]')).toContainText(text);
 });

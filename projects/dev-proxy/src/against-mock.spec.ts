@@ -5,8 +5,7 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-import { recordChannel } from '../../mock-instance/src/amb/record-channels';
-import { MockInstance, startMockInstance } from '../../mock-instance/src/index';
+import { MockInstance, recordChannel, startMockInstance } from '../../mock-instance/src/index';
 import {
   connect,
   handshake,

@@ -15,6 +15,8 @@ export type { InstallReport } from './apps/installed-apps';
 export type { ChallengePolicy, SsoMode } from './session/csrf';
 export type { IgnoredAnswer, SessionLimits } from './session/transactions';
 export type { RateLimitRule } from './http/rate-limits';
+export { recordChannel } from './amb/record-channels';
+export type { BusStats, RecordMessage } from './amb/message-bus';
 
 export { DEMO_PASSWORD, LOGIN_USERS } from './data/seed';
 export { demoData } from './data/demo-data';

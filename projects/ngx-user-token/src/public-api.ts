@@ -5,6 +5,11 @@ export { SKIP_TOKEN_REFRESH, SKIP_USER_TOKEN } from './lib/context';
 export { UserTokenRefreshError } from './lib/errors';
 export type { UserTokenRefreshFailure } from './lib/errors';
 export { UserTokenEvents } from './lib/events';
+// For the package's own entry points (`ngx-user-token/live`); not part of the public API.
+export {
+  addSinkListener as ɵaddSinkListener,
+  USER_TOKEN_EVENT_SINK as ɵUSER_TOKEN_EVENT_SINK,
+} from './lib/events';
 export type {
   RateLimitedEvent,
   ReloginEndedEvent,

@@ -15,6 +15,8 @@ import {
   withUserTokenOptions,
 } from 'ngx-user-token';
 
+import { provideRecordWatcher } from 'ngx-user-token/live';
+
 import { LOGIN_COMPLETE_PAGE, TOKEN_PAGE } from '../environments/token-page';
 
 /** The app is configured as any app on an instance would be: the interceptor plus its options. */
@@ -32,8 +34,17 @@ export const appConfig: ApplicationConfig = {
       withReLogin({ page: LOGIN_COMPLETE_PAGE }),
       withUserTokenOptions(pageOptions()),
     ),
+    // Live lists over the instance's message bus; `?transport=long-polling` for its browser test.
+    provideRecordWatcher(transportOption()),
   ],
 };
+
+function transportOption() {
+  const transport = new URLSearchParams(globalThis.location?.search ?? '').get('transport');
+  return transport === 'long-polling' || transport === 'websocket'
+    ? { transports: [transport] as const }
+    : {};
+}
 
 /**
  * The demo's own switches, for its browser tests' control cases: `?maxInFlight=Infinity&retries=0`

@@ -1,5 +1,6 @@
 import { httpResource } from '@angular/common/http';
-import { ChangeDetectionStrategy, Component, computed } from '@angular/core';
+import { ChangeDetectionStrategy, Component, computed, inject } from '@angular/core';
+import { RecordWatcher } from 'ngx-user-token/live';
 
 import { Counters } from './counters';
 import { IncidentList } from './incident-list';
@@ -33,6 +34,7 @@ interface Me {
       <aside class="panel"><app-token-panel /></aside>
     </main>
     <footer>
+      <span class="live" data-testid="live-state">Live updates: {{ live.state() }}</span>
       The list is the KB0565021 request, the counters one Aggregate API request each, all sent by
       Angular's <code>HttpClient</code> through <code>ngx-user-token</code>'s interceptor, which
       keeps them within the session's limits.
@@ -40,6 +42,7 @@ interface Me {
   `,
 })
 export class App {
+  protected readonly live = inject(RecordWatcher);
   private readonly me = httpResource<Me>(() => ({
     url: '/api/now/table/sys_user',
     params: { sysparm_query: 'sys_id=javascript:gs.getUserID()', sysparm_fields: 'name,user_name' },

@@ -5,13 +5,24 @@ import {
   computed,
   effect,
   inject,
+  linkedSignal,
   signal,
   untracked,
 } from '@angular/core';
+import { RecordChange, watchRecords } from 'ngx-user-token/live';
 
 import { ActivityLog } from './activity-log';
 import { SessionBanner } from './session-banner';
-import { IncidentList as IncidentListBody, KB_FIELDS, KB_QUERY, pageLinks } from './incidents';
+import {
+  Incident,
+  IncidentList as IncidentListBody,
+  KB_FIELDS,
+  KB_QUERY,
+  pageLinks,
+} from './incidents';
+
+/** The fields of a live message the list shows. */
+type LiveField = 'short_description' | 'state' | 'sys_updated_on';
 
 /** The KB's `getAllActive`, done with `httpResource`: my active incidents, a page at a time. */
 @Component({
@@ -62,7 +73,11 @@ import { IncidentList as IncidentListBody, KB_FIELDS, KB_QUERY, pageLinks } from
           </thead>
           <tbody>
             @for (incident of rows(); track incident.sys_id) {
-              <tr>
+              <tr
+                [class.changed]="changed().has(incident.sys_id)"
+                [attr.data-changed]="changed().has(incident.sys_id) ? '' : null"
+                [attr.data-sys-id]="incident.sys_id"
+              >
                 <td class="number">{{ incident.number }}</td>
                 <td>{{ incident.short_description }}</td>
                 <td>{{ incident.state }}</td>
@@ -121,9 +136,12 @@ export class IncidentList {
     };
   });
 
-  protected readonly rows = computed(() =>
+  /** The page as loaded, then as the message bus says it changed (until the next load). */
+  protected readonly rows = linkedSignal<Incident[]>(() =>
     this.incidents.hasValue() ? this.incidents.value().result : [],
   );
+  /** Rows a live message changed since the page loaded: highlighted. */
+  protected readonly changed = signal<ReadonlySet<string>>(new Set());
   protected readonly links = computed(() => pageLinks(this.incidents.headers()));
   protected readonly total = computed(() =>
     Number(this.incidents.headers()?.get('X-Total-Count') ?? 0),
@@ -136,6 +154,9 @@ export class IncidentList {
   });
 
   constructor() {
+    // Live: another user's change shows in place, a row that leaves the query goes, a new one
+    // reloads the page (its place depends on the order).
+    watchRecords<LiveField>('incident', KB_QUERY).subscribe((change) => this.apply(change));
     // Log each request of the list and how it ended, next to what the library reports.
     effect(() => {
       const status = this.incidents.status();
@@ -152,6 +173,30 @@ export class IncidentList {
         }
       });
     });
+  }
+
+  private apply(change: RecordChange<LiveField>): void {
+    this.log.add('ok', `live: ${change.action} ${change.displayValue}`);
+    if (change.action === 'entry') {
+      this.incidents.reload();
+    } else if (change.action === 'exit') {
+      this.rows.update((rows) => rows.filter((row) => row.sys_id !== change.sysId));
+    } else {
+      const shown = (field: LiveField) => change.record[field]?.display_value;
+      this.rows.update((rows) =>
+        rows.map((row) =>
+          row.sys_id === change.sysId
+            ? {
+                ...row,
+                short_description: shown('short_description') ?? row.short_description,
+                state: shown('state') ?? row.state,
+                sys_updated_on: shown('sys_updated_on') ?? row.sys_updated_on,
+              }
+            : row,
+        ),
+      );
+    }
+    this.changed.update((ids) => new Set([...ids, change.sysId]));
   }
 
   protected setPageSize(value: string): void {

@@ -344,7 +344,8 @@ export class MessageBus {
   private sessionEnded(id: string): void {
     for (const [clientId, sessionId] of this.bound) {
       if (sessionId === id) {
-        this.engine?.server.flushConnection(clientId);
+        // Answer the open connect now, keeping a WebSocket open (faye would close it otherwise).
+        this.engine?.server.flushConnection(clientId, false);
       }
     }
   }

@@ -167,6 +167,23 @@ export const USER_TOKEN_EVENT_SINK = /* @__PURE__ */ new InjectionToken<UserToke
 );
 
 /**
+ * Adds a listener to the sink, after those already there: {@link UserTokenEvents} and the live
+ * entry point (`ngx-user-token/live`) each listen without displacing the other. @internal
+ */
+export function addSinkListener(
+  sink: UserTokenEventSink,
+  listener: (event: UserTokenEvent) => void,
+): void {
+  const before = sink.report;
+  sink.report = before
+    ? (event) => {
+        before(event);
+        listener(event);
+      }
+    : listener;
+}
+
+/**
  * What the library does with the session token, as it happens: rejections, refreshes, retries,
  * failures and session expiry. One stream per injector (that is, per app). Events are produced
  * from the moment the app first injects this service: an app that never does pays nothing for
@@ -187,9 +204,10 @@ export class UserTokenEvents {
   readonly events: Observable<UserTokenEvent> = this.subject.asObservable();
 
   constructor() {
-    inject(USER_TOKEN_EVENT_SINK).report = (event) =>
+    addSinkListener(inject(USER_TOKEN_EVENT_SINK), (event) =>
       this.subject.next(
         event.type === 'token-refreshed' ? { ...event, token: maskUserToken(event.token) } : event,
-      );
+      ),
+    );
   }
 }
