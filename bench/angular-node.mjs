@@ -42,7 +42,8 @@ export function createAppInjector(page, providers) {
 
 /**
  * What the browser adds to fetch for a page on the instance: relative URLs resolved against the
- * page, and the session cookie kept. Returns a function that restores the original fetch.
+ * page, and the session cookie kept. Returns a function that restores the original fetch (its
+ * `cookie()` gives the page's cookie header).
  * @param {string} pageUrl
  */
 export function installBrowserFetch(pageUrl) {
@@ -62,7 +63,10 @@ export function installBrowserFetch(pageUrl) {
     }
     return response;
   };
-  return () => {
+  const restore = () => {
     globalThis.fetch = original;
   };
+  /** The `Cookie` header this page would send (for a WebSocket, which fetch does not open). */
+  restore.cookie = () => [...cookies].map(([k, v]) => `${k}=${v}`).join('; ');
+  return restore;
 }

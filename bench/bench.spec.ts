@@ -98,10 +98,19 @@ describe('npm run bench, smoke-sized', () => {
     expect(results.size.app.minimalMinGz).toBeGreaterThan(0);
     expect(results.size.app.fullMinGz).toBeGreaterThan(results.size.app.minimalMinGz);
     expect(results.size.app.jwtMinGz).toBeGreaterThan(0);
+    // The live entry point costs something (CometD) only in the app that imports it.
+    expect(results.size.app.liveMinGz).toBeGreaterThan(1000);
     const md = readFileSync(resolve(ROOT, OUT, 'results.md'), 'utf8');
     expect(md).toContain('## 1. Hot path');
     expect(md).toContain('## 2. Round trips');
     expect(md).toContain('## 3. Bursts within the session limits');
     expect(md).toContain('## 4. Size');
+    expect(md).toContain('## 5. Live lists');
+  });
+
+  it('times writes reaching a record watcher over the message bus', () => {
+    expect(results.live.writes).toBe(5);
+    expect(results.live.p50Ms).toBeGreaterThan(0);
+    expect(results.live.p95Ms).toBeGreaterThanOrEqual(results.live.p50Ms);
   });
 });

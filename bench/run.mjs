@@ -10,6 +10,7 @@ import { parseArgs } from 'node:util';
 
 import { measureBursts, OURS as OURS_IN_BURSTS } from './bursts.mjs';
 import { measureHotPath } from './hot-path.mjs';
+import { measureLive } from './live.mjs';
 import { measureRoundTrips } from './round-trips.mjs';
 import { measureSize } from './size.mjs';
 
@@ -31,18 +32,21 @@ execFileSync(resolve(ROOT, 'node_modules/.bin/ng'), ['build', 'ngx-user-token'],
 });
 const lib = await import(resolve(ROOT, 'dist/ngx-user-token/fesm2022/ngx-user-token.mjs'));
 
-console.log('1/4 hot path…');
+console.log('1/5 hot path…');
 const hotPath = measureHotPath(
   smoke
     ? { userTokenInterceptor: lib.userTokenInterceptor, requests: 200, rounds: 3, warmup: 1 }
     : { userTokenInterceptor: lib.userTokenInterceptor },
 );
-console.log('2/4 round trips…');
+console.log('2/5 round trips…');
 const roundTrips = await measureRoundTrips(smoke ? { lib, bursts: [1, 3], repeats: 1 } : { lib });
-console.log('3/4 bursts within the session limits…');
+console.log('3/5 bursts within the session limits…');
 const bursts = await measureBursts(smoke ? { lib, bursts: [10], repeats: 1 } : { lib });
-console.log('4/4 size…');
+console.log('4/5 size…');
 const size = measureSize();
+// Last: it gives Node a page's window for CometD while it runs.
+console.log('5/5 live lists…');
+const live = await measureLive(smoke ? { lib, writes: 5 } : { lib });
 const oursInBursts = bursts.rows.filter((r) => r.client === OURS_IN_BURSTS);
 /** What the minimal setup may add to an app (min+gz), with the session limits included. */
 const SIZE_GOAL = 2900;
@@ -100,6 +104,7 @@ const results = {
   roundTrips,
   bursts,
   size,
+  live,
   goals,
 };
 
@@ -163,6 +168,12 @@ The minimal setup costs an app ${size.app.minimalMinGz} bytes minified and gzipp
 | @auth0/angular-jwt 5.2.0 FESM (\`${size.angularJwt.file}\`) | ${size.angularJwt.bytes} | ${size.angularJwt.gzipped} | ${size.angularJwt.minifiedGzipped} |
 
 In the demo's production build the library's code is ${size.demo.ngxUserTokenBytesInDemo} bytes (minified) of ${size.demo.demoJavaScriptBytes} bytes of JavaScript (esbuild stats).
+
+## 5. Live lists
+
+\`ngx-user-token/live\`'s \`RecordWatcher\` (on the CometD client, over a ${live.transport}) watching a list on the mock instance's message bus, in Node with the page's session cookie, while Angular's \`HttpClient\` writes one record of the list ${live.writes} times, one after the other: from sending the PATCH to the watcher's message, **p50 ${f(live.p50Ms, 1)} ms, p95 ${f(live.p95Ms, 1)} ms** (the write itself: p50 ${f(live.writeP50Ms, 1)} ms; the instance publishes before it answers). Loopback and an idle mock: this is the library's and the bus's own overhead, not an instance's.
+
+What the live entry point adds to an app on top of the minimal setup (\`bench/app/setup.live.ts\`: \`provideRecordWatcher()\` and one watched list): **${size.app.liveMinGz} bytes** minified and gzipped (${size.app.liveMin} minified), nearly all of it the CometD client; beside the core's ${size.app.minimalMinGz}. An app that does not import \`ngx-user-token/live\` pays nothing for it.
 `;
 
 mkdirSync(outDir, { recursive: true });

@@ -53,7 +53,8 @@ function demoContribution() {
 
 /**
  * What an app pays: the same small app (bench/app) built for production without ngx-user-token,
- * with its minimal setup (the interceptor on defaults), with every feature on, and with
+ * with its minimal setup (the interceptor on defaults), with every feature on, with the minimal
+ * setup plus a record watcher (ngx-user-token/live, watching one list), and with
  * @auth0/angular-jwt set up for the same job instead; the difference of their JavaScript,
  * minified (as built) and gzipped.
  *
@@ -90,6 +91,7 @@ function appCost() {
   const minimal = build('minimal');
   const full = build('full');
   const jwt = build('jwt');
+  const live = build('live');
   return {
     without,
     minimalMinGz: minimal.minifiedGzipped - without.minifiedGzipped,
@@ -99,6 +101,9 @@ function appCost() {
     // The same measure for @auth0/angular-jwt doing the same job: an app-to-app comparison.
     jwtMinGz: jwt.minifiedGzipped - without.minifiedGzipped,
     jwtMin: jwt.minified - without.minified,
+    // What the live entry point adds on top of the minimal setup: the record watcher and CometD.
+    liveMinGz: live.minifiedGzipped - minimal.minifiedGzipped,
+    liveMin: live.minified - minimal.minified,
   };
 }
 

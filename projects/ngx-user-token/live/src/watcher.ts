@@ -1,4 +1,4 @@
-import { isPlatformBrowser } from '@angular/common';
+import { DOCUMENT, isPlatformBrowser } from '@angular/common';
 import { HttpClient } from '@angular/common/http';
 import {
   DestroyRef,
@@ -82,6 +82,7 @@ export class RecordWatcher {
   private readonly http = inject(HttpClient);
   private readonly busOf = inject(LIVE_BUS);
   private readonly browser = isPlatformBrowser(inject(PLATFORM_ID));
+  private readonly document = inject(DOCUMENT);
   private readonly channels = new Map<string, Watch>();
   private bus: LiveBus | null = null;
   private loggedIn = false;
@@ -145,7 +146,7 @@ export class RecordWatcher {
     const { url = '/amb', transports = ['websocket', 'long-polling'] } = this.options;
     this.current.set('connecting');
     this.bus = this.busOf(
-      { url: new URL(url, document.baseURI).href, transports },
+      { url: new URL(url, this.document.baseURI).href, transports },
       {
         handshake: (successful, status) => {
           // A handshake starts a new client: the server forgot every subscription.
