@@ -54,6 +54,17 @@ async function otherUser(playwright: typeof import('@playwright/test'), baseURL:
   };
 }
 
+/** The token each `/amb_session_setup.do` the page sends carries, as they are sent. */
+function setupRequests(page: Page): (string | null)[] {
+  const setups: (string | null)[] = [];
+  page.on('request', (r) => {
+    if (new URL(r.url()).pathname === '/amb_session_setup.do') {
+      setups.push(r.headers()['x-usertoken'] ?? null);
+    }
+  });
+  return setups;
+}
+
 /** Abel's demo page, its list live. */
 async function openLive(page: Page, transport: 'websocket' | 'long-polling') {
   await logIn(page, `/?transport=${transport}`);
@@ -62,7 +73,7 @@ async function openLive(page: Page, transport: 'websocket' | 'long-polling') {
 
 const firstRow = (page: Page) => page.locator('[data-testid=incidents] tbody tr').first();
 
-/** Beth edits the first row of Abel's list: it shows the edit within a second. */
+/** Beth edits the first row of Abel's list: it shows the edit within a second, once. */
 async function expectLive(
   page: Page,
   playwright: typeof import('@playwright/test'),
@@ -72,9 +83,14 @@ async function expectLive(
   const beth = await otherUser(playwright, baseURL);
   try {
     const row = firstRow(page);
+    const number = await row.locator('td.number').textContent();
     const text = `${label} ${Date.now()}`;
     await beth.edit((await row.getAttribute('data-sys-id'))!, { short_description: text });
     await expect(row).toContainText(text, { timeout: 1000 });
+    // Delivered once: no subscription left over from before a rotation or a re-login.
+    const deliveries = page.locator('[data-testid=log] li', { hasText: `live: change ${number}` });
+    await page.waitForTimeout(300);
+    expect(await deliveries.count()).toBe(1);
   } finally {
     await beth.close();
   }
@@ -116,12 +132,7 @@ test('live: a token rotation keeps the connection — no new handshake, one sess
   request,
 }) => {
   await openLive(page, 'websocket');
-  const setups: (string | null)[] = [];
-  page.on('request', (r) => {
-    if (new URL(r.url()).pathname === '/amb_session_setup.do') {
-      setups.push(r.headers()['x-usertoken'] ?? null);
-    }
-  });
+  const setups = setupRequests(page);
   await request.post('/mock/stats/reset');
   await page.getByTestId('rotate').click();
   await expect(page.getByTestId('log')).toContainText('session token rotated');
@@ -144,6 +155,7 @@ test('live: a session end is one session-expired and no reconnect loop; live aga
   request,
 }) => {
   await openLive(page, 'websocket');
+  const setups = setupRequests(page);
   await request.post('/mock/stats/reset');
   await page.getByTestId('end-session').click();
   await expect(page.getByTestId('live-state')).toHaveText('Live updates: ended');
@@ -155,9 +167,13 @@ test('live: a session end is one session-expired and no reconnect loop; live aga
   measured['session end, 10 s'] = {
     handshakes: quiet.busHandshakes,
     connects: quiet.busConnects,
-    sessionSetups: quiet.busSessionSetups,
+    sessionSetupsSent: setups.length,
+    sessionSetupsAccepted: quiet.busSessionSetups,
     sessionExpiredEvents: await expired.count(),
   };
+  // One setup asked whether the session lives on; its 401 is the one session-expired.
+  expect(setups.length).toBe(1);
+  expect(quiet.busSessionSetups).toBe(0);
   expect(await expired.count()).toBe(1);
   expect(quiet.busHandshakes).toBe(0);
   expect(quiet.busConnects).toBeLessThanOrEqual(2); // the one the end answered, the one it holds

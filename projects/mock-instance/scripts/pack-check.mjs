@@ -39,6 +39,7 @@ try {
       '## Your own data',
       '## Options',
       '## Session limits and rate limits',
+      '## The message bus (AMB)',
       '## Control API',
       '## Who can reach it',
     ],
@@ -136,6 +137,19 @@ try {
       'the bin serves, and refuses a call without a session',
       noToken.status === 401,
       String(noToken.status),
+    );
+    const handshake = await fetch(`${url}/amb/handshake`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify([
+        { channel: '/meta/handshake', version: '1.0', supportedConnectionTypes: ['long-polling'] },
+      ]),
+    });
+    const [reply] = handshake.status === 200 ? await handshake.json() : [{}];
+    check(
+      'the message bus answers a Bayeux handshake (no session: session.invalidated)',
+      reply.successful === true && reply.ext?.['glide.session.status'] === 'session.invalidated',
+      JSON.stringify(reply),
     );
     const orders = await fetch(`${url}/api/now/table/x_scratch_order?sysparm_fields=number,item`, {
       headers: { Authorization: `Basic ${Buffer.from('pat:pw').toString('base64')}` },

@@ -69,6 +69,8 @@ const USAGE = `Usage: ngx-user-token-mock-instance [options]
                          gives up)
   --latency <ms>         service time of each transaction, so bursts take time (default 0)
   --jitter <ms>          up to <ms> more per transaction, at random (default 0)
+  --bus-timeout <s>      seconds the message bus (/amb) holds a connect before it answers
+                         (default 30); a session that ends is told at once
   --rate-limit <rule>    an inbound REST API rate limit rule (repeatable):
                          <requests>/<seconds>[,user=<name>|,role=<role>][,resource=/api/...]
                          [,method=<METHOD>], e.g. 100/3600 or 5/60,role=itil; beyond it: 429
@@ -164,6 +166,7 @@ async function main(): Promise<void> {
       'ignored-requests': { type: 'string', default: 'accepted' },
       latency: { type: 'string' },
       jitter: { type: 'string' },
+      'bus-timeout': { type: 'string' },
       'rate-limit': { type: 'string', multiple: true },
       help: { type: 'boolean', default: false },
     },
@@ -201,6 +204,7 @@ async function main(): Promise<void> {
     latency: wholeNumber('latency', values.latency, 0),
     jitter: wholeNumber('jitter', values.jitter, 0),
     rateLimits: (values['rate-limit'] ?? []).map(rateLimitRule),
+    busTimeout: wholeNumber('bus-timeout', values['bus-timeout'], 30, 1),
   });
   console.log(`Mock instance listening on ${instance.url}/`);
   const hint = instance.db.loginHint;

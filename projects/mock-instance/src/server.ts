@@ -219,12 +219,16 @@ export function createMockInstanceApp(options: MockInstanceOptions = {}): {
     guard,
     bus: null as unknown as MessageBus,
   };
+  const busTimeout = options.busTimeout ?? 30;
+  if (!Number.isInteger(busTimeout) || busTimeout < 1) {
+    throw new Error(`busTimeout must be a whole number of seconds, at least 1; got ${busTimeout}`);
+  }
   state.bus = new MessageBus({
     db: state.db,
     sessions: state.sessions,
     guard,
     stats: state.stats,
-    timeout: options.busTimeout ?? 30,
+    timeout: busTimeout,
   });
   const { db, sessions, stats, config } = state;
   const bus = state.bus;

@@ -41,8 +41,10 @@ try {
       'login-complete.html',
       'fesm2022/ngx-user-token.mjs',
       'fesm2022/ngx-user-token-testing.mjs',
+      'fesm2022/ngx-user-token-live.mjs',
       'types/ngx-user-token.d.ts',
       'types/ngx-user-token-testing.d.ts',
+      'types/ngx-user-token-live.d.ts',
       'schematics/collection.json',
       'schematics/ng-add/index.js',
       'schematics/ng-add/schema.json',
@@ -77,8 +79,17 @@ try {
     String(manifest.keywords),
   );
   check(
-    'exports: . and ./testing',
-    Boolean(manifest.exports?.['.']?.default && manifest.exports?.['./testing']?.default),
+    'exports: ., ./testing and ./live',
+    Boolean(
+      manifest.exports?.['.']?.default &&
+      manifest.exports?.['./testing']?.default &&
+      manifest.exports?.['./live']?.default,
+    ),
+  );
+  check(
+    'dependencies: tslib and cometd (the live entry point)',
+    Boolean(manifest.dependencies?.tslib && manifest.dependencies?.cometd),
+    JSON.stringify(manifest.dependencies),
   );
 
   // A new user's app: `ng new` with the workspace's Angular CLI, installed outside the workspace
@@ -180,11 +191,11 @@ ${snippet}
       )
       .replace(
         /provideHttpClient\(/,
-        "provideUserToken(withTokenPage('/x_token.do'), withCrossTabSync()),\n    provideAppInitializer(() => { inject(UserTokenEvents).events.subscribe(console.log); }),\n    provideHttpClient(",
+        "provideUserToken(withTokenPage('/x_token.do'), withCrossTabSync()),\n    provideRecordWatcher(),\n    provideAppInitializer(() => { inject(UserTokenEvents).events.subscribe(console.log); inject(RecordWatcher).watch('incident', 'active=true').subscribe(console.log); }),\n    provideHttpClient(",
       )
       .replace(
         /^/,
-        "import { inject, provideAppInitializer } from '@angular/core';\nimport { provideUserToken, UserTokenEvents, userTokenOriginGuard, withCrossTabSync, withTokenPage } from 'ngx-user-token';\nimport type { FakeUserTokenSource } from 'ngx-user-token/testing';\nexport type UsesTheTestingTypes = FakeUserTokenSource;\n",
+        "import { inject, provideAppInitializer } from '@angular/core';\nimport { provideUserToken, UserTokenEvents, userTokenOriginGuard, withCrossTabSync, withTokenPage } from 'ngx-user-token';\nimport { provideRecordWatcher, RecordWatcher } from 'ngx-user-token/live';\nimport type { FakeUserTokenSource } from 'ngx-user-token/testing';\nexport type UsesTheTestingTypes = FakeUserTokenSource;\n",
       ),
   );
   const typed = attempt(
@@ -204,6 +215,10 @@ ${snippet}
   check(
     'the app builds for production with the library in it',
     bundle.includes('X-UserToken') && bundle.includes('x_token.do'),
+  );
+  check(
+    'the live entry point and CometD are in it (the watcher, the session setup)',
+    bundle.includes('/amb_session_setup.do') && bundle.includes('/meta/handshake'),
   );
 } finally {
   rmSync(scratch, { recursive: true, force: true });

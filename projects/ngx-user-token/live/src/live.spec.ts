@@ -1,6 +1,6 @@
 import { HttpClient, provideHttpClient, withInterceptors } from '@angular/common/http';
 import { HttpTestingController, provideHttpClientTesting } from '@angular/common/http/testing';
-import { Component, PLATFORM_ID, provideZonelessChangeDetection } from '@angular/core';
+import { Component, PLATFORM_ID, provideZonelessChangeDetection, signal } from '@angular/core';
 import { TestBed } from '@angular/core/testing';
 import { UserTokenEvents, userTokenInterceptor } from 'ngx-user-token';
 import { flushUserTokenRejection } from 'ngx-user-token/testing';
@@ -8,6 +8,7 @@ import { flushUserTokenRejection } from 'ngx-user-token/testing';
 import { LIVE_BUS, LiveBus, LiveBusConfig, LiveBusHandlers } from './bus';
 import { recordWatcherChannel, watchedQuery } from './channels';
 import { RecordChange, toRecordChange } from './record-change';
+import { provideRecordWatcherTesting, RecordWatcherTesting } from './testing';
 import {
   latestRecordChange,
   provideRecordWatcher,
@@ -50,6 +51,7 @@ class FakeBus implements LiveBus {
     return entry;
   }
   unsubscribe(handle: unknown) {
+    (handle as { gone?: boolean }).gone = true;
     this.unsubscribed.push((handle as { channel: string }).channel);
   }
   clientId() {
@@ -65,7 +67,9 @@ class FakeBus implements LiveBus {
   }
   /** Publishes on a channel to whoever subscribed to it. */
   publish(channel: string, data: unknown) {
-    this.subscribed.filter((s) => s.channel === channel).forEach((s) => s.onData(data));
+    this.subscribed
+      .filter((s) => s.channel === channel && !(s as { gone?: boolean }).gone)
+      .forEach((s) => s.onData(data));
   }
 }
 
@@ -252,9 +256,14 @@ describe('RecordWatcher', () => {
     watcher.watch('incident', 'active=true').subscribe();
     bus().handshake('session.logged.in');
     bus().handlers.connect(true, 'session.logged.out');
+    expect(bus().unsubscribed).toEqual([ACTIVE]); // left, as ServiceNow's client does
     http.expectOne(SETUP).flush({ 'glide.session.status': 'session.logged.in' });
     expect(watcher.state()).toBe('connected');
     expect(bus().subscribed.map((s) => s.channel)).toEqual([ACTIVE, ACTIVE]);
+    const got: RecordChange[] = [];
+    watcher.watch('incident', 'active=true').subscribe((c) => got.push(c));
+    bus().publish(ACTIVE, DATA);
+    expect(got).toHaveLength(1); // once, not once per subscription ever made
   });
 
   it('shows a broken connection as reconnecting, and connected again after', () => {
@@ -328,5 +337,56 @@ describe('watchRecords and latestRecordChange', () => {
     expect(() => TestBed.runInInjectionContext(() => watchRecords('incident'))).toThrow(
       /needs provideRecordWatcher\(\)/,
     );
+  });
+});
+
+describe('provideRecordWatcherTesting, as an app tests a live component', () => {
+  @Component({
+    selector: 'app-live-list',
+    template: `@for (id of ids(); track id) {
+      <li>{{ id }}</li>
+    }`,
+  })
+  class LiveList {
+    readonly ids = signal(['a', 'b']);
+    constructor() {
+      watchRecords('incident', 'active=true').subscribe((change) =>
+        this.ids.update((ids) =>
+          change.action === 'exit'
+            ? ids.filter((id) => id !== change.sysId)
+            : [...ids, change.sysId],
+        ),
+      );
+    }
+  }
+
+  it('opens no connection and lets the test publish what the instance would', async () => {
+    TestBed.configureTestingModule({
+      providers: [
+        provideZonelessChangeDetection(),
+        provideHttpClient(),
+        provideHttpClientTesting(),
+        provideRecordWatcherTesting(),
+      ],
+    });
+    const http = (testing = TestBed.inject(HttpTestingController));
+    const live = TestBed.inject(RecordWatcherTesting);
+    const fixture = TestBed.createComponent(LiveList);
+    await fixture.whenStable();
+    expect(live.connections).toBe(1);
+    expect(live.channels).toEqual([ACTIVE]);
+    live.publish('incident', 'active=true', { action: 'exit', sys_id: 'a' });
+    live.publish('incident', 'active=true', { action: 'entry', sys_id: 'c' });
+    live.publish('incident', 'priority=1', { action: 'entry', sys_id: 'x' }); // not watched
+    await fixture.whenStable();
+    expect(fixture.nativeElement.textContent).toBe('bc');
+    expect(TestBed.inject(RecordWatcher).state()).toBe('connected');
+    live.sessionLoggedOut();
+    expect(TestBed.inject(RecordWatcher).state()).toBe('ended');
+    // The watcher asks the instance whether a new token carries on; here, the session is over.
+    http.expectOne(SETUP).flush({ 'glide.session.status': 'session.logged.out' });
+    expect(TestBed.inject(RecordWatcher).state()).toBe('ended');
+    fixture.destroy();
+    expect(live.channels).toEqual([]);
   });
 });

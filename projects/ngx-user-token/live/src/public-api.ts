@@ -11,3 +11,5 @@ export {
   watchRecords,
 } from './watcher';
 export type { RecordWatcherOptions, RecordWatcherState } from './watcher';
+export { provideRecordWatcherTesting, RecordWatcherTesting } from './testing';
+export type { RecordMessageData } from './testing';

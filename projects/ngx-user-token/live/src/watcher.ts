@@ -167,7 +167,7 @@ export class RecordWatcher {
             // The session ended under the bus: its subscriptions stop; a setup tells whether a
             // new token (another tab, a login) carries on, or the session is over.
             this.ended();
-            this.channels.forEach((watch) => (watch.handle = null));
+            this.leaveAll();
             this.setup();
           } else if (status === LOGGED_IN && !this.loggedIn && !this.setupRunning) {
             this.resume();
@@ -184,6 +184,16 @@ export class RecordWatcher {
     this.bus = null;
     this.loggedIn = false;
     this.current.set('idle');
+  }
+
+  /** Unsubscribes every channel (as ServiceNow's client does on a logout); watchers stay. */
+  private leaveAll(): void {
+    this.channels.forEach((watch) => {
+      if (watch.handle !== null) {
+        this.bus?.unsubscribe(watch.handle);
+        watch.handle = null;
+      }
+    });
   }
 
   private reconnecting(): void {
