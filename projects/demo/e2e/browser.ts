@@ -71,7 +71,8 @@ export async function answerLoginPrompts(page: Page): Promise<string[]> {
   });
   await cdp.send('Fetch.enable', {
     handleAuthRequests: true,
-    patterns: [{ urlPattern: '*/api/*' }],
+    // The REST API and the `.do` calls (the token page, the message bus's session setup).
+    patterns: [{ urlPattern: '*/api/*' }, { urlPattern: '*.do*' }],
   });
   return prompts;
 }

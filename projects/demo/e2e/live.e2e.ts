@@ -7,7 +7,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 
 import { APIRequestContext, expect, Page, test } from '@playwright/test';
 
-import { logIn, logInAgainInPopup } from './browser';
+import { answerLoginPrompts, logIn, logInAgainInPopup } from './browser';
 
 test.describe.configure({ mode: 'serial' });
 
@@ -15,6 +15,10 @@ const measured: Record<string, unknown> = {};
 test.afterAll(() => {
   mkdirSync('artifacts', { recursive: true });
   writeFileSync('artifacts/felt-live.json', `${JSON.stringify(measured, null, 2)}\n`);
+});
+
+test.afterEach(async ({ request }) => {
+  await request.post('/mock/config', { data: { challenge: 'missing-token' } });
 });
 
 interface BusCounts {
@@ -154,6 +158,9 @@ test('live: a session end is one session-expired and no reconnect loop; live aga
   baseURL,
   request,
 }) => {
+  // Under the strictest challenge policy: the setup's 401 must not open the login dialog either.
+  await request.post('/mock/config', { data: { challenge: 'always' } });
+  const prompts = await answerLoginPrompts(page);
   await openLive(page, 'websocket');
   const setups = setupRequests(page);
   await request.post('/mock/stats/reset');
@@ -170,10 +177,12 @@ test('live: a session end is one session-expired and no reconnect loop; live aga
     sessionSetupsSent: setups.length,
     sessionSetupsAccepted: quiet.busSessionSetups,
     sessionExpiredEvents: await expired.count(),
+    loginDialogs: prompts.length,
   };
   // One setup asked whether the session lives on; its 401 is the one session-expired.
   expect(setups.length).toBe(1);
   expect(quiet.busSessionSetups).toBe(0);
+  expect(prompts).toEqual([]);
   expect(await expired.count()).toBe(1);
   expect(quiet.busHandshakes).toBe(0);
   expect(quiet.busConnects).toBeLessThanOrEqual(2); // the one the end answered, the one it holds

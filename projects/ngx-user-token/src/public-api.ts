@@ -10,6 +10,7 @@ export {
   addSinkListener as ɵaddSinkListener,
   USER_TOKEN_EVENT_SINK as ɵUSER_TOKEN_EVENT_SINK,
 } from './lib/events';
+export { USER_TOKEN_REFRESHER as ɵUSER_TOKEN_REFRESHER } from './lib/refresher';
 export type {
   RateLimitedEvent,
   ReloginEndedEvent,

@@ -18,6 +18,7 @@ import {
 import { provideRecordWatcher } from 'ngx-user-token/live';
 
 import { LOGIN_COMPLETE_PAGE, TOKEN_PAGE } from '../environments/token-page';
+import { LIVE_UPDATES } from './incident-list';
 
 /** The app is configured as any app on an instance would be: the interceptor plus its options. */
 export const appConfig: ApplicationConfig = {
@@ -34,13 +35,19 @@ export const appConfig: ApplicationConfig = {
       withReLogin({ page: LOGIN_COMPLETE_PAGE }),
       withUserTokenOptions(pageOptions()),
     ),
-    // Live lists over the instance's message bus; `?transport=long-polling` for its browser test.
+    // Live lists over the instance's message bus; `?transport=long-polling` for its browser test,
+    // `?live=off` for the tests of the HTTP path alone.
     provideRecordWatcher(transportOption()),
+    { provide: LIVE_UPDATES, useValue: searchParam('live') !== 'off' },
   ],
 };
 
+function searchParam(name: string): string | null {
+  return new URLSearchParams(globalThis.location?.search ?? '').get(name);
+}
+
 function transportOption() {
-  const transport = new URLSearchParams(globalThis.location?.search ?? '').get('transport');
+  const transport = searchParam('transport');
   return transport === 'long-polling' || transport === 'websocket'
     ? { transports: [transport] as const }
     : {};

@@ -5,6 +5,7 @@ import {
   computed,
   effect,
   inject,
+  InjectionToken,
   linkedSignal,
   signal,
   untracked,
@@ -20,6 +21,9 @@ import {
   KB_QUERY,
   pageLinks,
 } from './incidents';
+
+/** Whether the list follows the message bus (the demo's `?live=off` turns it off). */
+export const LIVE_UPDATES = new InjectionToken<boolean>('LIVE_UPDATES', { factory: () => true });
 
 /** The fields of a live message the list shows. */
 type LiveField = 'short_description' | 'state' | 'sys_updated_on';
@@ -156,7 +160,9 @@ export class IncidentList {
   constructor() {
     // Live: another user's change shows in place, a row that leaves the query goes, a new one
     // reloads the page (its place depends on the order).
-    watchRecords<LiveField>('incident', KB_QUERY).subscribe((change) => this.apply(change));
+    if (inject(LIVE_UPDATES)) {
+      watchRecords<LiveField>('incident', KB_QUERY).subscribe((change) => this.apply(change));
+    }
     // Log each request of the list and how it ended, next to what the library reports.
     effect(() => {
       const status = this.incidents.status();

@@ -390,3 +390,28 @@ describe('provideRecordWatcherTesting, as an app tests a live component', () => 
     expect(live.channels).toEqual([]);
   });
 });
+
+describe('a session end the session setup reports without a 401', () => {
+  it('is the one session-expired, as from the HTTP path; none when that path said it already', () => {
+    const { watcher, bus, http } = setUp();
+    const seen: string[] = [];
+    TestBed.inject(UserTokenEvents).events.subscribe((e) => seen.push(e.type));
+    watcher.watch('incident', 'active=true').subscribe();
+    bus().handshake('session.logged.in');
+    bus().handlers.connect(true, 'session.logged.out');
+    http.expectOne(SETUP).flush({ 'glide.session.status': 'session.logged.out' });
+    expect(seen).toEqual(['session-expired']);
+    expect(watcher.state()).toBe('ended');
+    // The HTTP side knows it too: a request in scope fails at once, without a round trip.
+    let status = 0;
+    TestBed.inject(HttpClient)
+      .get('/api/now/table/incident')
+      .subscribe({ error: (e) => (status = e.status) });
+    http.expectNone('/api/now/table/incident');
+    expect(status).toBe(401);
+    // Another setup answering the same (a token event): no second session-expired.
+    bus().handlers.connect(true, 'session.logged.in');
+    bus().handlers.connect(true, 'session.logged.out');
+    expect(seen).toEqual(['session-expired']);
+  });
+});

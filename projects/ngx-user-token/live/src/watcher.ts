@@ -13,7 +13,12 @@ import {
   signal,
 } from '@angular/core';
 import { takeUntilDestroyed, toSignal } from '@angular/core/rxjs-interop';
-import { ɵaddSinkListener, ɵUSER_TOKEN_EVENT_SINK } from 'ngx-user-token';
+import {
+  UserTokenRefreshError,
+  ɵaddSinkListener,
+  ɵUSER_TOKEN_EVENT_SINK,
+  ɵUSER_TOKEN_REFRESHER,
+} from 'ngx-user-token';
 import { Observable, Subject } from 'rxjs';
 
 import { LIVE_BUS, LiveBus } from './bus';
@@ -83,6 +88,7 @@ export class RecordWatcher {
   private readonly busOf = inject(LIVE_BUS);
   private readonly browser = isPlatformBrowser(inject(PLATFORM_ID));
   private readonly document = inject(DOCUMENT);
+  private readonly refresher = inject(ɵUSER_TOKEN_REFRESHER);
   private readonly channels = new Map<string, Watch>();
   private bus: LiveBus | null = null;
   private loggedIn = false;
@@ -266,15 +272,31 @@ export class RecordWatcher {
           if (reply?.['glide.session.status'] === LOGGED_IN) {
             this.resume();
           } else {
-            this.ended();
+            this.sessionOver();
           }
         },
+        // A 401 here went through the interceptor: it reported the end (or holds the setup for
+        // the login, with withReLogin).
         error: () => {
           this.ended();
           done();
         },
         complete: done,
       });
+  }
+
+  /**
+   * The instance answered the setup that the session is over, without a 401: the one
+   * `session-expired` is reported here, unless the HTTP side already did for this token.
+   */
+  private sessionOver(): void {
+    const { ended, source } = this.refresher;
+    if (!ended || ended.t !== source.current()) {
+      this.refresher.expire(
+        new UserTokenRefreshError('logged-out', 'the message bus says the session ended'),
+      );
+    }
+    this.ended();
   }
 
   private ended(): void {

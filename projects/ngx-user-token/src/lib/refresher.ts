@@ -116,6 +116,12 @@ export interface UserTokenRefresher {
    *    → the 401 (a token it names is still adopted); else a shared refresh.
    */
   recover(error: unknown, attempt: FailedAttempt, receiver: Receiver<string>): Teardown;
+  /**
+   * The session is gone (`error` says why): `session-expired` is reported, and for a proven end
+   * (`logged-out`, `login-page`) requests fail at once — or, with `withReLogin`, wait — until a
+   * new token is known. For what learns of the end elsewhere (the live entry point's message bus).
+   */
+  expire(error: UserTokenRefreshError): void;
 }
 
 /** The injector's {@link UserTokenRefresher}. @internal */
@@ -401,6 +407,7 @@ function createRefresher(): UserTokenRefresher {
     ended: null,
     hold: relogin?.hold ?? ((receiver, error) => (receiver(false, error), noop)),
     recover,
+    expire,
   };
   return self;
 }
