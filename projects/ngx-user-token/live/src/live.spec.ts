@@ -2,7 +2,7 @@ import { HttpClient, provideHttpClient, withInterceptors } from '@angular/common
 import { HttpTestingController, provideHttpClientTesting } from '@angular/common/http/testing';
 import { Component, PLATFORM_ID, provideZonelessChangeDetection, signal } from '@angular/core';
 import { TestBed } from '@angular/core/testing';
-import { UserTokenEvents, userTokenInterceptor } from 'ngx-user-token';
+import { UserTokenEvents, userTokenInterceptor, ɵUSER_TOKEN_EVENT_SINK } from 'ngx-user-token';
 import { flushUserTokenRejection } from 'ngx-user-token/testing';
 
 import { LIVE_BUS, LiveBus, LiveBusConfig, LiveBusHandlers } from './bus';
@@ -413,5 +413,37 @@ describe('a session end the session setup reports without a 401', () => {
     bus().handlers.connect(true, 'session.logged.in');
     bus().handlers.connect(true, 'session.logged.out');
     expect(seen).toEqual(['session-expired']);
+  });
+});
+
+describe('what a closed connection or a setup in flight says afterwards', () => {
+  it('is ignored: no state change, no subscription on a bus that is gone', () => {
+    const { watcher, bus, http } = setUp();
+    const sub = watcher.watch('incident', 'active=true').subscribe();
+    const old = bus();
+    old.handshake('session.invalidated');
+    const setup = http.expectOne(SETUP);
+    sub.unsubscribe(); // the last watcher leaves: the connection closes
+    expect(watcher.state()).toBe('idle');
+    old.handlers.connect(false, undefined); // its disconnect
+    setup.flush({ 'glide.session.status': 'session.logged.in' });
+    expect(watcher.state()).toBe('idle');
+    expect(old.subscribed).toEqual([]);
+  });
+
+  it('sends no second setup when the one in flight bound the client', () => {
+    const { watcher, bus, http } = setUp();
+    watcher.watch('incident', 'active=true').subscribe();
+    bus().handshake('session.invalidated');
+    const first = http.expectOne(SETUP);
+    // A token is adopted meanwhile (here: another tab's, through the event sink).
+    TestBed.inject(ɵUSER_TOKEN_EVENT_SINK).report?.({
+      type: 'token-refreshed',
+      via: 'other-tab',
+      token: 'token-2',
+    });
+    first.flush({ 'glide.session.status': 'session.logged.in' });
+    http.expectNone(SETUP);
+    expect(watcher.state()).toBe('connected');
   });
 });

@@ -151,10 +151,14 @@ export class RecordWatcher {
   private start(): void {
     const { url = '/amb', transports = ['websocket', 'long-polling'] } = this.options;
     this.current.set('connecting');
-    this.bus = this.busOf(
+    // What a closed connection still reports (its disconnect) is ignored.
+    const bus: LiveBus = (this.bus = this.busOf(
       { url: new URL(url, this.document.baseURI).href, transports },
       {
         handshake: (successful, status) => {
+          if (this.bus !== bus) {
+            return;
+          }
           // A handshake starts a new client: the server forgot every subscription.
           this.channels.forEach((watch) => (watch.handle = null));
           this.loggedIn = false;
@@ -167,7 +171,9 @@ export class RecordWatcher {
           }
         },
         connect: (successful, status) => {
-          if (!successful) {
+          if (this.bus !== bus) {
+            return;
+          } else if (!successful) {
             this.reconnecting();
           } else if (status === LOGGED_OUT && this.loggedIn) {
             // The session ended under the bus: its subscriptions stop; a setup tells whether a
@@ -182,7 +188,7 @@ export class RecordWatcher {
           }
         },
       },
-    );
+    ));
   }
 
   private stop(): void {
@@ -240,10 +246,11 @@ export class RecordWatcher {
   /**
    * `/amb_session_setup.do` with the current token (the interceptor adds it) and this client's
    * id: binds the bus client to the session. One at a time; a request for another while one runs
-   * makes one more after it.
+   * makes one more after it, unless that one bound the client.
    */
   private setup(): void {
-    const clientId = this.bus?.clientId();
+    const bus = this.bus;
+    const clientId = bus?.clientId();
     if (!clientId) {
       return;
     }
@@ -269,7 +276,11 @@ export class RecordWatcher {
       )
       .subscribe({
         next: (reply) => {
-          if (reply?.['glide.session.status'] === LOGGED_IN) {
+          if (this.bus !== bus) {
+            return; // the connection it was for has closed
+          } else if (reply?.['glide.session.status'] === LOGGED_IN) {
+            // Bound to the session as it is now: a setup asked for meanwhile adds nothing.
+            this.setupAgain = false;
             this.resume();
           } else {
             this.sessionOver();
@@ -278,7 +289,9 @@ export class RecordWatcher {
         // A 401 here went through the interceptor: it reported the end (or holds the setup for
         // the login, with withReLogin).
         error: () => {
-          this.ended();
+          if (this.bus === bus) {
+            this.ended();
+          }
           done();
         },
         complete: done,
