@@ -103,6 +103,7 @@ describe('the message bus', () => {
         const reply = await handshake(bus, transport);
         expect(reply).toMatchObject({
           successful: true,
+          supportedConnectionTypes: ['websocket', 'long-polling'],
           ext: { 'glide.session.status': 'session.logged.in', 'glide.amb.active': true },
         });
       });

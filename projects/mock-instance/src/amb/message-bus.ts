@@ -315,6 +315,8 @@ export class MessageBus {
         this.bound.set(message.clientId, sessionId);
         return {
           ...message,
+          // What an instance's bus offers (faye would also offer JSONP, EventSource, in-process).
+          supportedConnectionTypes: ['websocket', 'long-polling'],
           ext: { ...ext, [SESSION_STATUS]: sessionId ? LOGGED_IN : INVALIDATED },
         };
       }
