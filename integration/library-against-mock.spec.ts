@@ -99,7 +99,9 @@ describe('ngx-user-token against the mock instance', () => {
   });
 
   it('shows the model bites without the queue (maxInFlight: Infinity): the instance ignores some, the library resends them', async () => {
-    await post('/mock/config', { latency: 20 });
+    // 100 ms a transaction: the 40 overlap even when a busy machine sends them slowly (at 20 ms,
+    // a loaded CI run once spread them enough for the instance to serve them all).
+    await post('/mock/config', { latency: 100 });
     TestBed.resetTestingModule();
     TestBed.configureTestingModule({
       providers: [
@@ -126,7 +128,7 @@ describe('ngx-user-token against the mock instance', () => {
     expect(failed.every((o) => (o as HttpErrorResponse).statusText === 'Request ignored')).toBe(
       true,
     );
-  });
+  }, 15_000);
 
   it('sends the token the page has: the KB list loads with no 401', async () => {
     const { result } = await get();
