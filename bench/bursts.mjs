@@ -68,8 +68,8 @@ function clients(lib, window, host) {
 /** @param {number} ms */
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
-/** @param {number[]} values @param {number} p */
-function percentile(values, p) {
+/** The nearest-rank `p`th percentile. @param {number[]} values @param {number} p */
+export function percentile(values, p) {
   const sorted = [...values].sort((a, b) => a - b);
   return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
 }

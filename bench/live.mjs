@@ -13,15 +13,10 @@ import { HttpClient, provideHttpClient, withFetch, withInterceptors } from '@ang
 import { firstValueFrom } from 'rxjs';
 import WebSocket from 'ws';
 
+import { percentile } from './bursts.mjs';
 import { logIn, startInstance } from './round-trips.mjs';
 
 const ROOT = resolve(import.meta.dirname, '..');
-
-/** @param {number[]} values @param {number} q */
-function quantile(values, q) {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)];
-}
 
 /**
  * @param {() => boolean} condition @param {string} what
@@ -113,9 +108,9 @@ export async function measureLive({ lib, writes = 200 }) {
     return {
       writes,
       transport: 'websocket',
-      p50Ms: quantile(latencies, 0.5),
-      p95Ms: quantile(latencies, 0.95),
-      writeP50Ms: quantile(writeTimes, 0.5),
+      p50Ms: percentile(latencies, 50),
+      p95Ms: percentile(latencies, 95),
+      writeP50Ms: percentile(writeTimes, 50),
     };
   } finally {
     restoreFetch();

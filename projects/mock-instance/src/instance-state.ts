@@ -54,7 +54,7 @@ export interface MockInstanceState {
   /** The Host and cross-site checks (`allowedHosts`, `allowedOrigins`). */
   readonly guard: RequestGuard;
   /** The message bus (`/amb`). */
-  bus: MessageBus;
+  readonly bus: MessageBus;
 }
 
 /** Every counter at zero. */

@@ -184,16 +184,25 @@ export function createMockInstanceApp(options: MockInstanceOptions = {}): {
     allowedHosts: options.allowedHosts,
     allowedOrigins: options.allowedOrigins,
   });
+  const busTimeout = options.busTimeout ?? 30;
+  if (!Number.isInteger(busTimeout) || busTimeout < 1) {
+    throw new Error(`busTimeout must be a whole number of seconds, at least 1; got ${busTimeout}`);
+  }
+  const db = new Database(clock, data);
+  const sessions = new SessionStore({
+    tokenTtlMs: seconds(options.tokenTtl),
+    sessionTimeoutMs: seconds(options.sessionTimeout),
+    clock,
+  });
+  const stats = emptyStats();
+  const bus = new MessageBus({ db, sessions, guard, stats, timeout: busTimeout });
+  db.onChange((def, before, after) => bus.recordChanged(def, before, after));
   const state: MockInstanceState = {
-    db: new Database(clock, data),
+    db,
     attachments: new AttachmentStore(),
     apps: new InstalledApps(),
-    sessions: new SessionStore({
-      tokenTtlMs: seconds(options.tokenTtl),
-      sessionTimeoutMs: seconds(options.sessionTimeout),
-      clock,
-    }),
-    stats: emptyStats(),
+    sessions,
+    stats,
     config: {
       tokenResponseHeader: options.tokenResponseHeader ?? true,
       allowResubmit: options.allowResubmit ?? true,
@@ -217,22 +226,9 @@ export function createMockInstanceApp(options: MockInstanceOptions = {}): {
     },
     identityProviderUrl: null,
     guard,
-    bus: null as unknown as MessageBus,
+    bus,
   };
-  const busTimeout = options.busTimeout ?? 30;
-  if (!Number.isInteger(busTimeout) || busTimeout < 1) {
-    throw new Error(`busTimeout must be a whole number of seconds, at least 1; got ${busTimeout}`);
-  }
-  state.bus = new MessageBus({
-    db: state.db,
-    sessions: state.sessions,
-    guard,
-    stats: state.stats,
-    timeout: busTimeout,
-  });
-  const { db, sessions, stats, config } = state;
-  const bus = state.bus;
-  db.onChange((def, before, after) => bus.recordChanged(def, before, after));
+  const { config } = state;
 
   const app = express();
   app.disable('x-powered-by');

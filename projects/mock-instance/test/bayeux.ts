@@ -17,7 +17,7 @@ export interface Message {
 export interface Bayeux {
   /** Sends messages; resolves with the replies (and deliveries) that answer them. */
   send(type: string, messages: Message[]): Promise<Message[]>;
-  /** The deliveries not yet read (WebSocket), removed as they are read. */
+  /** Closes the WebSocket (nothing to close for long-polling). */
   close(): void;
 }
 

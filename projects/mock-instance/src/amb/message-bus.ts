@@ -39,7 +39,7 @@ import { refuseUpgrade } from '../http/dev-guard';
 import { sendError } from '../http/responses';
 import { hasFieldIn } from '../http/rest';
 import type { Caller } from '../session/csrf';
-import { SESSION_COOKIE } from '../session/login-pages';
+import { SESSION_COOKIE, sessionIdOf } from '../session/login-pages';
 import type { Session, SessionStore } from '../session/sessions';
 import { BusEngine } from './engine';
 import { clientChannel, internalChannel, parseRecordChannel } from './record-channels';
@@ -159,7 +159,7 @@ export class MessageBus {
    */
   readonly sessionSetup: RequestHandler = (req: Request, res: Response) => {
     const clientId = req.headers['x-cometd_sessionid'];
-    const sessionId = parseCookies(req.headers.cookie ?? '')[SESSION_COOKIE];
+    const sessionId = sessionIdOf(req);
     if (typeof clientId !== 'string' || !this.bound.has(clientId) || !sessionId) {
       sendError(req, res, 400, {
         message: 'Invalid message bus client',
@@ -249,11 +249,14 @@ export class MessageBus {
 
   /** The live session a client belongs to, or null. */
   private sessionOf(clientId: string): Session | null {
-    const id = this.bound.get(clientId);
-    return id && this.deps.sessions.isLive(id) ? this.deps.sessions.peek(id) : null;
+    return this.deps.sessions.peek(this.bound.get(clientId) ?? undefined);
   }
 
-  private sessionIdOf(request: IncomingMessage | null): string | null {
+  /**
+   * The live session of a Bayeux request's cookie. A WebSocket's messages come with its upgrade
+   * request, which no Express middleware parsed: the cookie header is read here.
+   */
+  private liveSessionIdOf(request: IncomingMessage | null): string | null {
     const id = parseCookies(request?.headers.cookie ?? '')[SESSION_COOKIE];
     return id && this.deps.sessions.isLive(id) ? id : null;
   }
@@ -311,7 +314,7 @@ export class MessageBus {
         if (!message.successful || !message.clientId) {
           return message;
         }
-        const sessionId = this.sessionIdOf(request);
+        const sessionId = this.liveSessionIdOf(request);
         this.bound.set(message.clientId, sessionId);
         return {
           ...message,
