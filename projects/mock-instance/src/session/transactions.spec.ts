@@ -143,9 +143,11 @@ describe('session synchronization', () => {
 
   it('switches at run time through the control API, and refuses bad values by name', async () => {
     await start({ latency: 50 });
+    // 300 ms a transaction: the three overlap even on a loaded machine (at 60 ms a CI run once
+    // sent them far enough apart for all three to be served).
     expect(
-      await instance.control.configure({ sessionConcurrency: 1, maxWaiters: 1, latency: 60 }),
-    ).toMatchObject({ sessionConcurrency: 1, maxWaiters: 1, latency: 60 });
+      await instance.control.configure({ sessionConcurrency: 1, maxWaiters: 1, latency: 300 }),
+    ).toMatchObject({ sessionConcurrency: 1, maxWaiters: 1, latency: 300 });
     expect((await burst(3)).map((a) => a.status).sort()).toEqual([200, 200, 202]);
     await expect(instance.control.configure({ sessionConcurrency: 1.5 })).rejects.toThrow(
       /sessionConcurrency must be a whole number of at least 0; got 1.5/,
