@@ -35,13 +35,10 @@ export { maskUserToken } from './lib/mask';
 export type { UserTokenOptions } from './lib/options';
 export { provideUserToken, withUserTokenOptions } from './lib/provider';
 export type { UserTokenFeature, UserTokenFeatureKind } from './lib/provider';
-export { UserTokenSession, withReLogin } from './lib/relogin';
-export type {
-  LoginCompleteMessage,
-  ReLoginOptions,
-  UserTokenReloginResult,
-  UserTokenSessionState,
-} from './lib/relogin';
+export { withReLogin } from './lib/relogin';
+export { UserTokenSession } from './lib/session';
+export type { LoginCompleteMessage, ReLoginOptions } from './lib/relogin';
+export type { UserTokenReloginResult, UserTokenSessionState } from './lib/session';
 export { retryWithFreshToken } from './lib/retry';
 export { withCrossTabSync } from './lib/tab-sync';
 export { withTokenPage } from './lib/token-page';

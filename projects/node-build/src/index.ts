@@ -11,6 +11,8 @@ import { join, relative, resolve } from 'node:path';
 
 import { build, Plugin } from 'esbuild';
 
+export { importCircles, importsOf, sourceFiles } from './import-graph';
+
 export interface NodePackageBuild {
   /** The project's folder, `projects/dev-proxy`. */
   readonly project: string;

@@ -3,7 +3,7 @@ import { Observable, Subject } from 'rxjs';
 
 import { UserTokenRefreshError } from './errors';
 import { maskUserToken } from './mask';
-import type { UserTokenReloginResult, UserTokenSession } from './relogin';
+import type { UserTokenReloginResult, UserTokenSession } from './session';
 
 /** A request the server rejected with a refresh status (401 by default). */
 export interface TokenRejectedEvent {

@@ -1,16 +1,18 @@
-import { HttpBackend, HttpErrorResponse, HttpResponseBase } from '@angular/common/http';
+import { HttpBackend, HttpErrorResponse } from '@angular/common/http';
 import { inject, InjectionToken, PendingTasks } from '@angular/core';
 import { from, Subscription } from 'rxjs';
 
 import { UserTokenRefreshError } from './errors';
 import { USER_TOKEN_EVENT_SINK, UserTokenEventSink } from './events';
-import type { UserTokenSession } from './relogin';
+import { USER_TOKEN_RELOGIN } from './features';
 import { USER_TOKEN_CONFIG, UserTokenConfig } from './options';
-import { USER_TOKEN_SCOPE } from './scope';
 import { redirectProbe } from './redirect-probe';
+import { USER_TOKEN_SCOPE } from './scope';
+import type { UserTokenSession } from './session';
 import { noop, Receiver, settlement, Settlement, Teardown } from './settlement';
 import { RefreshedUserToken, UserTokenRejection, UserTokenSource } from './token-source';
 import {
+  failure,
   isLoginPage,
   loggedOut,
   namedToken,
@@ -41,20 +43,6 @@ export interface SessionEnd {
   readonly t: string | null;
   readonly e: UserTokenRefreshError;
 }
-
-/** What {@link withReLogin} gives the refresher. @internal */
-export interface ReLoginHook {
-  /** The session ended (proven): starts holding; returns the session for the event. */
-  end(error: UserTokenRefreshError): UserTokenSession;
-  /** See {@link UserTokenRefresher.hold}. */
-  hold(receiver: Receiver<string>, error: HttpErrorResponse): Teardown;
-}
-
-/** Where the session's end goes with {@link withReLogin}; `null` without it. @internal */
-export const USER_TOKEN_RELOGIN = /* @__PURE__ */ new InjectionToken<ReLoginHook | null>(
-  typeof ngDevMode !== 'undefined' && ngDevMode ? 'USER_TOKEN_RELOGIN' : '',
-  { factory: () => null },
-);
 
 /** A failed attempt of one request, as {@link UserTokenRefresher.recover} needs it. */
 export interface FailedAttempt {
@@ -410,25 +398,6 @@ function createRefresher(): UserTokenRefresher {
     expire,
   };
   return self;
-}
-
-/**
- * The error a caller gets in place of `response`: its headers and URL, with `status`,
- * `statusText` and `error`. @internal
- */
-export function failure(
-  response: HttpResponseBase,
-  status: number,
-  statusText: string,
-  error: unknown,
-): HttpErrorResponse {
-  return new HttpErrorResponse({
-    error,
-    headers: response.headers,
-    status,
-    statusText,
-    url: response.url ?? undefined,
-  });
 }
 
 /** What a token may look like in a header value: visible ASCII, no spaces. */

@@ -11,36 +11,14 @@ import {
 
 import { UserTokenRefreshError } from './errors';
 import { USER_TOKEN_EVENT_SINK } from './events';
+import { ReLoginHook, USER_TOKEN_RELOGIN } from './features';
 import { optionError } from './options';
 import { userTokenFeature, UserTokenFeature } from './provider';
-import { failure, ReLoginHook, USER_TOKEN_RELOGIN } from './refresher';
+import { UserTokenReloginResult, UserTokenSession, UserTokenSessionState } from './session';
 import { noop, Receiver, settlement, Settlement } from './settlement';
 import { TAB_CHANNEL_FACTORY, TabChannel } from './tab-sync';
 import { UserTokenSource } from './token-source';
-import { TOKEN_PATTERN } from './wire';
-
-/**
- * Where the user's session stands, for {@link UserTokenSession.state}:
- * - `active`: it lives (or nothing says otherwise);
- * - `expired`: it ended; requests in scope are held (see {@link withReLogin});
- * - `logging-in`: the login window is open.
- */
-export type UserTokenSessionState = 'active' | 'expired' | 'logging-in';
-
-/**
- * How a {@link UserTokenSession.relogin} ended:
- * - `logged-in`: the same user logged in; the held requests were sent again with the new token;
- * - `other-user`: another user logged in; nothing held was sent, the held requests failed with
- *   `other-user`, and this page sends nothing more as anyone (reload it);
- * - `closed`: the window closed without a login; the held requests failed;
- * - `abandoned`: {@link UserTokenSession.abandon} was called; the held requests failed;
- * - `timeout`: no login began within `reloginTimeout` of the session's end;
- * - `blocked`: the browser refused to open the window (a popup blocker: call `relogin()` from a
- *   click, or try `{ mode: 'tab' }`); the requests stay held;
- * - `not-expired`: the session had not ended; nothing was opened.
- */
-export type UserTokenReloginResult =
-  'logged-in' | 'other-user' | 'closed' | 'abandoned' | 'timeout' | 'blocked' | 'not-expired';
+import { failure, TOKEN_PATTERN } from './wire';
 
 /** Options of {@link withReLogin}. */
 export interface ReLoginOptions {
@@ -150,10 +128,12 @@ export function withReLogin(options: ReLoginOptions = {}): UserTokenFeature {
   }
   return userTokenFeature('relogin', [
     { provide: RELOGIN_CONFIG, useValue: config },
+    ReLoginSession,
+    { provide: UserTokenSession, useExisting: ReLoginSession },
     {
       provide: USER_TOKEN_RELOGIN,
       useFactory: (): ReLoginHook => {
-        const session = inject(UserTokenSession);
+        const session = inject(ReLoginSession);
         return { end: (error) => session.ɵend(error), hold: session.ɵhold };
       },
     },
@@ -175,22 +155,12 @@ interface Episode {
 }
 
 /**
- * The user's session as {@link withReLogin} sees it: whether it ended, the login that brings it
- * back, and the requests held meanwhile. Without `withReLogin` its `state` stays `active` and
- * `relogin()` throws.
- *
- * @example
- * ```ts
- * readonly session = inject(UserTokenSession);
- * async logIn() {
- *   const result = await this.session.relogin(); // from the button's click: popup blockers
- *   if (result === 'blocked') await this.session.relogin({ mode: 'tab' });
- * }
- * ```
+ * The {@link UserTokenSession} of an app with {@link withReLogin}: holds the requests of an ended
+ * session and opens the login window. @internal
  */
-@Injectable({ providedIn: 'root' })
-export class UserTokenSession {
-  private readonly config = inject(RELOGIN_CONFIG);
+@Injectable()
+export class ReLoginSession extends UserTokenSession {
+  private readonly config = inject(RELOGIN_CONFIG)!;
   private readonly source = inject(UserTokenSource);
   private readonly sink = inject(USER_TOKEN_EVENT_SINK);
   private readonly window = isPlatformBrowser(inject(PLATFORM_ID))
@@ -237,6 +207,7 @@ export class UserTokenSession {
   };
 
   constructor() {
+    super();
     inject(DestroyRef).onDestroy(() => {
       this.finish('abandoned');
       this.channel?.close();
@@ -250,9 +221,6 @@ export class UserTokenSession {
    * time: while one is open, this focuses it and resolves with its result.
    */
   relogin(options: { mode?: 'popup' | 'tab' } = {}): Promise<UserTokenReloginResult> {
-    if (!this.config) {
-      throw new Error('ngx-user-token: relogin() needs withReLogin() in provideUserToken().');
-    }
     if (this.writableState() === 'active' || !this.window) {
       return Promise.resolve('not-expired');
     }
@@ -332,7 +300,7 @@ export class UserTokenSession {
       done: null,
     };
     this.episode = episode;
-    episode.timer = setTimeout(() => this.finish('timeout'), this.config!.reloginTimeout);
+    episode.timer = setTimeout(() => this.finish('timeout'), this.config.reloginTimeout);
     this.writableState.set('expired');
     this.window?.addEventListener('message', this.onMessage);
     this.channel ??= this.channelFactory(LOGIN_CHANNEL);
@@ -398,8 +366,8 @@ export class UserTokenSession {
   }
 
   private currentUser(): string | null {
-    if (this.config!.user) {
-      return this.config!.user();
+    if (this.config.user) {
+      return this.config.user();
     }
     const now = this.window?.['NOW'] as { user_id?: unknown } | undefined;
     const classic = this.window?.['g_user'] as { userID?: unknown } | undefined;

@@ -2,7 +2,8 @@ import { HttpErrorResponse, HttpResponse } from '@angular/common/http';
 import { assertInInjectionContext, inject, Injector } from '@angular/core';
 import { defer, MonoTypeOperatorFunction, Observable } from 'rxjs';
 
-import { failure, USER_TOKEN_REFRESHER, UserTokenRefresher } from './refresher';
+import { USER_TOKEN_REFRESHER, UserTokenRefresher } from './refresher';
+import { failure } from './wire';
 
 /** Options of {@link retryWithFreshToken}. */
 export interface RetryWithFreshTokenOptions {

@@ -2,6 +2,7 @@ import { isPlatformBrowser } from '@angular/common';
 import { DestroyRef, inject, InjectionToken, PLATFORM_ID } from '@angular/core';
 
 import { USER_TOKEN_EVENT_SINK } from './events';
+import { AnnounceToken, SyncedPage, USER_TOKEN_TAB_SYNC } from './features';
 import { userTokenFeature, UserTokenFeature } from './provider';
 import { TOKEN_PATTERN } from './wire';
 
@@ -26,27 +27,6 @@ export const TAB_CHANNEL_FACTORY = /* @__PURE__ */ new InjectionToken<
         ? (new BroadcastChannel(name) as unknown as TabChannel)
         : null;
   },
-});
-
-/**
- * The page a tab sync serves (the default token source): its window, its token, and how a token
- * is written to it.
- */
-export interface SyncedPage {
-  readonly config: { readonly globalName: string };
-  readonly window: Record<string, unknown> | null;
-  current(): string | null;
-  setPageToken(token: string): void;
-}
-
-/** Tells the other tabs about a token this tab just adopted. */
-export type AnnounceToken = (token: string) => void;
-
-/** Opens the sync for a page; provided by {@link withCrossTabSync}. @internal */
-export const USER_TOKEN_TAB_SYNC = /* @__PURE__ */ new InjectionToken<
-  ((page: SyncedPage) => AnnounceToken) | null
->(typeof ngDevMode !== 'undefined' && ngDevMode ? 'USER_TOKEN_TAB_SYNC' : '', {
-  factory: () => null,
 });
 
 /**

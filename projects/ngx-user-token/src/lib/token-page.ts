@@ -6,23 +6,15 @@ import {
   HttpRequest,
   HttpResponse,
 } from '@angular/common/http';
-import { inject, InjectionToken } from '@angular/core';
-import { catchError, filter, map, Observable, throwError } from 'rxjs';
+import { inject } from '@angular/core';
+import { catchError, filter, map, throwError } from 'rxjs';
 
 import { UserTokenRefreshError } from './errors';
+import { TokenPageFetch, USER_TOKEN_PAGE } from './features';
 import { optionError } from './options';
 import { userTokenFeature, UserTokenFeature } from './provider';
 import { USER_TOKEN_SCOPE } from './scope';
 import { TOKEN_PATTERN } from './wire';
-
-/** Fetches a new token from the token page; `null` when the app has none. */
-export type TokenPageFetch = (rejected: string | null) => Observable<string>;
-
-/** The token page of the app, provided by {@link withTokenPage}. @internal */
-export const USER_TOKEN_PAGE = /* @__PURE__ */ new InjectionToken<TokenPageFetch | null>(
-  typeof ngDevMode !== 'undefined' && ngDevMode ? 'USER_TOKEN_PAGE' : '',
-  { factory: () => null },
-);
 
 /**
  * A token page: a same-origin URL whose body is the current session token (a UI page that

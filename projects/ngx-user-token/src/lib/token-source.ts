@@ -4,10 +4,9 @@ import { forwardRef, inject, Injectable, PLATFORM_ID } from '@angular/core';
 import { map, Observable, of } from 'rxjs';
 
 import { UserTokenRefreshError } from './errors';
+import { AnnounceToken, USER_TOKEN_PAGE, USER_TOKEN_TAB_SYNC } from './features';
 import { USER_TOKEN_CONFIG } from './options';
 import { namedToken, TOKEN_RESPONSE_HEADER } from './wire';
-import { AnnounceToken, USER_TOKEN_TAB_SYNC } from './tab-sync';
-import { USER_TOKEN_PAGE } from './token-page';
 
 /** What the server rejected: handed to {@link UserTokenSource.refresh}. */
 export interface UserTokenRejection {

@@ -2,7 +2,7 @@
 // rejection that decide what it proves. Sources: KB0565021 and ServiceNow's own clients (Service
 // Portal's AngularJS `authInterceptor`, `GlideAjax`), which read these headers on a 401 to decide
 // whether and how to send a request again.
-import { HttpErrorResponse, HttpHeaders } from '@angular/common/http';
+import { HttpErrorResponse, HttpHeaders, HttpResponseBase } from '@angular/common/http';
 
 /** Header in which a 401 names the session's current token, while the session lives. */
 export const TOKEN_RESPONSE_HEADER = 'X-UserToken-Response';
@@ -103,4 +103,23 @@ export function isLoginPage(error: HttpErrorResponse): boolean {
     (typeof text === 'string' && text.trimStart().startsWith('<')) ||
     onLoginPage
   );
+}
+
+/**
+ * The error a caller gets in place of `response`: its headers and URL, with `status`,
+ * `statusText` and `error`. @internal
+ */
+export function failure(
+  response: HttpResponseBase,
+  status: number,
+  statusText: string,
+  error: unknown,
+): HttpErrorResponse {
+  return new HttpErrorResponse({
+    error,
+    headers: response.headers,
+    status,
+    statusText,
+    url: response.url ?? undefined,
+  });
 }
