@@ -1,4 +1,4 @@
-import { hostnameOf, requestGuard } from './index';
+import { hostnameOf, isLoopbackAddress, requestGuard } from './index';
 
 describe('the Host check', () => {
   const guard = requestGuard({ allowedHosts: ['dev.example.com', '.corp.example'] });
@@ -110,6 +110,22 @@ describe('the cross-site check', () => {
     'throws on the allowed origin "%s", naming it',
     (entry) => {
       expect(() => requestGuard({ allowedOrigins: [entry] })).toThrow(entry);
+    },
+  );
+});
+
+describe('listening addresses', () => {
+  it.each(['127.0.0.1', '127.0.0.2', '::1', 'localhost', 'app.localhost'])(
+    '%s is loopback',
+    (host) => {
+      expect(isLoopbackAddress(host)).toBe(true);
+    },
+  );
+
+  it.each(['0.0.0.0', '::', '192.168.1.10', '127.0.0.1.example.com', '1127.0.0.1', 'example.com'])(
+    '%s is not: a tool listening there needs --allow-remote',
+    (host) => {
+      expect(isLoopbackAddress(host)).toBe(false);
     },
   );
 });

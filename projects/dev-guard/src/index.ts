@@ -69,6 +69,15 @@ export function isLoopbackHostname(hostname: string): boolean {
 }
 
 /**
+ * Whether an address to listen on is a loopback one (127.0.0.0/8, `::1`, `localhost`): a tool
+ * listening on any other is reachable from the network, where the `Host` check stops nothing (a
+ * client there sends `Host: localhost`).
+ */
+export function isLoopbackAddress(host: string): boolean {
+  return /^127(?:\.\d{1,3}){3}$/.test(host) || host === '::1' || isLoopbackHostname(host);
+}
+
+/**
  * The host name of a `Host` header (`localhost:4200` → `localhost`, `[::1]:80` → `[::1]`),
  * lower-cased and without a trailing dot, or null when it is not a plain `host[:port]`.
  */

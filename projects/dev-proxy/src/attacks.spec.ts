@@ -7,7 +7,7 @@ import type { AddressInfo } from 'node:net';
 import { Readable } from 'node:stream';
 
 import { MockInstance, startMockInstance } from '../../mock-instance/src/index';
-import { raw, upgrade } from '../../mock-instance/test/raw';
+import { raw, RawAnswer, upgrade } from '../../mock-instance/test/raw';
 import { DevProxy, DevProxyOptionError, DevProxyOptions, startDevProxy } from './server';
 
 const ABEL = { mode: 'password', user: 'abel.tuter', password: 'demo' } as const;
@@ -39,14 +39,43 @@ afterEach(async () => {
 
 const incidents = () => instance.db.rows('incident').length;
 
-/** Sends `request` to the proxy; asserts that nothing reached the instance and nothing changed. */
+/**
+ * Sends a request to the proxy with its path exactly as given (`raw` and `fetch` would resolve
+ * `..` and `\` first); asserts that nothing reached the instance and nothing changed.
+ */
 async function attack(path: string, init: Parameters<typeof raw>[1] = {}) {
   const requests = instance.stats.requests;
   const rows = incidents();
-  const answer = await raw(proxy.url + path, init);
+  const answer = await exactly(proxy.port, path, init);
   expect(instance.stats.requests - requests).toBe(0);
   expect(incidents()).toBe(rows);
   return answer;
+}
+
+function exactly(
+  port: number,
+  path: string,
+  init: Parameters<typeof raw>[1] = {},
+): Promise<RawAnswer> {
+  return new Promise((resolve, reject) => {
+    const req = request(
+      { host: '127.0.0.1', port, path, method: init.method ?? 'GET', headers: init.headers },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (chunk: Buffer) => chunks.push(chunk));
+        res.on('end', () =>
+          resolve({
+            status: res.statusCode!,
+            headers: res.headers,
+            body: Buffer.concat(chunks).toString('utf8'),
+          }),
+        );
+        res.on('error', reject);
+      },
+    );
+    req.on('error', reject);
+    req.end(init.body);
+  });
 }
 
 const EVIL_PAGE = { Origin: 'http://evil.example', 'Sec-Fetch-Site': 'cross-site' };
@@ -168,6 +197,76 @@ describe('the session is the proxy’s', () => {
     const answer = await attack('/logout.do');
     expect(answer.status).toBe(403);
     expect(await kbCount()).toBe(mine);
+    expect(proxy.session.logins).toBe(1);
+  });
+
+  // What an attacker found: the instance (the mock here, like Express and Tomcat) reads
+  // `/logout.do/` as `/logout.do`, so a block on exact paths let it through.
+  it('the instance behind it reads GET /logout.do/ as a logout (what the proxy must not forward)', async () => {
+    const cookie = proxy.session.cookieFor(`${instance.url}/logout.do/`);
+    await raw(`${instance.url}/logout.do/`, { headers: { Cookie: cookie } });
+    await kbCount();
+    expect(proxy.session.logins).toBe(2);
+  });
+
+  it('GET /logout.do/ is not forwarded: the session lives on, no new login', async () => {
+    const mine = await kbCount();
+    const answer = await attack('/logout.do/');
+    expect(answer.status).toBe(403);
+    expect(answer.body).toContain('The session belongs to the dev proxy');
+    expect(await kbCount()).toBe(mine);
+    expect(proxy.session.logins).toBe(1);
+  });
+
+  it('POST /login.do/ with another user never reaches the instance', async () => {
+    const answer = await attack('/login.do/', {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
+      body: 'user_name=admin&user_password=demo',
+    });
+    expect(answer.status).toBe(403);
+    expect(answer.headers['set-cookie']).toBeUndefined();
+    expect(proxy.session.user).toBe('abel.tuter');
+  });
+
+  it.each<[string, string, string]>([
+    ['a path parameter', 'POST', '/login.do;jsessionid=x'],
+    ['a percent-encoded letter', 'POST', '/%6Cogin.do'],
+    ['repeated slashes', 'GET', '//logout.do'],
+    ['a backslash', 'GET', '/x\\..\\logout.do'],
+    ['a dot segment', 'GET', '/api/now/../../logout.do'],
+    ['upper case and a slash', 'GET', '/LOGOUT.DO/'],
+  ])('%s (%s %s): the session page, nothing forwarded', async (_form, method, path) => {
+    const answer = await attack(path, { method, body: 'user_name=admin&user_password=demo' });
+    expect(answer.status).toBe(403);
+    expect(answer.body).toContain('The session belongs to the dev proxy');
+    expect(proxy.session.logins).toBe(1);
+  });
+
+  it.each<[string, string]>([
+    ['an encoded slash', '/x%2F..%2Flogout.do'],
+    ['a malformed percent-escape', '/%6Xogout.do'],
+    ['an encoded NUL', '/logout.do%00'],
+  ])('a path with %s (%s): 400 naming it, nothing forwarded', async (what, path) => {
+    const answer = await attack(path);
+    expect(answer.status).toBe(400);
+    expect(JSON.parse(answer.body)).toEqual({
+      error: {
+        message: 'Dev proxy error',
+        detail: expect.stringMatching(
+          new RegExp(`^Dev proxy: refused a request path with ${what}.*log its session in or out`),
+        ),
+      },
+      status: 'failure',
+    });
+    expect(lines).toContain(`refused a request (path check): GET ${path}`);
+  });
+
+  it('a WebSocket upgrade of /logout.do/ is refused: nothing reaches the instance', async () => {
+    const before = instance.stats.requests;
+    const answer = await upgrade(`${proxy.url}/logout.do/`);
+    expect(answer.status).toBe(403);
+    expect(instance.stats.requests).toBe(before);
     expect(proxy.session.logins).toBe(1);
   });
 

@@ -95,13 +95,110 @@ const SESSION_PAGES = new Set([
   '/consumer.do',
 ]);
 
-/** Whether a browser request would log in, log out or switch the session (see above). */
+/**
+ * A request target's path as a server may read it, for matching the session's pages, or why the
+ * proxy cannot tell how a server reads it.
+ */
+export type RequestPath =
+  | { readonly kind: 'path'; readonly path: string }
+  | { readonly kind: 'ambiguous'; readonly reason: string };
+
+/**
+ * Reads the path of a request target (`req.url`, as the browser sent it) the way the instance, or
+ * anything in front of it, may: percent-escapes decoded once, `\` as `/`, each segment's `;`
+ * parameters dropped (Tomcat reads `/login.do;jsessionid=x` as `/login.do`), empty and `.`
+ * segments dropped, `..` resolved, case folded. What one server reads one way and another server
+ * another way is `ambiguous`, never guessed: a malformed escape, an encoded `/`, `\`, `%` (decoded
+ * twice by some) or control character, escapes that are not UTF-8, a fragment, a raw character
+ * that HTTP requires escaped, a fullwidth `／` or `．`. Matching a folded path refuses more than an instance would, never
+ * less; the request itself is forwarded as it came.
+ */
+export function requestPath(target: string): RequestPath {
+  const ambiguous = (reason: string): RequestPath => ({ kind: 'ambiguous', reason });
+  const query = target.indexOf('?');
+  const raw = query === -1 ? target : target.slice(0, query);
+  if (!raw.startsWith('/')) {
+    return ambiguous('no leading slash');
+  }
+  if (raw.includes('#')) {
+    return ambiguous('a fragment (#), which a browser never sends');
+  }
+  // `req.url` holds the request line's bytes, one character each.
+  if (/[^\x21-\x7e]/.test(raw)) {
+    return ambiguous('a space, control or non-ASCII character that must be percent-encoded');
+  }
+  const bytes: number[] = [];
+  for (let i = 0; i < raw.length; i++) {
+    if (raw[i] !== '%') {
+      bytes.push(raw.charCodeAt(i));
+      continue;
+    }
+    const escape = raw.slice(i, i + 3);
+    if (!/^%[0-9A-Fa-f]{2}$/.test(escape)) {
+      return ambiguous(`a malformed percent-escape (${escape})`);
+    }
+    const byte = parseInt(escape.slice(1), 16);
+    if (byte === 0x2f || byte === 0x5c) {
+      return ambiguous(`an encoded ${byte === 0x2f ? 'slash' : 'backslash'} (${escape})`);
+    }
+    if (byte === 0x25) {
+      return ambiguous('an encoded percent sign (%25), which some servers decode twice');
+    }
+    if (byte < 0x20 || byte === 0x7f) {
+      return ambiguous(`an encoded NUL or control character (${escape})`);
+    }
+    bytes.push(byte);
+    i += 2;
+  }
+  let decoded: string;
+  try {
+    decoded = new TextDecoder('utf-8', { fatal: true }).decode(Uint8Array.from(bytes));
+  } catch {
+    return ambiguous('percent-escapes that are not UTF-8');
+  }
+  // Among the non-ASCII characters: fullwidth `／`, the two-dot leader `‥` and their kind are `/`
+  // or `..` to a server that applies compatibility normalisation, and letters to one that does not.
+  if (/[/\\;.%?#]/.test(decoded.replace(/[\x20-\x7e]/g, '').normalize('NFKC'))) {
+    return ambiguous('a character that compatibility normalisation turns into / \\ ; . % ? or #');
+  }
+  const segments: string[] = [];
+  for (const part of decoded.replace(/\\/g, '/').split('/')) {
+    const segment = part.split(';')[0];
+    if (segment === '..') {
+      segments.pop();
+    } else if (segment !== '' && segment !== '.') {
+      segments.push(segment);
+    }
+  }
+  return { kind: 'path', path: fold(segments) };
+}
+
+/**
+ * Case folded past `toLowerCase`: compatibility forms (fullwidth letters), the letters whose case
+ * mapping lands on ASCII (`ı`, `ſ`, the Kelvin sign, `ß` → `ss`) and accents, so that no server's
+ * own case-insensitive match finds a session page in a path this check let through.
+ */
+function fold(segments: readonly string[]): string {
+  return `/${segments.join('/')}`
+    .normalize('NFKC')
+    .toUpperCase()
+    .toLowerCase()
+    .normalize('NFD')
+    .replace(/\p{M}/gu, '');
+}
+
+/**
+ * Whether a browser request would log in, log out or switch the session (see above). `path` is a
+ * {@link requestPath}; a session page followed by more path (`/logout.do/x`) counts as that page,
+ * since a server may read the rest as path info.
+ */
 export function changesSession(method: string, path: string, query: URLSearchParams): boolean {
-  const page = path.toLowerCase();
+  const is = (page: string) => path === page || path.startsWith(`${page}/`);
   return (
-    SESSION_PAGES.has(page) ||
-    (page === '/navpage.do' && method.toUpperCase() === 'POST') ||
-    (page === '/angular.do' && query.get('sysparm_type') === 'view_form.login')
+    [...SESSION_PAGES].some(is) ||
+    (is('/navpage.do') && method.toUpperCase() === 'POST') ||
+    (is('/angular.do') &&
+      query.getAll('sysparm_type').some((type) => type.toLowerCase() === 'view_form.login'))
   );
 }
 

@@ -5,8 +5,10 @@
  * proxy under Angular's Vite dev server) for HTTP and WebSockets.
  *
  * What a request meets, in order: the `Host` check and the cross-site check (`dev-guard`), on every
- * path, WebSocket upgrades included; then the session's own pages (login and logout are not the
- * browser's to do); the token page; the body limits (`body.ts`); and only then the instance.
+ * path, WebSocket upgrades included; then the path check (a path the proxy cannot read as the
+ * instance would is refused) and the session's own pages (login and logout are not the browser's
+ * to do), upgrades included; the token page; the body limits (`body.ts`); and only then the
+ * instance.
  */
 import { createServer, IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
@@ -17,11 +19,18 @@ import { createProxyServer } from 'http-proxy-3';
 import { BodyBudget } from './body';
 import {
   GuardRefusal,
-  isLoopbackHostname,
+  isLoopbackAddress,
   refuseUpgrade,
   requestGuard,
 } from '../../dev-guard/src/index';
-import { browserHeaders, changesSession, forwardedHeaders, mayReplay, refusalOf } from './rules';
+import {
+  browserHeaders,
+  changesSession,
+  forwardedHeaders,
+  mayReplay,
+  refusalOf,
+  requestPath,
+} from './rules';
 import { Credentials, InstanceSession, LoginError } from './session';
 
 export interface DevProxyOptions {
@@ -97,11 +106,6 @@ function instanceUrl(value: string): URL {
     throw new DevProxyOptionError(`--instance must be an http(s) URL; got a ${url.protocol} URL`);
   }
   return url;
-}
-
-/** Whether a listening address is a loopback one (127.0.0.0/8, ::1, localhost). */
-function isLoopbackAddress(host: string): boolean {
-  return /^127(?:\.\d{1,3}){3}$/.test(host) || host === '::1' || isLoopbackHostname(host);
 }
 
 /**
@@ -267,22 +271,44 @@ export async function startDevProxy(options: DevProxyOptions): Promise<DevProxy>
     return refusal;
   };
 
+  /**
+   * Where a request that passed the caller checks may go: on, to the session page (it would log
+   * the session in or out), or refused with a reason (a path the proxy cannot read unambiguously).
+   */
+  const destinationOf = (req: IncomingMessage): 'on' | 'session-page' | { refused: string } => {
+    if (!(req.url ?? '').startsWith('/')) {
+      return { refused: 'Dev proxy: a request target must be a path (origin-form)' };
+    }
+    const path = requestPath(req.url!);
+    if (path.kind === 'ambiguous') {
+      log(`refused a request (path check): ${req.method ?? 'GET'} ${pathOf(req)}`);
+      return {
+        refused:
+          `Dev proxy: refused a request path with ${path.reason}: servers read such a path ` +
+          'differently, so the proxy cannot tell whether it would log its session in or out',
+      };
+    }
+    const query = new URL(req.url!, instance).searchParams;
+    return changesSession(req.method ?? 'GET', path.path, query) ? 'session-page' : 'on';
+  };
+
   const handle = (req: IncomingMessage, res: ServerResponse) => {
     const refusal = refusalOfCaller(req);
     if (refusal) {
       refuse(res, refusal);
       return;
     }
-    if (!(req.url ?? '').startsWith('/')) {
-      fail(res, 400, 'Dev proxy: a request target must be a path (origin-form)');
+    const destination = destinationOf(req);
+    if (typeof destination === 'object') {
+      fail(res, 400, destination.refused);
+      return;
+    }
+    if (destination === 'session-page') {
+      sessionPage(res, instance, session);
       return;
     }
     const url = new URL(req.url!, instance);
     const method = req.method ?? 'GET';
-    if (changesSession(method, url.pathname, url.searchParams)) {
-      sessionPage(res, instance, session);
-      return;
-    }
     if (url.pathname === tokenPath && (method === 'GET' || method === 'HEAD')) {
       tokenPage(res, session);
       return;
@@ -320,8 +346,19 @@ export async function startDevProxy(options: DevProxyOptions): Promise<DevProxy>
   });
   server.on('upgrade', (req: IncomingMessage, socket: Socket, head: Buffer) => {
     const refusal = refusalOfCaller(req);
-    if (refusal || !(req.url ?? '').startsWith('/')) {
-      refuseUpgrade(socket, `Dev proxy: ${refusal?.message ?? 'a request target must be a path'}`);
+    if (refusal) {
+      refuseUpgrade(socket, `Dev proxy: ${refusal.message}`);
+      return;
+    }
+    // An instance may run a GET to /logout.do that asks for an upgrade as a plain GET.
+    const destination = destinationOf(req);
+    if (destination !== 'on') {
+      refuseUpgrade(
+        socket,
+        destination === 'session-page'
+          ? 'Dev proxy: the session belongs to the dev proxy: logging in or out is not passed on'
+          : destination.refused,
+      );
       return;
     }
     proxy.ws(req, socket, head);
