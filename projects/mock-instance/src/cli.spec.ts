@@ -1,5 +1,5 @@
 // The command line as a user meets it: mistakes in its flags fail at once, with what to do.
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -63,4 +63,60 @@ describe('the command line', () => {
     const ignored = run(['--port', '0', '--ignored-requests', 'drop'], tmpdir());
     expect(ignored.stderr).toContain('ignoredRequests must be one of accepted, hold; got "drop"');
   }, 60_000);
+
+  it('refuses a --host beyond loopback without --allow-remote, naming the flag', () => {
+    const result = run(['--port', '0', '--host', '0.0.0.0', '--dev'], tmpdir());
+    expect(result.status).toBe(1);
+    expect(result.stderr).toContain(
+      'mock instance: --host 0.0.0.0 is not a loopback address: anyone who can reach it could ' +
+        "log in with the data's passwords and use the control API",
+    );
+    expect(result.stderr).toContain('Add --allow-remote if that is what you want.');
+    expect(result.stdout).not.toContain('listening on');
+  }, 30_000);
+
+  it('with --allow-remote, warns as the dev proxy does', () => {
+    // A malformed --allowed-hosts stops it after the warning: nothing listens beyond loopback.
+    const result = run(
+      ['--port', '0', '--host', '0.0.0.0', '--allow-remote', '--dev', '--allowed-hosts', 'a:1'],
+      tmpdir(),
+    );
+    expect(result.stderr).toMatch(
+      /^mock instance: WARNING: listening on 0\.0\.0\.0: anyone who can reach this port can log in .*control API/m,
+    );
+    expect(result.stderr).toMatch(/an allowed host must be a host name .*got "a:1"/);
+    expect(result.status).toBe(1);
+  }, 30_000);
+
+  it('prints the address it really listens on, and the URL to use from this machine', async () => {
+    const child = spawn(
+      process.execPath,
+      [TSX, join(__dirname, 'cli.ts'), '--port', '0', '--host', 'localhost'],
+      { cwd: tmpdir(), stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    try {
+      const banner = await new Promise<string>((resolve, reject) => {
+        let out = '';
+        child.stdout.on('data', (chunk: Buffer) => {
+          out += chunk.toString();
+          const line = out.split('\n').find((l) => l.includes('listening on'));
+          if (line) {
+            resolve(line);
+          }
+        });
+        child.on('exit', (code) => reject(new Error(`exited ${code}: ${out}`)));
+      });
+      expect(banner).toMatch(
+        /^Mock instance listening on http:\/\/(127\.0\.0\.1|\[::1\]):(\d+)\/ \(from this machine: http:\/\/localhost:\2\/\)$/,
+      );
+    } finally {
+      child.kill();
+    }
+  }, 30_000);
+
+  it('lists --allow-remote in its help', () => {
+    const help = run(['--help'], tmpdir());
+    expect(help.stdout).toMatch(/--host <addr> .*loopback address only,\s+unless --allow-remote/);
+    expect(help.stdout).toMatch(/--allow-remote {9}allow a --host that is not loopback/);
+  }, 30_000);
 });

@@ -22,7 +22,12 @@ const USAGE = `Usage: ngx-user-token-mock-instance [options]
                          and OAuth clients: JSON, a JavaScript module, or TypeScript with tsx in
                          your project (default: the demo's data). Checked at start: each mistake
                          is named by its path in the file
-  --host <addr>          address to listen on (default 127.0.0.1)
+  --host <addr>          address to listen on (default 127.0.0.1); a loopback address only,
+                         unless --allow-remote
+  --allow-remote         allow a --host that is not loopback, with a warning: anyone who can
+                         reach the port can log in with the data's passwords and, with --dev,
+                         use the control API (the Host check stops no client that sends
+                         Host: localhost)
   --allowed-hosts <list> Host names accepted besides localhost, *.localhost, 127.0.0.1 and
                          [::1] (comma-separated; .example.com for a domain and its subdomains);
                          any other Host gets a 403 (a guard against DNS rebinding)
@@ -146,6 +151,7 @@ async function main(): Promise<void> {
       port: { type: 'string', default: '4200' },
       data: { type: 'string' },
       host: { type: 'string', default: '127.0.0.1' },
+      'allow-remote': { type: 'boolean', default: false },
       'allowed-hosts': { type: 'string', multiple: true },
       'allowed-origins': { type: 'string', multiple: true },
       dev: { type: 'boolean', default: false },
@@ -184,6 +190,7 @@ async function main(): Promise<void> {
     data,
     port,
     host: values.host,
+    allowRemote: values['allow-remote'],
     ...guardOptionsFromFlags(values['allowed-hosts'], values['allowed-origins']),
     dev: values.dev,
     tokenTtl: positiveNumber('token-ttl', values['token-ttl']),
@@ -206,7 +213,14 @@ async function main(): Promise<void> {
     rateLimits: (values['rate-limit'] ?? []).map(rateLimitRule),
     busTimeout: wholeNumber('bus-timeout', values['bus-timeout'], 30, 1),
   });
-  console.log(`Mock instance listening on ${instance.url}/`);
+  // The address it really listens on, and the URL to use from this machine when that differs.
+  const { address } = instance;
+  const bound = `http://${address.includes(':') ? `[${address}]` : address}:${instance.port}`;
+  const everywhere = address === '0.0.0.0' || address === '::' ? 'every interface; ' : '';
+  console.log(
+    `Mock instance listening on ${bound}/` +
+      (bound === instance.url ? '' : ` (${everywhere}from this machine: ${instance.url}/)`),
+  );
   const hint = instance.db.loginHint;
   console.log(`  log in as ${instance.db.loginUsers().join(', ')}${hint ? ` (${hint})` : ''}`);
   console.log(

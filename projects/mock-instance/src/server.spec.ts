@@ -391,3 +391,50 @@ describe('the control API', () => {
     expect((await json(await browser.fetch('/mock/state'))).challenge).toBe('missing-token');
   });
 });
+
+describe('where it listens', () => {
+  // Each test has a live loopback instance for the shared afterEach to close.
+  beforeEach(() => start());
+
+  it.each(['0.0.0.0', '::', '192.168.1.10', 'dev.example.com'])(
+    'refuses host %s without allowRemote, before listening',
+    async (host) => {
+      const lines: string[] = [];
+      await expect(
+        startMockInstance({ host, dev: true, log: (line) => lines.push(line) }),
+      ).rejects.toThrow(
+        `--host ${host} is not a loopback address: anyone who can reach it could log in with ` +
+          "the data's passwords and use the control API (wipe the data, end sessions, install " +
+          'apps). Add --allow-remote if that is what you want.',
+      );
+      expect(lines).toEqual([]);
+    },
+  );
+
+  it('with allowRemote, warns before it listens', async () => {
+    const lines: string[] = [];
+    // A malformed allowedHosts entry stops it after the warning: nothing listens beyond loopback.
+    await expect(
+      startMockInstance({
+        host: '0.0.0.0',
+        allowRemote: true,
+        allowedHosts: ['a:1'],
+        log: (line) => lines.push(line),
+      }),
+    ).rejects.toThrow(/an allowed host must be a host name/);
+    expect(lines).toEqual([
+      "WARNING: listening on 0.0.0.0: anyone who can reach this port can log in with the data's " +
+        'passwords; the Host check does not stop a client that sends Host: localhost',
+    ]);
+  });
+
+  it('takes a loopback name without allowRemote, and reports the address it bound', async () => {
+    const lines: string[] = [];
+    await instance.close();
+    instance = await startMockInstance({ host: 'localhost', dev: true, log: (l) => lines.push(l) });
+    expect(['127.0.0.1', '::1']).toContain(instance.address);
+    expect(instance.url).toBe(`http://localhost:${instance.port}`);
+    expect(await instance.control.stats()).toMatchObject({ requests: 1 });
+    expect(lines).toEqual([]);
+  });
+});

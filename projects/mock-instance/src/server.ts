@@ -31,6 +31,7 @@ import {
   callerCheck,
   hostCheck,
   hostRefusal,
+  isLoopbackAddress,
   refuseUpgrade,
   requestGuard,
   RequestGuard,
@@ -53,7 +54,7 @@ import { pages, sessionIdOf } from './session/login-pages';
 import { OAuthTokens, oauthEndpoint } from './session/oauth';
 import { SessionStore } from './session/sessions';
 import { IgnoredAnswer, sessionTransactions } from './session/transactions';
-import { MessageBus } from './amb/message-bus';
+import { DEFAULT_BUS_MAX_SUBSCRIPTIONS, MessageBus } from './amb/message-bus';
 
 export interface MockInstanceOptions {
   /** Port to listen on; 0 (default) picks a free one. */
@@ -64,8 +65,14 @@ export interface MockInstanceOptions {
    * each problem. Default: the demo's data (30 users, 300 incidents).
    */
   data?: InstanceDataInput | InstanceData;
-  /** Address to listen on. Default `127.0.0.1`. */
+  /** Address to listen on: a loopback address unless `allowRemote`. Default `127.0.0.1`. */
   host?: string;
+  /**
+   * Listen on an address other than loopback (`--allow-remote`), with a warning: anyone who can
+   * reach the port can then log in with the data's passwords, and with `dev` use the control API
+   * (the `Host` check stops no client that sends `Host: localhost`). Default false.
+   */
+  allowRemote?: boolean;
   /**
    * Host names accepted besides `localhost`, `*.localhost`, `127.0.0.1` and `[::1]` (a leading
    * `.` for a domain and its subdomains); any other `Host` gets a 403 (a guard against DNS
@@ -152,6 +159,12 @@ export interface MockInstanceOptions {
    * length). Default 30. A session that ends is told at once, whatever this is.
    */
   busTimeout?: number;
+  /**
+   * Channels one message bus client may subscribe to at once; a subscribe past it is refused
+   * (403, naming the cap), since every write is matched against every subscription. Default 100
+   * (the mock's own cap: an instance's is unverified).
+   */
+  busMaxSubscriptions?: number;
   /** Time source, for tests. Default `Date.now`. */
   clock?: () => number;
 }
@@ -159,13 +172,18 @@ export interface MockInstanceOptions {
 export type { MockInstanceConfig, MockInstanceState, MockInstanceStats } from './instance-state';
 
 export interface MockInstance extends MockInstanceState {
-  /** `http://127.0.0.1:<port>` */
+  /** `http://127.0.0.1:<port>`: where to reach it from this machine. */
   readonly url: string;
   readonly port: number;
+  /** The address it listens on, as the socket reports it: `127.0.0.1`, `::1`, `0.0.0.0`, ... */
+  readonly address: string;
   /** A client of the control API (needs `dev`): rotate tokens, end sessions, switch, count, reset. */
   readonly control: MockInstanceControl;
   close(): Promise<void>;
 }
+
+/** Where the mock says what a developer should know, unless told otherwise. */
+const defaultLog = (line: string) => console.warn(`mock instance: ${line}`);
 
 /** Builds the Express app and its state without listening. */
 export function createMockInstanceApp(options: MockInstanceOptions = {}): {
@@ -195,7 +213,13 @@ export function createMockInstanceApp(options: MockInstanceOptions = {}): {
     clock,
   });
   const stats = emptyStats();
-  const bus = new MessageBus({ db, sessions, guard, stats, timeout: busTimeout });
+  const maxSubscriptions = options.busMaxSubscriptions ?? DEFAULT_BUS_MAX_SUBSCRIPTIONS;
+  if (!Number.isInteger(maxSubscriptions) || maxSubscriptions < 1) {
+    throw new Error(
+      `busMaxSubscriptions must be a whole number, at least 1; got ${maxSubscriptions}`,
+    );
+  }
+  const bus = new MessageBus({ db, sessions, guard, stats, timeout: busTimeout, maxSubscriptions });
   db.onChange((def, before, after) => bus.recordChanged(def, before, after));
   const state: MockInstanceState = {
     db,
@@ -258,7 +282,7 @@ export function createMockInstanceApp(options: MockInstanceOptions = {}): {
   // The message bus reads its own bodies (and WebSocket upgrades): before any body parser.
   app.use(bus.http);
   app.use(cookieParser());
-  const log = options.log ?? ((line: string) => console.warn(`mock instance: ${line}`));
+  const log = options.log ?? defaultLog;
   // Each request is a transaction of its session: a few run at once, a few wait, the rest are
   // ignored (see session/transactions.ts).
   app.use(
@@ -455,20 +479,51 @@ function upgrade(state: MockInstanceState, req: IncomingMessage, socket: Socket,
   state.bus.upgrade(req, socket, head);
 }
 
-/** Starts the mock instance and resolves once it listens. */
+/** A host as it stands in a URL: an IPv6 address in brackets. */
+function urlHost(host: string): string {
+  return host.includes(':') ? `[${host}]` : host;
+}
+
+/**
+ * Starts the mock instance and resolves once it listens. A `host` beyond loopback is refused,
+ * before anything listens, unless `allowRemote`, and then comes with a warning.
+ */
 export async function startMockInstance(options: MockInstanceOptions = {}): Promise<MockInstance> {
-  const { app, state } = createMockInstanceApp(options);
   const host = options.host ?? '127.0.0.1';
-  const shownHost = host === '0.0.0.0' ? '127.0.0.1' : host;
-  const server = await listen(app, options.port ?? 0, host);
+  if (!isLoopbackAddress(host)) {
+    const exposed = options.dev
+      ? "log in with the data's passwords and use the control API (wipe the data, end sessions, install apps)"
+      : "log in with the data's passwords";
+    if (!options.allowRemote) {
+      throw new Error(
+        `--host ${host} is not a loopback address: anyone who can reach it could ${exposed}. ` +
+          'Add --allow-remote if that is what you want.',
+      );
+    }
+    (options.log ?? defaultLog)(
+      `WARNING: listening on ${host}: anyone who can reach this port can ${exposed}; ` +
+        'the Host check does not stop a client that sends Host: localhost',
+    );
+  }
+  const { app, state } = createMockInstanceApp(options);
+  // Reached from this machine through loopback when it listens on every interface.
+  const shownHost = urlHost(host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host);
+  let server: Server;
+  try {
+    server = await listen(app, options.port ?? 0, host);
+  } catch (error) {
+    state.bus.close();
+    throw error;
+  }
   server.on('upgrade', (req, socket, head) => upgrade(state, req, socket as Socket, head));
   // The identity provider always listens (on a free port), so `sso` can be switched at run time.
   const idp = await listen(identityProviderApp(state.guard), 0, host);
   state.identityProviderUrl = `http://${shownHost}:${(idp.address() as AddressInfo).port}`;
-  const port = (server.address() as AddressInfo).port;
+  const { port, address } = server.address() as AddressInfo;
   return Object.assign(state, {
     url: `http://${shownHost}:${port}`,
     port,
+    address,
     control: mockInstanceControl(`http://${shownHost}:${port}`),
     close: async () => {
       state.bus.close();

@@ -46,6 +46,20 @@ declare module 'faye' {
     create(server: EngineServer, options: Record<string, unknown>): unknown;
   }
 
+  /**
+   * faye 1.4's protocol server behind a `NodeAdapter` (`adapter._server`, not public API): the
+   * three calls its own WebSocket transport makes, which the bus makes itself (`websocket.ts`).
+   */
+  export interface BayeuxServer {
+    process(
+      messages: unknown,
+      request: IncomingMessage,
+      callback: (replies: BayeuxMessage[]) => void,
+    ): void;
+    openSocket(clientId: string, socket: unknown, request: IncomingMessage): void;
+    closeSocket(clientId: string, close?: boolean): void;
+  }
+
   export class NodeAdapter {
     constructor(options: {
       mount: string;
@@ -57,6 +71,7 @@ declare module 'faye' {
     handle(request: IncomingMessage, response: ServerResponse): void;
     handleUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer): void;
     getClient(): { publish(channel: string, data: unknown): unknown };
+    readonly _server: BayeuxServer;
     close(): void;
   }
 }

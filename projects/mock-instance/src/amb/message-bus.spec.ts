@@ -14,6 +14,7 @@ import {
 } from '../../test/bayeux';
 import { client, Client } from '../../test/client';
 import { raw, upgrade } from '../../test/raw';
+import { seededSysId } from '../data/seed';
 import { parseRecordChannel, recordChannel } from './record-channels';
 
 const ACTIVE = recordChannel('incident', 'active=true');
@@ -55,8 +56,27 @@ describe('the message bus', () => {
       busTimeout: 2,
       data: {
         ...data,
-        tables: { ...data.tables, secret: { fields: { name: { type: 'string' } } } },
-        acls: [...data.acls, { table: 'secret', operation: 'read', roles: ['itil'] }],
+        tables: {
+          ...data.tables,
+          secret: { fields: { name: { type: 'string' } } },
+          // Anyone reads a note; its secret only an itil user (Beth, not Abel).
+          secret_note: {
+            fields: {
+              title: { type: 'string' },
+              secret: { type: 'reference', reference: 'secret' },
+            },
+          },
+        },
+        records: {
+          ...data.records,
+          secret: [{ name: 'alpha' }],
+          secret_note: [{ title: 'n1', secret: seededSysId('secret:0') }],
+        },
+        acls: [
+          ...data.acls,
+          { table: 'secret', operation: 'read', roles: ['itil'] },
+          { table: 'secret_note', operation: 'read' },
+        ],
       },
     });
   });
@@ -282,5 +302,181 @@ describe('the message bus', () => {
     ).toBe(403);
     expect((await upgrade(`${instance.url}/amb`, { Host: 'attacker.example' })).status).toBe(403);
     expect((await upgrade(`${instance.url}/other`)).status).toBe(404);
+  });
+
+  const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+  const UNKNOWN = { successful: false, error: '402::Unknown client' };
+
+  async function sessionSetup(by: Client, clientId: string) {
+    return by.fetch('/amb_session_setup.do', {
+      method: 'POST',
+      headers: { 'X-UserToken': await by.token(), 'X-CometD_SessionID': clientId },
+    });
+  }
+
+  describe('a client id is no credential', () => {
+    for (const transport of ['long-polling', 'websocket'] as const) {
+      describe(`over ${transport}`, () => {
+        const opened: Bayeux[] = [];
+        async function busOf(of: Client): Promise<Bayeux> {
+          const bus =
+            transport === 'websocket' ? await webSocket(instance.url, of) : longPolling(of);
+          opened.push(bus);
+          return bus;
+        }
+        afterEach(() => opened.splice(0).forEach((bus) => bus.close()));
+
+        it('refuses a subscribe, connect or disconnect without a cookie for a client with a session', async () => {
+          const beths = await busOf(beth);
+          const id = (await handshake(beths, transport)).clientId as string;
+          const stranger = await busOf(client(instance.url));
+          expect(await subscribe(stranger, id, ACTIVE)).toMatchObject(UNKNOWN);
+          const [connected] = await connect(stranger, id, transport, 100);
+          expect(connected).toMatchObject({ channel: '/meta/connect', ...UNKNOWN });
+          expect(connected.ext).toBeUndefined(); // not even the client's session status
+          const [left] = await stranger.send('', [message('/meta/disconnect', { clientId: id })]);
+          expect(left).toMatchObject(UNKNOWN);
+          // The stranger's subscribe took nothing: a write reaches no one...
+          const row = await incident(beth, 'active=true');
+          await patch(beth, row['sys_id'], { short_description: `Unseen (${transport})` });
+          expect(deliveries(await connect(beths, id, transport, 200))).toEqual([]);
+          // ...and the client lives on for Beth.
+          expect(await subscribe(beths, id, ACTIVE)).toMatchObject({ successful: true });
+        });
+
+        it("gives a connect with another user's cookie none of the client's messages", async () => {
+          const beths = await busOf(beth);
+          const id = (await handshake(beths, transport)).clientId as string;
+          expect(await subscribe(beths, id, ACTIVE)).toMatchObject({ successful: true });
+          const row = await incident(
+            beth,
+            `active=true^caller_id!=${seededSysId('sys_user:abel.tuter')}`,
+          );
+          const waiting = connect(beths, id, transport, 1000);
+          await pause(100);
+          // Abel's connect comes after Beth's: a socket or poll that took over her client would
+          // get the write below.
+          const abels = await busOf(abel);
+          const stolen = connect(abels, id, transport, 600);
+          await pause(100);
+          await patch(beth, row['sys_id'], { short_description: `Beth's only (${transport})` });
+          const got = await stolen;
+          expect(deliveries(got)).toEqual([]);
+          expect(got.at(-1)).toMatchObject({ channel: '/meta/connect', ...UNKNOWN });
+          expect(
+            deliveries(await waiting).map((m) => (m.data as { sys_id: string }).sys_id),
+          ).toEqual([row['sys_id']]);
+          // A refused socket that closes leaves Beth's client alone.
+          abels.close();
+          await pause(100);
+          const next = connect(beths, id, transport, 1000);
+          await pause(100);
+          await patch(beth, row['sys_id'], { short_description: `Still Beth's (${transport})` });
+          expect(deliveries(await next)).toHaveLength(1);
+        });
+
+        it('keeps a client across a re-login as the same user, after a session setup', async () => {
+          const beths = await busOf(beth);
+          const id = (await handshake(beths, transport)).clientId as string;
+          expect(await subscribe(beths, id, ACTIVE)).toMatchObject({ successful: true });
+          expect((await beth.fetch('/logout.do')).status).toBe(302);
+          await beth.logIn('beth.anglin');
+          if (transport === 'long-polling') {
+            // The poll now carries the new session: unknown until the setup amb-client-js makes.
+            expect((await connect(beths, id, transport, 100)).at(-1)).toMatchObject(UNKNOWN);
+          } else {
+            // The socket keeps its upgrade's cookie: the session it carries has ended.
+            expect((await connect(beths, id, transport, 100)).at(-1)).toMatchObject({
+              ext: { 'glide.session.status': 'session.logged.out' },
+            });
+          }
+          const setup = await sessionSetup(beth, id);
+          expect(setup.status).toBe(200);
+          expect(await setup.json()).toEqual({ 'glide.session.status': 'session.logged.in' });
+          const row = await incident(beth, 'active=true');
+          const waiting = connect(beths, id, transport, 1000);
+          await pause(100);
+          await patch(beth, row['sys_id'], { short_description: `After re-login (${transport})` });
+          const replies = await waiting;
+          expect(deliveries(replies)).toHaveLength(1);
+          expect(replies.find((m) => m.channel === '/meta/connect')).toMatchObject({
+            successful: true,
+            ext: { 'glide.session.status': 'session.logged.in' },
+          });
+        });
+      });
+    }
+
+    it("refuses a session setup for another user's client, as for an unknown one", async () => {
+      const beths = longPolling(beth);
+      const id = (await handshake(beths)).clientId as string;
+      // A client that handshook without a session, then was bound to Beth's.
+      const anonymous = client(instance.url);
+      const later = (await handshake(longPolling(anonymous))).clientId as string;
+      await anonymous.logIn('beth.anglin');
+      expect((await sessionSetup(anonymous, later)).status).toBe(200);
+      const unknown = await sessionSetup(abel, 'nobody');
+      expect(unknown.status).toBe(400);
+      const unknownBody = await unknown.json();
+      for (const taken of [id, later]) {
+        const refused = await sessionSetup(abel, taken);
+        expect(refused.status).toBe(400);
+        expect(await refused.json()).toEqual(unknownBody);
+        // Still not Abel's to poll.
+        expect((await connect(longPolling(abel), taken, 'long-polling', 100)).at(-1)).toMatchObject(
+          UNKNOWN,
+        );
+      }
+      expect((await connect(beths, id, 'long-polling', 100)).at(-1)).toMatchObject({
+        successful: true,
+        ext: { 'glide.session.status': 'session.logged.in' },
+      });
+    });
+
+    it('caps one client at 100 subscriptions and names the cap when it refuses', async () => {
+      const bus = longPolling(beth);
+      const id = (await handshake(bus)).clientId as string;
+      const channel = (n: number) => recordChannel('incident', `number=INC${n}`);
+      const hundred = Array.from({ length: 100 }, (_, n) => channel(n));
+      const [all] = await bus.send('', [
+        message('/meta/subscribe', { clientId: id, subscription: hundred }),
+      ]);
+      expect(all).toMatchObject({ successful: true });
+      expect(await subscribe(bus, id, channel(0))).toMatchObject({ successful: true }); // held
+      expect(await subscribe(bus, id, channel(100))).toMatchObject({
+        successful: false,
+        error: expect.stringMatching(/^403::.*at most 100 subscriptions$/),
+        ext: { 'glide.amb.reply.status.code': 403 },
+      });
+      const [left] = await bus.send('', [
+        message('/meta/unsubscribe', { clientId: id, subscription: channel(0) }),
+      ]);
+      expect(left).toMatchObject({ successful: true });
+      expect(await subscribe(bus, id, channel(100))).toMatchObject({ successful: true });
+      await bus.send('', [message('/meta/disconnect', { clientId: id })]);
+    });
+  });
+
+  it('evaluates a dot-walk in a watched query with the subscriber’s access', async () => {
+    const byName = recordChannel('secret_note', 'secret.name=alpha');
+    const unnamed = recordChannel('secret_note', 'secret.nameISEMPTY');
+    const watch = async (of: Client) => {
+      const bus = longPolling(of);
+      const id = (await handshake(bus)).clientId as string;
+      for (const channel of [byName, unnamed]) {
+        expect(await subscribe(bus, id, channel)).toMatchObject({ successful: true });
+      }
+      return connect(bus, id, 'long-polling', 500);
+    };
+    const beths = watch(beth);
+    const abels = watch(abel);
+    await pause(100);
+    const def = instance.db.table('secret_note')!;
+    instance.db.update(def, instance.db.rows('secret_note')[0], { title: 'n2' }, 'admin');
+    const channels = async (replies: Promise<Message[]>) =>
+      deliveries(await replies).map((m) => m.channel);
+    // Beth reads the secret's name; for Abel it is as empty as the API shows it him.
+    expect(await channels(beths)).toEqual([byName]);
+    expect(await channels(abels)).toEqual([unnamed]);
   });
 });

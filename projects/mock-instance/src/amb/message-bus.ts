@@ -6,21 +6,28 @@
  * long-polling) with ServiceNow's conventions, as its own clients read them (`amb-client-js`
  * 20.0.3, the archived classic and AngularJS bundles, ServiceNow's iOS SDK tests):
  *
- * - authenticated by the session cookie; the bus itself takes no `X-UserToken`;
+ * - authenticated by the session cookie; the bus itself takes no `X-UserToken`. A client id is no
+ *   credential: a client is bound to the session of its handshake (or of a session setup), and a
+ *   connect, subscribe, unsubscribe or disconnect — long poll or WebSocket frame — that carries
+ *   another session (or none, for a bound client) is answered `402::Unknown client`, as for a
+ *   client the bus does not know;
  * - handshake and connect replies carry `ext['glide.session.status']`: `session.logged.in` while
  *   the client's session lives, `session.logged.out` once it ended (on the next connect: an open
  *   connect is answered at once), `session.invalidated` for a handshake without a session;
  * - a connect from a client the bus forgot is refused with `402::Unknown client` (faye says 401);
  * - `/amb_session_setup.do` (POST or GET, with `X-UserToken` and `X-CometD_SessionID`) binds a
- *   client to the request's session and answers `{"glide.session.status": ...}`;
+ *   client to the request's session and answers `{"glide.session.status": ...}` — a client bound
+ *   to no one, or to a session of the same user (a re-login); any other is refused as unknown;
  * - record-watcher channels (`/rw/default/<table>/<base64 query>`): every insert, update and
  *   delete is sent to each subscriber whose query matches the record before or after the change
  *   (`entry`, `change`, `exit`) and who may read it; a subscribe to a table the user may not read
- *   is refused with `glide.amb.reply.status.code: 403`.
+ *   is refused with `glide.amb.reply.status.code: 403`, and so is one past the cap on a client's
+ *   subscriptions (`maxSubscriptions`).
  *
  * Unverified without a live instance (see the README): what `/amb_session_setup.do` answers for
  * a stale or missing token (here: what any REST call gets), a handshake without a session, the
- * `changes` of an insert, and whether a watcher of a parent table sees its children's records.
+ * `changes` of an insert, whether a watcher of a parent table sees its children's records, how an
+ * instance answers a client of another session, and whether it caps subscriptions.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
@@ -30,9 +37,8 @@ import { BayeuxMessage, EngineServer, NodeAdapter } from 'faye';
 import { parse as parseCookies } from 'cookie';
 
 import type { Database } from '../data/database';
-import { readField } from '../data/fields';
 import { Row, shapeRecord, TableDef } from '../data/tables';
-import { allowed } from '../glide/acl';
+import { allowed, readFieldAs } from '../glide/acl';
 import { evaluateScripts, matchesQuery, parseEncodedQuery } from '../glide/encoded-query';
 import type { RequestGuard } from '../http/dev-guard';
 import { refuseUpgrade } from '../http/dev-guard';
@@ -43,6 +49,7 @@ import { SESSION_COOKIE, sessionIdOf } from '../session/login-pages';
 import type { Session, SessionStore } from '../session/sessions';
 import { BusEngine } from './engine';
 import { clientChannel, internalChannel, parseRecordChannel } from './record-channels';
+import { acceptBusSocket } from './websocket';
 
 /** What the message bus counts (in `GET /mock/stats`). */
 export interface BusStats {
@@ -52,7 +59,10 @@ export interface BusStats {
   busConnects: number;
   /** Channels subscribed to. */
   busSubscribes: number;
-  /** Subscriptions refused (403). */
+  /**
+   * Subscriptions refused (403: access, or the cap on a client's subscriptions), and requests
+   * refused for a client of another session (402).
+   */
   busRefused: number;
   /** Record-watcher messages delivered. */
   busMessages: number;
@@ -66,6 +76,18 @@ const LOGGED_OUT = 'session.logged.out';
 const INVALIDATED = 'session.invalidated';
 
 const AMB_PATH = /^\/amb(?:\/[^/]*)?$/;
+
+/**
+ * What `amb-client-js` 20.0.3 reacts to on a connect: it calls `/amb_session_setup.do` with its
+ * token, then goes on (ServiceNow's client code). faye's own error for an unknown client is
+ * `401:<id>:Unknown client`. That an instance answers a client of another session the same way
+ * is unverified: here it does, so a client id reveals nothing, and a browser whose session changed
+ * (a re-login) recovers as from a forgotten client.
+ */
+const UNKNOWN_CLIENT = '402::Unknown client';
+
+/** The default cap on one client's subscriptions (`maxSubscriptions`). */
+export const DEFAULT_BUS_MAX_SUBSCRIPTIONS = 100;
 
 /** One record-watcher message's `data`, as ServiceNow's clients read it. */
 export interface RecordMessage {
@@ -85,13 +107,28 @@ export interface MessageBusDeps {
   readonly stats: BusStats;
   /** Seconds a connect is held before it is answered (faye's `timeout`). */
   readonly timeout: number;
+  /** Channels one client may subscribe to at once; a subscribe past it is refused (403). */
+  readonly maxSubscriptions: number;
+}
+
+/** A client of the bus, and whom it belongs to. */
+interface BusClient {
+  /** The session it is bound to now (its handshake's, or the last session setup's); null: none. */
+  session: string | null;
+  /** That session's user (sys_id), kept once the session ends, for a re-login's session setup. */
+  user: string | null;
+  /**
+   * Every session it was bound to, all of `user`: a WebSocket keeps the cookie of its upgrade,
+   * so after a re-login and a session setup its frames still carry the session before.
+   */
+  readonly sessions: Set<string>;
 }
 
 export class MessageBus {
   private readonly adapter: NodeAdapter;
   private engine: BusEngine | null = null;
-  /** Each client and the session it belongs to (`null`: none, or it ended). */
-  private readonly bound = new Map<string, string | null>();
+  /** Each client and the session it is bound to. */
+  private readonly clients = new Map<string, BusClient>();
 
   constructor(private readonly deps: MessageBusDeps) {
     this.adapter = new NodeAdapter({
@@ -100,12 +137,12 @@ export class MessageBus {
       engine: {
         type: {
           create: (server: EngineServer) =>
-            (this.engine = new BusEngine(server, (clientId) => this.bound.delete(clientId))),
+            (this.engine = new BusEngine(server, (clientId) => this.clients.delete(clientId))),
         },
       },
     });
     this.adapter.addExtension({
-      incoming: (message, _request, callback) => callback(this.incoming(message)),
+      incoming: (message, request, callback) => callback(this.incoming(message, request)),
       outgoing: (message, request, callback) => callback(this.outgoing(message, request)),
     });
     deps.sessions.onEnd((id) => this.sessionEnded(id));
@@ -143,33 +180,49 @@ export class MessageBus {
     return AMB_PATH.test((req.url ?? '').split('?')[0]);
   }
 
-  /** A WebSocket upgrade to `/amb`, after the cross-site check (a page's WebSocket has no CORS). */
+  /**
+   * A WebSocket upgrade to `/amb`, after the cross-site check (a page's WebSocket has no CORS).
+   * Its frames act for a client only with the upgrade's session (see `websocket.ts`).
+   */
   upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
     const refusal = this.deps.guard.caller(req.headers);
     if (refusal !== null) {
       refuseUpgrade(socket, `Mock instance: the message bus ${refusal.message}`);
       return;
     }
-    this.adapter.handleUpgrade(req, socket, head);
+    acceptBusSocket(
+      this.adapter._server,
+      (clientId, request) => this.mayActFor(clientId, request),
+      req,
+      socket,
+      head,
+    );
   }
 
   /**
    * `/amb_session_setup.do`, behind the REST authentication (session cookie and `X-UserToken`):
-   * binds the client named by `X-CometD_SessionID` to this session.
+   * binds the client named by `X-CometD_SessionID` to this session — a client bound to no one (a
+   * handshake without a session), or to a session of this same user (a re-login). A client of
+   * another user is refused exactly as one the bus does not know (400, the mock's shape: an
+   * instance's answer is unverified; `amb-client-js` ignores any non-200), so a client id can be
+   * neither taken over nor probed.
    */
   readonly sessionSetup: RequestHandler = (req: Request, res: Response) => {
     const clientId = req.headers['x-cometd_sessionid'];
-    const sessionId = sessionIdOf(req);
-    if (typeof clientId !== 'string' || !this.bound.has(clientId) || !sessionId) {
+    const session = this.deps.sessions.peek(sessionIdOf(req));
+    const client = typeof clientId === 'string' ? this.clients.get(clientId) : undefined;
+    if (!client || !session || (client.user !== null && client.user !== session.userSysId)) {
       sendError(req, res, 400, {
         message: 'Invalid message bus client',
         detail: 'X-CometD_SessionID must name a client of this instance’s message bus',
       });
       return;
     }
-    this.bound.set(clientId, sessionId);
+    client.session = session.id;
+    client.user = session.userSysId;
+    client.sessions.add(session.id);
     this.deps.stats.busSessionSetups++;
-    res.json({ [SESSION_STATUS]: this.deps.sessions.isLive(sessionId) ? LOGGED_IN : LOGGED_OUT });
+    res.json({ [SESSION_STATUS]: LOGGED_IN });
   };
 
   /** Sends a record change to every subscriber it concerns. Called by the database. */
@@ -216,10 +269,11 @@ export class MessageBus {
       parseEncodedQuery(query, { table: def.name, hasField: hasFieldIn(db) }),
       { userId: caller.sysId, userName: caller.userName, now: db.now() },
     );
+    // A dot-walk in the query reads the referenced record as the subscriber may (as a list does).
     const sees = (row: Row | null) =>
       row !== null &&
       allowed(db, caller, 'read', def, row) &&
-      matchesQuery(parsed, (field) => readField(db, def, row, field));
+      matchesQuery(parsed, (field) => readFieldAs(db, caller, def, row, field));
     const was = sees(before);
     const is = sees(after);
     if (!was && !is) {
@@ -249,56 +303,47 @@ export class MessageBus {
 
   /** The live session a client belongs to, or null. */
   private sessionOf(clientId: string): Session | null {
-    return this.deps.sessions.peek(this.bound.get(clientId) ?? undefined);
+    return this.deps.sessions.peek(this.clients.get(clientId)?.session ?? undefined);
   }
 
   /**
-   * The live session of a Bayeux request's cookie. A WebSocket's messages come with its upgrade
-   * request, which no Express middleware parsed: the cookie header is read here.
+   * The session id a Bayeux request's cookie carries, live or not. A WebSocket's messages come
+   * with its upgrade request, which no Express middleware parsed: the cookie header is read here.
    */
-  private liveSessionIdOf(request: IncomingMessage | null): string | null {
-    const id = parseCookies(request?.headers.cookie ?? '')[SESSION_COOKIE];
-    return id && this.deps.sessions.isLive(id) ? id : null;
+  private cookieSessionOf(request: IncomingMessage | null): string | null {
+    return parseCookies(request?.headers.cookie ?? '')[SESSION_COOKIE] || null;
   }
 
-  private incoming(message: BayeuxMessage): BayeuxMessage {
-    const { stats, db } = this.deps;
+  /**
+   * Whether a request may act for a client: it carries a session the client was bound to (an
+   * ended one included, so that its connect hears `session.logged.out`). A client never bound has
+   * nothing to read, so any request may; an unknown client is faye's to answer.
+   */
+  private mayActFor(clientId: string, request: IncomingMessage | null): boolean {
+    const client = this.clients.get(clientId);
+    const carried = this.cookieSessionOf(request);
+    return (
+      !client || client.sessions.size === 0 || (carried !== null && client.sessions.has(carried))
+    );
+  }
+
+  private incoming(message: BayeuxMessage, request: IncomingMessage | null): BayeuxMessage {
+    const { stats } = this.deps;
+    if (message.channel === '/meta/handshake') {
+      stats.busHandshakes++;
+      return message;
+    }
+    if (message.channel === '/meta/connect') {
+      stats.busConnects++;
+    }
+    if (message.channel.startsWith('/meta/') && !this.mayActFor(message.clientId ?? '', request)) {
+      stats.busRefused++;
+      return { ...message, error: UNKNOWN_CLIENT };
+    }
     switch (message.channel) {
-      case '/meta/handshake':
-        stats.busHandshakes++;
-        return message;
-      case '/meta/connect':
-        stats.busConnects++;
-        return message;
       case '/meta/subscribe':
-      case '/meta/unsubscribe': {
-        const subscribing = message.channel === '/meta/subscribe';
-        const channels = [message.subscription ?? []].flat();
-        const session = this.sessionOf(message.clientId ?? '');
-        for (const channel of channels) {
-          const watched = parseRecordChannel(channel);
-          const def = watched && db.table(watched.table);
-          if (
-            subscribing &&
-            (!def ||
-              !session ||
-              !allowed(
-                db,
-                { sysId: session.userSysId, userName: session.userName },
-                'read',
-                def,
-                null,
-              ))
-          ) {
-            stats.busRefused++;
-            return { ...message, error: `403::Denied authorization to subscribe to ${channel}` };
-          }
-        }
-        if (subscribing) {
-          stats.busSubscribes += channels.length;
-        }
-        return { ...message, subscription: channels.map(internalChannel) };
-      }
+      case '/meta/unsubscribe':
+        return this.subscription(message);
       default:
         if (message.channel.startsWith('/meta/')) {
           return message;
@@ -307,25 +352,71 @@ export class MessageBus {
     }
   }
 
+  /**
+   * A subscribe or unsubscribe of a client that may act: a subscribe is refused (403) for a
+   * channel the user may not read, or that would take the client past `maxSubscriptions` (the
+   * cap is the mock's, against a client that makes every write cost; an instance's is unverified).
+   */
+  private subscription(message: BayeuxMessage): BayeuxMessage {
+    const { stats, db, maxSubscriptions } = this.deps;
+    const subscribing = message.channel === '/meta/subscribe';
+    const channels = [message.subscription ?? []].flat();
+    const session = this.sessionOf(message.clientId ?? '');
+    const user = session && { sysId: session.userSysId, userName: session.userName };
+    for (const channel of channels) {
+      const watched = parseRecordChannel(channel);
+      const def = watched && db.table(watched.table);
+      if (subscribing && (!def || !user || !allowed(db, user, 'read', def, null))) {
+        stats.busRefused++;
+        return { ...message, error: `403::Denied authorization to subscribe to ${channel}` };
+      }
+    }
+    const internal = channels.map(internalChannel);
+    if (subscribing) {
+      const held = this.engine?.subscriptions().get(message.clientId ?? '') ?? new Set<string>();
+      const added = new Set(internal.filter((channel) => !held.has(channel)));
+      if (held.size + added.size > maxSubscriptions) {
+        stats.busRefused++;
+        return {
+          ...message,
+          error:
+            `403::Denied authorization to subscribe to ${channels.join(', ')}: a client may ` +
+            `hold at most ${maxSubscriptions} subscriptions`,
+        };
+      }
+      stats.busSubscribes += channels.length;
+    }
+    return { ...message, subscription: internal };
+  }
+
   private outgoing(message: BayeuxMessage, request: IncomingMessage | null): BayeuxMessage {
     const ext = { ...message.ext, 'glide.amb.active': true };
+    // faye's own unknown-client error, on any meta channel, said as an instance's client reads it.
+    if (typeof message.error === 'string' && /^401:.*Unknown client$/.test(message.error)) {
+      return { ...message, error: UNKNOWN_CLIENT };
+    }
     switch (message.channel) {
       case '/meta/handshake': {
         if (!message.successful || !message.clientId) {
           return message;
         }
-        const sessionId = this.liveSessionIdOf(request);
-        this.bound.set(message.clientId, sessionId);
+        const sessionId = this.cookieSessionOf(request);
+        const session = this.deps.sessions.peek(sessionId ?? undefined);
+        this.clients.set(message.clientId, {
+          session: session?.id ?? null,
+          user: session?.userSysId ?? null,
+          sessions: new Set(session ? [session.id] : []),
+        });
         return {
           ...message,
           // What an instance's bus offers (faye would also offer JSONP, EventSource, in-process).
           supportedConnectionTypes: ['websocket', 'long-polling'],
-          ext: { ...ext, [SESSION_STATUS]: sessionId ? LOGGED_IN : INVALIDATED },
+          ext: { ...ext, [SESSION_STATUS]: session ? LOGGED_IN : INVALIDATED },
         };
       }
       case '/meta/connect': {
-        if (typeof message.error === 'string' && /^401:.*Unknown client$/.test(message.error)) {
-          return { ...message, error: '402::Unknown client' };
+        if (message.error !== undefined) {
+          return message; // no session status for a refused connect: it is not that client's
         }
         const live = this.sessionOf(message.clientId ?? '') !== null;
         return { ...message, ext: { ...ext, [SESSION_STATUS]: live ? LOGGED_IN : LOGGED_OUT } };
@@ -347,8 +438,8 @@ export class MessageBus {
 
   /** A session ended: its clients hear it on their open connect, now. */
   private sessionEnded(id: string): void {
-    for (const [clientId, sessionId] of this.bound) {
-      if (sessionId === id) {
+    for (const [clientId, client] of this.clients) {
+      if (client.session === id) {
         // Answer the open connect now, keeping a WebSocket open (faye would close it otherwise).
         this.engine?.server.flushConnection(clientId, false);
       }

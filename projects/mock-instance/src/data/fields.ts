@@ -23,8 +23,20 @@ export function knownField(tables: Tables, def: TableDef, path: string): boolean
   return fieldAt(tables, def, path) !== null;
 }
 
-/** A (dot-walked) field's stored value on `row`; '' where a reference on the way is empty. */
-export function readField(db: Database, def: TableDef, row: Row, path: string): string {
+/** Whether a record reached through a reference may be read (a dot-walk's every step). */
+export type RecordAccess = (def: TableDef, row: Row) => boolean;
+
+/**
+ * A (dot-walked) field's stored value on `row`; '' where a reference on the way is empty, or
+ * names a record `mayRead` refuses (by default every record may be read: the system's view).
+ */
+export function readField(
+  db: Database,
+  def: TableDef,
+  row: Row,
+  path: string,
+  mayRead: RecordAccess = () => true,
+): string {
   const dot = path.indexOf('.');
   if (dot < 0) {
     return row[path] ?? '';
@@ -32,5 +44,7 @@ export function readField(db: Database, def: TableDef, row: Row, path: string): 
   const field = def.fields[path.slice(0, dot)];
   const target = field && db.get(field.reference!, row[path.slice(0, dot)] ?? '');
   const targetDef = field && db.table(field.reference!);
-  return target && targetDef ? readField(db, targetDef, target, path.slice(dot + 1)) : '';
+  return target && targetDef && mayRead(targetDef, target)
+    ? readField(db, targetDef, target, path.slice(dot + 1), mayRead)
+    : '';
 }

@@ -12,6 +12,12 @@
  * refused read is a missing row (404 "No Record found ... ACL restricts the record retrieval",
  * rows dropped from lists and counts); a refused write is 403 `Operation Failed` / `ACL Exception
  * <Operation> Failed due to security constraints`, the shape instances answer with.
+ *
+ * A dot-walk (`caller_id.email`) reads the referenced record only if the caller may read it
+ * (`readFieldAs`); otherwise the value is empty, in results, in queries and in the message bus's
+ * record watchers alike (see `readFieldAs` for why empty). A rule's own condition is evaluated as
+ * the system, every reference followed (how an instance reads a dot-walk in an ACL's condition
+ * is unverified).
  */
 import type { AclRule, Database } from '../data/database';
 import { readField } from '../data/fields';
@@ -64,6 +70,29 @@ function matches(db: Database, rule: AclRule, caller: Caller, table: TableDef, r
     now: db.now(),
   });
   return matchesQuery(evaluated, (field) => readField(db, table, row, field));
+}
+
+/**
+ * A (dot-walked) field's value as `caller` may read it: each record a dot-walk reaches must be one
+ * the caller may read, else the value is '' — exactly what the Table API returns for that path
+ * (`sysparm_fields=caller_id.email`). A query reads the same value, so a condition on it matches
+ * as on an empty field (`caller_id.emailISEMPTY` matches, `caller_id.email=x` does not): a filter
+ * can never learn more than a read shows (no blind query), and a list's rows and counts agree with
+ * what its fields show. Treating the value as unknown (no condition matching, not even `!=` or
+ * `ISEMPTY`) would make a list drop rows whose shown value fits the filter. An instance refuses
+ * such queries per field, for the whole query: query ACLs (`query_match`, `query_range`; the docs'
+ * "Query ACLs") and `glide.export.query.enforce_field_acl` (the docs' "Enforce field ACLs for
+ * inbound query requests"). The mock has no field-level ACLs, and access decided record by
+ * record cannot refuse a whole query, so the value reads as empty (the mock's choice, unverified).
+ */
+export function readFieldAs(
+  db: Database,
+  caller: Caller,
+  table: TableDef,
+  row: Row,
+  path: string,
+): string {
+  return readField(db, table, row, path, (def, target) => allowed(db, caller, 'read', def, target));
 }
 
 /** The detail of the instance's 403 for a refused write. */

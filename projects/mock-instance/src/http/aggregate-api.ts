@@ -21,7 +21,8 @@ import {
   readableRows,
   tableNamed,
 } from './rest';
-import { fieldAt, readField } from '../data/fields';
+import { fieldAt } from '../data/fields';
+import { readFieldAs } from '../glide/acl';
 import { sendResult } from './responses';
 import { Row, Shape, shapeField } from '../data/tables';
 
@@ -73,11 +74,12 @@ export function aggregateApi(db: Database, rules: QueryRules): Router {
       excludeReferenceLink: true,
       baseUrl: '',
     };
+    // A dot-walked group is empty where the caller may not read the record it reaches.
     const valueOf = (row: Row, field: string) =>
       String(
         shapeField(
           fieldAt(db.tables, def, field)!,
-          readField(db, def, row, field),
+          readFieldAs(db, callerOf(res), def, row, field),
           shape,
           (t, id) => db.displayOf(t, id),
         ),

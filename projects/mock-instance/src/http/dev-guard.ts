@@ -14,7 +14,12 @@ import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import { RequestGuard } from '../../../dev-guard/src/index';
 import { sendError } from './responses';
 
-export { guardOptionsFromFlags, refuseUpgrade, requestGuard } from '../../../dev-guard/src/index';
+export {
+  guardOptionsFromFlags,
+  isLoopbackAddress,
+  refuseUpgrade,
+  requestGuard,
+} from '../../../dev-guard/src/index';
 export type { GuardOptions, RequestGuard } from '../../../dev-guard/src/index';
 
 const PLAIN_HEADERS = {

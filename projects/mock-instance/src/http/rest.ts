@@ -5,7 +5,7 @@
  */
 import type { NextFunction, Request, Response } from 'express';
 
-import { allowed } from '../glide/acl';
+import { allowed, readFieldAs } from '../glide/acl';
 import { Caller, callerOf } from '../session/csrf';
 import type { Database } from '../data/database';
 import {
@@ -20,7 +20,7 @@ import {
 } from '../glide/encoded-query';
 import { UnsupportedScript } from '../glide/glide-script';
 import { sendError } from './responses';
-import { knownField, readField } from '../data/fields';
+import { knownField } from '../data/fields';
 import type { Row, TableDef } from '../data/tables';
 
 /** A client mistake, answered in the instance's error shape with `status`. */
@@ -143,7 +143,8 @@ export function hasFieldIn(db: Database): (table: string, field: string) => bool
 
 /**
  * The rows of `def` the caller may read that match `query`, in the query's order. Joins and
- * related-list conditions see only the rows of their tables the caller may read.
+ * related-list conditions see only the rows of their tables the caller may read, and a dot-walk
+ * reads a referenced record only if the caller may (`readFieldAs`): else it reads as empty.
  */
 export function readableRows(
   db: Database,
@@ -152,7 +153,7 @@ export function readableRows(
   caller: Caller,
 ): Row[] {
   const readerOf = (table: TableDef) => (row: Row) => (field: string) =>
-    readField(db, table, row, field);
+    readFieldAs(db, caller, table, row, field);
   const tables = (name: string) => {
     const table = db.table(name);
     return table

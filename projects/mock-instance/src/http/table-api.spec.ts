@@ -843,3 +843,93 @@ describe('pages that do not exist', () => {
     expect(text).not.toContain('Cannot GET');
   });
 });
+
+describe('dot-walked fields, through the referenced table’s access rules', () => {
+  // Anyone reads tickets; a person only if it is p1 (or as a lead); e-mails are what the tests look for.
+  let own: MockInstance;
+  beforeAll(async () => {
+    own = await startMockInstance({
+      data: {
+        tables: {
+          x_person: { fields: { email: { type: 'string' } } },
+          x_ticket: {
+            fields: {
+              title: { type: 'string' },
+              person: { type: 'reference', reference: 'x_person' },
+            },
+          },
+        },
+        users: [
+          { user_name: 'ann', password: 'demo' },
+          { user_name: 'lea', password: 'demo', roles: ['lead'] },
+        ],
+        records: {
+          x_person: [{ email: 'p1@example.com' }, { email: 'p2@example.com' }],
+          x_ticket: [
+            { title: 't1', person: seededSysId('x_person:0') },
+            { title: 't2', person: seededSysId('x_person:1') },
+          ],
+        },
+        acls: [
+          { table: 'x_ticket', operation: 'read' },
+          { table: 'x_person', operation: 'read', condition: 'email=p1@example.com' },
+          { table: 'x_person', operation: 'read', roles: ['lead'] },
+        ],
+      },
+    });
+  });
+  afterAll(() => own.close());
+
+  async function get(user: string, path: string) {
+    const response = await fetch(own.url + path, { headers: { Authorization: basic(user) } });
+    expect(response.status).toBe(200);
+    return {
+      total: response.headers.get('x-total-count'),
+      result: (await body(response)).result,
+    };
+  }
+
+  it('returns an unreadable referenced record’s field empty in sysparm_fields', async () => {
+    const path =
+      '/api/now/table/x_ticket?sysparm_fields=title,person.email&sysparm_query=ORDERBYtitle';
+    expect((await get('ann', path)).result).toEqual([
+      { title: 't1', 'person.email': 'p1@example.com' },
+      { title: 't2', 'person.email': '' },
+    ]);
+    expect((await get('lea', path)).result).toEqual([
+      { title: 't1', 'person.email': 'p1@example.com' },
+      { title: 't2', 'person.email': 'p2@example.com' },
+    ]);
+    const one = await get(
+      'ann',
+      `/api/now/table/x_ticket/${seededSysId('x_ticket:1')}?sysparm_fields=person.email&sysparm_display_value=all`,
+    );
+    expect(one.result).toEqual({ 'person.email': { display_value: '', value: '' } });
+  });
+
+  it('matches a condition on it as on an empty value, in sysparm_query and in field=value', async () => {
+    const titles = async (user: string, query: string) =>
+      (await get(user, `/api/now/table/x_ticket?sysparm_fields=title&${query}`)).result.map(
+        (r: { title: string }) => r.title,
+      );
+    expect(await titles('ann', 'sysparm_query=person.email=p2@example.com')).toEqual([]);
+    expect(await titles('ann', 'person.email=p2@example.com')).toEqual([]);
+    expect(await titles('ann', 'sysparm_query=person.emailENDSWITHexample.com')).toEqual(['t1']);
+    expect(await titles('ann', 'sysparm_query=person.emailISEMPTY')).toEqual(['t2']);
+    expect(await titles('lea', 'sysparm_query=person.email=p2@example.com')).toEqual(['t2']);
+    const { total } = await get(
+      'ann',
+      '/api/now/table/x_ticket?sysparm_query=person.emailSTARTSWITHp2&sysparm_limit=1',
+    );
+    expect(total).toBe('0');
+  });
+
+  it('groups by it as the caller reads it in the Aggregate API', async () => {
+    const groups = async (user: string) =>
+      (
+        await get(user, '/api/now/stats/x_ticket?sysparm_count=true&sysparm_group_by=person.email')
+      ).result.map((g: { groupby_fields: { value: string }[] }) => g.groupby_fields[0].value);
+    expect(await groups('ann')).toEqual(['p1@example.com', '']);
+    expect(await groups('lea')).toEqual(['p1@example.com', 'p2@example.com']);
+  });
+});

@@ -5,7 +5,7 @@
  */
 import express, { Request, Response, Router } from 'express';
 
-import { aclDetail, allowed } from '../glide/acl';
+import { aclDetail, allowed, readFieldAs } from '../glide/acl';
 import { callerOf } from '../session/csrf';
 import { Database } from '../data/database';
 import {
@@ -20,7 +20,7 @@ import {
   readableRows,
   tableNamed,
 } from './rest';
-import { fieldAt, readField } from '../data/fields';
+import { fieldAt } from '../data/fields';
 import { sendError, sendResult } from './responses';
 import { glideDateTime } from '../data/seed';
 import { Row, Shape, shapeRecord, TableDef } from '../data/tables';
@@ -148,7 +148,8 @@ export function tableApi(db: Database, bodyLimit: string, rules: QueryRules): Ro
   const clock = rules.clock;
   const router = express.Router();
   const json = express.json({ limit: bodyLimit, type: () => true, strict: false });
-  const shape = (def: TableDef, row: Row, req: Request) =>
+  // A dot-walked field is empty where the caller may not read the record it reaches.
+  const shape = (def: TableDef, row: Row, req: Request, res: Response) =>
     shapeRecord(
       def,
       row,
@@ -157,7 +158,7 @@ export function tableApi(db: Database, bodyLimit: string, rules: QueryRules): Ro
       (t, id) => db.displayOf(t, id),
       (path) => {
         const field = fieldAt(db.tables, def, path);
-        return field && { def: field, value: readField(db, def, row, path) };
+        return field && { def: field, value: readFieldAs(db, callerOf(res), def, row, path) };
       },
     );
   /** The record the caller may see, else the instance's 404. */
@@ -193,13 +194,13 @@ export function tableApi(db: Database, bodyLimit: string, rules: QueryRules): Ro
       req,
       res,
       200,
-      page.map((row) => shape(def, row, req)),
+      page.map((row) => shape(def, row, req, res)),
     );
   });
 
   router.get('/now/table/:table/:sysId', (req, res) => {
     const def = tableOf(db, req);
-    sendResult(req, res, 200, shape(def, visible(req, res, def), req));
+    sendResult(req, res, 200, shape(def, visible(req, res, def), req, res));
   });
 
   router.post('/now/table/:table', json, (req, res) => {
@@ -221,7 +222,7 @@ export function tableApi(db: Database, bodyLimit: string, rules: QueryRules): Ro
     }
     const row = db.insert(def, values, caller.userName, givenSysId(db, def, req.body));
     res.set('Location', `${shapeOf(req).baseUrl}/api/now/table/${def.name}/${row['sys_id']}`);
-    sendResult(req, res, 201, shape(def, row, req));
+    sendResult(req, res, 201, shape(def, row, req, res));
   });
 
   const update = (req: Request, res: Response) => {
@@ -231,7 +232,7 @@ export function tableApi(db: Database, bodyLimit: string, rules: QueryRules): Ro
       throw refuse('write');
     }
     db.update(def, row, valuesOf(db, def, req), callerOf(res).userName);
-    sendResult(req, res, 200, shape(def, row, req));
+    sendResult(req, res, 200, shape(def, row, req, res));
   };
   router.put('/now/table/:table/:sysId', json, update);
   router.patch('/now/table/:table/:sysId', json, update);
