@@ -33,6 +33,8 @@ export {
 } from './lib/interceptor';
 export { maskUserToken } from './lib/mask';
 export type { UserTokenOptions } from './lib/options';
+export { PageUser } from './lib/page-user';
+export type { PageUserInfo } from './lib/user-lookup';
 export { provideUserToken, withUserTokenOptions } from './lib/provider';
 export type { UserTokenFeature, UserTokenFeatureKind } from './lib/provider';
 export { withReLogin } from './lib/relogin';

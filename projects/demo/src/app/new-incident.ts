@@ -1,6 +1,6 @@
 import { HttpClient, HttpErrorResponse } from '@angular/common/http';
 import { ChangeDetectionStrategy, Component, inject, signal } from '@angular/core';
-import { UserTokenRefreshError, UserTokenSession } from 'ngx-user-token';
+import { PageUser, UserTokenRefreshError, UserTokenSession } from 'ngx-user-token';
 
 import { ActivityLog } from './activity-log';
 
@@ -54,6 +54,8 @@ export class NewIncident {
   private readonly http = inject(HttpClient);
   private readonly log = inject(ActivityLog);
   protected readonly session = inject(UserTokenSession);
+  /** Who the page belongs to: the incident is theirs (and only ever created as them). */
+  private readonly user = inject(PageUser).user;
   protected readonly urgencies = [
     ['1', '1 - High'],
     ['2', '2 - Medium'],
@@ -74,6 +76,7 @@ export class NewIncident {
       .post<Created>('/api/now/table/incident', {
         short_description: this.text().trim(),
         urgency: this.urgency(),
+        caller_id: this.user()?.sysId ?? '',
       })
       .subscribe({
         next: (created) => {

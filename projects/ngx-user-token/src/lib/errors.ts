@@ -10,8 +10,10 @@
  * - `same-token`: the source offered the token the server had just rejected;
  * - `timeout`: the refresh took longer than `refreshTimeout`;
  * - `failed`: the source failed (for example the token page answered 500 or the network failed);
- * - `other-user`: after the session ended, another user logged in (with {@link withReLogin}):
- *   nothing held was sent again, and no request will go as that user from this page.
+ * - `other-user`: the instance's session now belongs to another user than the page's (someone
+ *   logged in as another user in another tab, or in the login window of {@link withReLogin}):
+ *   nothing is sent again with, or adopted from, that session; no request goes as that user from
+ *   this page.
  */
 export type UserTokenRefreshFailure =
   'logged-out' | 'login-page' | 'no-token' | 'same-token' | 'timeout' | 'failed' | 'other-user';
@@ -39,7 +41,10 @@ export class UserTokenRefreshError extends Error {
   /** True when the session is gone and the user has to log in again. */
   get sessionExpired(): boolean {
     return (
-      this.reason === 'logged-out' || this.reason === 'login-page' || this.reason === 'no-token'
+      this.reason === 'logged-out' ||
+      this.reason === 'login-page' ||
+      this.reason === 'no-token' ||
+      this.reason === 'other-user'
     );
   }
 }

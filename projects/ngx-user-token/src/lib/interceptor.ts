@@ -52,7 +52,7 @@ export const userTokenInterceptor: HttpInterceptorFn = (req, next) => {
   if (req.headers.has(header)) {
     return next(req);
   }
-  const send = (token: string | null) => {
+  const send = (token: string | null, url = req.url) => {
     // With no token known, ServiceNow's placeholder: a request without the header at all is the
     // one an instance answers with the browser's login dialog. And no challenge on a 401 at all.
     const value = token ?? placeholder;
@@ -60,7 +60,15 @@ export const userTokenInterceptor: HttpInterceptorFn = (req, next) => {
     if (noResponseChallenge) {
       headers = headers.set(NO_CHALLENGE_HEADER, 'true');
     }
-    return next(headers === req.headers ? req : req.clone({ headers }));
+    // A redirect is not followed with the token (a fetch backend honours this; XHR cannot): the
+    // retry decides where it may go (see `UserTokenRefresher.redirected`).
+    return next(
+      req.clone({
+        url,
+        headers,
+        redirect: req.redirect === 'error' ? 'error' : 'manual',
+      } as Parameters<typeof req.clone>[0]),
+    );
   };
   if (isSet(req, SKIP_TOKEN_REFRESH)) {
     return send(refresher.source.current());

@@ -1,4 +1,5 @@
-import { HttpBackend, HttpErrorResponse } from '@angular/common/http';
+import { DOCUMENT } from '@angular/common';
+import { HttpBackend, HttpErrorResponse, HttpRequest, HttpXhrBackend } from '@angular/common/http';
 import { inject, InjectionToken, PendingTasks } from '@angular/core';
 import { from, Subscription } from 'rxjs';
 
@@ -6,11 +7,11 @@ import { UserTokenRefreshError } from './errors';
 import { USER_TOKEN_EVENT_SINK, UserTokenEventSink } from './events';
 import { USER_TOKEN_RELOGIN } from './features';
 import { USER_TOKEN_CONFIG, UserTokenConfig } from './options';
-import { redirectProbe } from './redirect-probe';
 import { USER_TOKEN_SCOPE } from './scope';
 import type { UserTokenSession } from './session';
 import { noop, Receiver, settlement, Settlement, Teardown } from './settlement';
 import { RefreshedUserToken, UserTokenRejection, UserTokenSource } from './token-source';
+import { askUser, PageUserInfo, userOfPage } from './user-lookup';
 import {
   failure,
   isLoginPage,
@@ -82,6 +83,12 @@ export interface UserTokenRefresher {
   /** The session's end, until a new token is known; `null` while it lives. */
   readonly ended: SessionEnd | null;
   /**
+   * The page's user (see `PageUser`): every token not yet proven theirs is, before a
+   * request goes again with it or it is adopted. `null` when the page names none: then tokens are
+   * taken unproven, as before.
+   */
+  user: PageUserInfo | null;
+  /**
    * A request the session's end failed, proven not executed, or one about to leave while it
    * lasts: with {@link withReLogin} it waits for the login and `receiver` gets the new token (or,
    * if the login fails, `error` — a 401 `Session ended` naming another user when one logged in);
@@ -110,6 +117,14 @@ export interface UserTokenRefresher {
    * new token is known. For what learns of the end elsewhere (the live entry point's message bus).
    */
   expire(error: UserTokenRefreshError): void;
+  /**
+   * Where a request that left with the token was redirected (`error` being its opaque redirect):
+   * the URL within the instance to send it to instead, for a GET, HEAD or OPTIONS; else the error
+   * its caller gets (`redirect-elsewhere`, or a write redirected within the instance). `null` when
+   * `error` is no opaque redirect, or one that leads nowhere readable (an identity provider's
+   * login, say): `recover` decides then.
+   */
+  redirected(error: unknown, method: string): Settlement<string> | null;
 }
 
 /** The injector's {@link UserTokenRefresher}. @internal */
@@ -129,6 +144,63 @@ function createRefresher(): UserTokenRefresher {
 
   let lastFailure: UserTokenRefreshError | null = null;
 
+  if ((typeof ngDevMode === 'undefined' || ngDevMode) && backend instanceof HttpXhrBackend) {
+    console.warn(
+      'ngx-user-token: HttpClient uses the XHR backend, which follows redirects itself: a ' +
+        'request carrying the session token that the instance redirects to another origin takes ' +
+        'the token there. Add withFetch() to provideHttpClient() (the default from Angular 22).',
+    );
+  }
+
+  // The token last proven the page user's: at first the page's own, rendered for that user.
+  let proven = source.current();
+  let proof: { readonly token: string; readonly settled: Settlement<string> } | null = null;
+
+  /**
+   * Hands `receiver` `token` once it is proven to be the page user's session — at once when it
+   * was before, or when the page names no user: one question to the instance (see `askUser`) per
+   * new token, shared by every request that waits for it. Another user's session ends this
+   * page's (`other-user`): the token is neither used nor adopted.
+   */
+  const bound = (token: string, url: string | null, receiver: Receiver<string>): Teardown => {
+    if (!self.user || token === proven) {
+      receiver(true, token);
+      return noop;
+    }
+    if (proof?.token !== token) {
+      const [settled, settle] = settlement<string>();
+      proof = { token, settled };
+      const user = self.user;
+      askUser(backend, config.headerName, (url && includes(url)) || '', token).listen(
+        (ok, answer) => {
+          if (ok && answer.sysId === user.sysId) {
+            proven = token;
+            settle(true, token);
+            return;
+          }
+          const error = new UserTokenRefreshError(
+            ok ? 'other-user' : 'failed',
+            typeof ngDevMode === 'undefined' || ngDevMode
+              ? ok
+                ? `the instance's session now belongs to another user than the page's (${user.userName ?? user.sysId}): ` +
+                  'nothing is sent as them; the page must be reloaded, or its user log in again.'
+                : 'the instance did not say whose session the new token is; it was not used.'
+              : '',
+            ok ? undefined : answer,
+          );
+          if (ok) {
+            if (!self.running) {
+              finish(error);
+            }
+            expire(error);
+          }
+          settle(false, error);
+        },
+      );
+    }
+    return proof.settled.listen(receiver);
+  };
+
   const finish = (failure: UserTokenRefreshError | null) => {
     self.running = null;
     self.episode++;
@@ -137,11 +209,12 @@ function createRefresher(): UserTokenRefresher {
 
   /**
    * The session is gone: said once per episode. When the instance proved it (`logged-out`,
-   * `login-page`; not a refresh that found no token), remembered until a new token is known.
+   * `login-page`), or it is another user's (`other-user`) — not a refresh that found no token —
+   * remembered until a new token is known.
    */
   const expire = (error: UserTokenRefreshError) => {
     let session: UserTokenSession | undefined;
-    if (error.reason === 'logged-out' || error.reason === 'login-page') {
+    if (/^(logged-out|login-page|other-user)$/.test(error.reason)) {
       self.ended = { t: source.current(), e: error };
       session = relogin?.end(error);
     }
@@ -171,8 +244,6 @@ function createRefresher(): UserTokenRefresher {
     }
     return failure(response, 401, 'Session ended', error);
   };
-
-  const redirectedToLogin = redirectProbe(backend, source, config);
 
   /**
    * Starts the refresh every request failing meanwhile shares: the source's first token, checked,
@@ -206,15 +277,19 @@ function createRefresher(): UserTokenRefresher {
             );
       end(error);
       sink.report?.({ type: 'refresh-failed', error });
-      if (error.sessionExpired) {
+      if (error.sessionExpired && self.ended?.e !== error) {
         expire(error);
       }
       settle(false, error);
     };
+    // The source's first token (or its completing without one) is its answer: what follows while
+    // the token is being proven is ignored.
+    let answered = false;
     const succeed = (result: string | RefreshedUserToken | undefined) => {
-      if (over) {
+      if (over || answered) {
         return;
       }
+      answered = true;
       const refreshed = typeof result === 'string' ? { token: result, via: 'source' } : result;
       const problem = checkToken(refreshed?.token, rejection.token);
       if (problem) {
@@ -222,10 +297,22 @@ function createRefresher(): UserTokenRefresher {
         return;
       }
       const { token, via } = refreshed!;
-      end(null);
-      // The sink masks the token (see UserTokenEvents).
-      sink.report?.({ type: 'token-refreshed', via, token });
-      settle(true, token);
+      bound(token, rejection.response.url, (ok, outcome) => {
+        if (!ok) {
+          fail(outcome);
+          return;
+        }
+        if (over) {
+          return;
+        }
+        if (token !== source.current()) {
+          source.adopt?.(token, via);
+        }
+        end(null);
+        // The sink masks the token (see UserTokenEvents).
+        sink.report?.({ type: 'token-refreshed', via, token });
+        settle(true, token);
+      });
     };
     const timer = setTimeout(
       () =>
@@ -282,8 +369,7 @@ function createRefresher(): UserTokenRefresher {
       // as responses may arrive out of order.
       const token = namedToken(rejection) ?? source.current();
       if (token !== null && token !== rejection.token) {
-        receiver(true, token);
-        return noop;
+        return bound(token, rejection.response.url, receiver);
       }
     }
     const { headers, url } = rejection.response;
@@ -330,11 +416,18 @@ function createRefresher(): UserTokenRefresher {
       ended();
       return noop;
     }
-    // 2. No status from the instance: perhaps a redirect to the identity provider (same).
-    if (status === 0 && url && includes(url)) {
-      return redirectedToLogin(url).listen((ok, redirected) =>
-        ok && redirected ? ended() : receiver(false, error),
-      );
+    // 2. A redirect not followed that leads to no API (see `redirected`: the identity provider,
+    //    the login page), or a status 0 the probe finds a redirect behind: the same.
+    if (url && includes(url)) {
+      if (redirect(error)) {
+        ended();
+        return noop;
+      }
+      if (status === 0) {
+        return apiRedirects(includes(url) || '').listen((_, sso) =>
+          sso ? ended() : receiver(false, error),
+        );
+      }
     }
     // Sent again only if allowed, and only if idempotent or refused before it ran.
     const again = attempt.retriesLeft > 0 && (SAFE_METHOD.test(method) || rejectedForToken(error));
@@ -362,25 +455,105 @@ function createRefresher(): UserTokenRefresher {
       return noop;
     }
     sink.report?.({ type: 'token-rejected', method, url, status });
+    // A failure that ended the session holds the request (with withReLogin); any other gives the
+    // caller the rejection it came with.
+    const held = (reason: unknown) =>
+      reason === self.ended?.e ? self.hold(receiver, error) : receiver(false, error);
     const rejection: UserTokenRejection = { token: tokenOf(attempt.sent, error), response: error };
     // 5. The page's token changed since the request left: someone refreshed it. The token the 401
     //    names, if any, is the server's current one (the token may have rotated again); neither
     //    is written back, as responses may arrive out of order.
     const page = source.current();
     if (page !== null && page !== rejection.token) {
-      receiver(true, namedToken(rejection) ?? page);
-      return noop;
+      return bound(namedToken(rejection) ?? page, url, (ok, token) =>
+        ok ? receiver(true, token) : held(token),
+      );
     }
     // 6. The refresh in flight or just settled, the session's end, a forbidden resubmit, or a
     //    new refresh (see `tokenAfter`). Whatever goes wrong on the way, the caller gets the
     //    rejection it came with — held first if the session ended.
     return tokenAfter(rejection, startedIn, method, (ok, token) =>
-      ok
-        ? receiver(true, token)
-        : token === self.ended?.e
-          ? self.hold(receiver, error)
-          : receiver(false, error),
+      ok ? receiver(true, token) : held(token),
     );
+  };
+
+  // Whether the instance's API itself redirects now — how an instance behind single sign-on
+  // answers once the session ended: the user question (see `askUser`) is asked, never followed.
+  // One question at a time serves every redirect being judged.
+  let apiCheck: Settlement<boolean> | null = null;
+  const apiRedirects = (origin: string): Settlement<boolean> => {
+    if (apiCheck) {
+      return apiCheck;
+    }
+    const [asked, answer] = settlement<boolean>();
+    apiCheck = asked;
+    const token = source.current() ?? config.placeholderToken;
+    askUser(backend, config.headerName, origin, token).listen((ok, outcome) => {
+      apiCheck = null;
+      answer(true, !ok && redirect(outcome));
+    });
+    return asked;
+  };
+
+  const redirected: UserTokenRefresher['redirected'] = (error, method) => {
+    if (!redirect(error) || !error.url) {
+      return null;
+    }
+    const from = error.url;
+    const [found, answer] = settlement<string>();
+    /** The caller's error: the request went no further than the instance. */
+    const notFollowed = (to: string | null) =>
+      failure(
+        error,
+        0,
+        'Redirect not followed',
+        new Error(
+          typeof ngDevMode === 'undefined' || ngDevMode
+            ? `ngx-user-token: ${method} ${from} was redirected ` +
+                (to === null
+                  ? 'out of the instance (the browser does not say where): the request carried the session token, which never leaves its origin.'
+                  : includes(to)
+                    ? `to ${to}, within the instance, but a write is not sent again.`
+                    : `to ${to}, which is not the instance: the request carried the session token, which never leaves its origin.`)
+            : 'ngx-user-token: redirect not followed',
+        ),
+      );
+    // Where it leads (`null`: out of the instance, unreadable — an identity provider, say).
+    const landed = (to: string | null) => {
+      if (to !== null && includes(to)) {
+        if (/\/(login|navpage)\.do(?:[?#]|$)/.test(to)) {
+          // The login page: the session's end, for `recover` to handle.
+          answer(false, error);
+        } else {
+          answer(
+            ...(SAFE_METHOD.test(method)
+              ? ([true, to] as const)
+              : ([false, notFollowed(to)] as const)),
+          );
+        }
+        return;
+      }
+      // Out of the instance: the single-sign-on end when the API itself redirects too, else a
+      // redirect the token must not follow.
+      apiRedirects(includes(from) || '').listen((_, sso) =>
+        answer(false, sso ? error : notFollowed(to)),
+      );
+    };
+    const location = error.headers.get('Location');
+    if (location !== null) {
+      // A backend outside the browser (fetch in Node) shows the redirect itself: its next hop.
+      landed(new URL(location, from).href);
+    } else {
+      // Followed without the token, so the browser may go where it leads: only its end is used.
+      const follow = new HttpRequest<null>('HEAD', from, null, { redirect: 'follow' } as object);
+      const end = (response: { status: number; url: string | null }) =>
+        landed(response.status === 0 ? null : response.url);
+      backend.handle(follow).subscribe({
+        next: (event) => 'status' in event && end(event as { status: number; url: string | null }),
+        error: end,
+      });
+    }
+    return found;
   };
 
   // Plain data properties, read on every request (no getters: they cost time on the hot path).
@@ -396,8 +569,22 @@ function createRefresher(): UserTokenRefresher {
     hold: relogin?.hold ?? ((receiver, error) => (receiver(false, error), noop)),
     recover,
     expire,
+    redirected,
+    user: userOfPage(inject(DOCUMENT).defaultView as unknown as Record<string, unknown> | null),
   };
   return self;
+}
+
+/**
+ * True for a redirect not followed (`redirect: 'manual'`): opaque in a browser's fetch (status 0,
+ * nothing readable), a 3xx with its `Location` in a fetch outside the browser.
+ */
+function redirect(error: unknown): error is HttpErrorResponse {
+  return (
+    error instanceof HttpErrorResponse &&
+    ((error as { responseType?: string }).responseType === 'opaqueredirect' ||
+      (error.status >= 300 && error.status < 400 && error.headers.has('Location')))
+  );
 }
 
 /** What a token may look like in a header value: visible ASCII, no spaces. */

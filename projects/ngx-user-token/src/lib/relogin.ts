@@ -4,6 +4,7 @@ import {
   inject,
   Injectable,
   InjectionToken,
+  Injector,
   PLATFORM_ID,
   Signal,
   signal,
@@ -13,6 +14,7 @@ import { UserTokenRefreshError } from './errors';
 import { USER_TOKEN_EVENT_SINK } from './events';
 import { ReLoginHook, USER_TOKEN_RELOGIN } from './features';
 import { optionError } from './options';
+import { USER_TOKEN_REFRESHER } from './refresher';
 import { userTokenFeature, UserTokenFeature } from './provider';
 import { UserTokenReloginResult, UserTokenSession, UserTokenSessionState } from './session';
 import { noop, Receiver, settlement, Settlement } from './settlement';
@@ -42,9 +44,9 @@ export interface ReLoginOptions {
   reloginTimeout?: number;
   /**
    * The sys_id of the user whose session this page has, compared with who logs in: a held
-   * request is sent again only when they are the same. Default `window.NOW.user_id` (Service
-   * Portal pages define it) or else `window.g_user.userID` (classic UI pages). When neither is
-   * known, nothing held is sent again.
+   * request is sent again only when they are the same. Default the page's user (`PageUser`:
+   * `window.NOW.user_id`, `window.g_user.userID`, or the instance's answer when the page names
+   * none). When it is not known, nothing held is sent again.
    */
   user?: () => string | null;
 }
@@ -162,6 +164,8 @@ interface Episode {
 export class ReLoginSession extends UserTokenSession {
   private readonly config = inject(RELOGIN_CONFIG)!;
   private readonly source = inject(UserTokenSource);
+  // Read when needed: the refresher itself injects this session (through USER_TOKEN_RELOGIN).
+  private readonly injector = inject(Injector);
   private readonly sink = inject(USER_TOKEN_EVENT_SINK);
   private readonly window = isPlatformBrowser(inject(PLATFORM_ID))
     ? (inject(DOCUMENT).defaultView as (Window & Record<string, unknown>) | null)
@@ -266,10 +270,17 @@ export class ReLoginSession extends UserTokenSession {
     this.finish('abandoned');
   }
 
-  /** The session ended (the refresher calls this); starts holding, once per ended session. @internal */
+  /**
+   * The session ended (the refresher calls this); starts holding, once per ended session. When it
+   * is another user's, nothing held goes: the held requests fail with `other-user`, and a
+   * `relogin()` (as the page's user) holds what comes next. @internal
+   */
   ɵend(error: UserTokenRefreshError): UserTokenSession {
     if (!this.episode) {
       this.begin(error);
+    }
+    if (error.reason === 'other-user') {
+      this.finish('other-user', error);
     }
     return this;
   }
@@ -366,12 +377,8 @@ export class ReLoginSession extends UserTokenSession {
   }
 
   private currentUser(): string | null {
-    if (this.config.user) {
-      return this.config.user();
-    }
-    const now = this.window?.['NOW'] as { user_id?: unknown } | undefined;
-    const classic = this.window?.['g_user'] as { userID?: unknown } | undefined;
-    const user = now?.user_id ?? classic?.userID;
-    return typeof user === 'string' && user !== '' ? user : null;
+    return this.config.user
+      ? this.config.user()
+      : (this.injector.get(USER_TOKEN_REFRESHER).user?.sysId ?? null);
   }
 }

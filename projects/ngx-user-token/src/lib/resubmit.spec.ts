@@ -210,11 +210,11 @@ describe('single sign-on: a login page instead of JSON', () => {
     ended(redirected);
   });
 
-  it('asks, on a failure without a status, whether the request was redirected to a login', () => {
+  it('asks, on a failure without a status, whether the API redirects to a login', () => {
     const { http, httpTesting, events } = setUp({ token: 'token-1' });
     const outcome = watch(http.get(URL));
     httpTesting.expectOne(URL).error(new ProgressEvent('error'), { status: 0 });
-    const probe = httpTesting.expectOne((r) => r.method === 'HEAD' && r.url === URL);
+    const probe = httpTesting.expectOne((r) => r.url.includes('/api/now/table/sys_user'));
     expect((probe.request as HttpRequest<null> & { redirect?: string }).redirect).toBe('manual');
     expect(probe.request.headers.get('X-UserToken')).toBe('token-1');
     probe.flush(null, {
@@ -231,7 +231,7 @@ describe('single sign-on: a login page instead of JSON', () => {
     const outcome = watch(http.get(URL));
     httpTesting.expectOne(URL).error(new ProgressEvent('error'), { status: 0 });
     httpTesting
-      .expectOne((r) => r.method === 'HEAD')
+      .expectOne((r) => r.url.includes('/api/now/table/sys_user'))
       .error(new ProgressEvent('error'), { status: 0 });
     expect((outcome.error as HttpErrorResponse).status).toBe(0);
     expect((outcome.error as HttpErrorResponse).statusText).not.toBe('Session ended');

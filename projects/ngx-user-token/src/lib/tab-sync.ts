@@ -4,6 +4,7 @@ import { DestroyRef, inject, InjectionToken, PLATFORM_ID } from '@angular/core';
 import { USER_TOKEN_EVENT_SINK } from './events';
 import { AnnounceToken, SyncedPage, USER_TOKEN_TAB_SYNC } from './features';
 import { userTokenFeature, UserTokenFeature } from './provider';
+import { userOfPage } from './user-lookup';
 import { TOKEN_PATTERN } from './wire';
 
 /** The part of `BroadcastChannel` tab sync uses. */
@@ -34,8 +35,9 @@ export const TAB_CHANNEL_FACTORY = /* @__PURE__ */ new InjectionToken<
  * instance's session, so a token one tab refreshed is stale in the others, and a tab opened after
  * a new login has a token the others lack. Each tab tells the others when it adopts a token, and
  * at startup when its page came with one — except a page restored from history, whose token may be
- * old; a tab ignores a token older than its own. Each such switch saves a 401 (and perhaps a login
- * dialog) in the other tabs.
+ * old; a tab ignores a token older than its own, and one announced for another user than its page's
+ * (another user logged in in this browser: the tabs share the session cookie, not the user). Each
+ * such switch saves a 401 (and perhaps a login dialog) in the other tabs.
  *
  * @example
  * ```ts
@@ -48,10 +50,14 @@ export function withCrossTabSync(): UserTokenFeature {
   ]);
 }
 
-/** A token one tab tells the others about, and since when that tab has had it (epoch ms). */
+/**
+ * A token one tab tells the others about, since when that tab has had it (epoch ms), and whose
+ * session it is (the page's user's `sys_id`; `null` when that page named none).
+ */
 interface TabToken {
   readonly token: string;
   readonly at: number;
+  readonly user: string | null;
 }
 
 function openTabSync(page: SyncedPage): AnnounceToken {
@@ -64,15 +70,21 @@ function openTabSync(page: SyncedPage): AnnounceToken {
     { timeOrigin?: number; getEntriesByType?: (type: string) => { type?: string }[] } | undefined;
   /** Since when (epoch ms) the page has had its token: its load, or the last adoption. */
   let since = typeof performance?.timeOrigin === 'number' ? performance.timeOrigin : now();
-  const post = (token: string) => channel.postMessage({ token, at: since } satisfies TabToken);
+  // The tabs of one browser share its session cookie, not its user: a tab opened after another
+  // user logged in announces that user's token, which a tab of this user never takes.
+  const user = userOfPage(page.window)?.sysId ?? null;
+  const post = (token: string) =>
+    channel.postMessage({ token, at: since, user } satisfies TabToken);
   channel.onmessage = (event) => {
-    const { token, at } = (event.data ?? {}) as Partial<TabToken>;
+    const message = (event.data ?? {}) as Partial<TabToken>;
+    const { token, at } = message;
     if (
       typeof token === 'string' &&
       typeof at === 'number' &&
       TOKEN_PATTERN.test(token) &&
       token !== page.current() &&
-      at >= since
+      at >= since &&
+      (user === null || message.user === user)
     ) {
       since = at;
       page.setPageToken(token);

@@ -75,13 +75,16 @@ describe('WindowUserTokenSource', () => {
     }
   });
 
-  it('takes the 401 X-UserToken-Response first, with no extra round trip, and writes it to g_ck', async () => {
+  it('takes the 401 X-UserToken-Response first, with no extra round trip, and leaves g_ck to the adoption', async () => {
     setUp({ tokenUrl: TOKEN_PAGE });
     const source = TestBed.inject(WindowUserTokenSource);
     const result = await firstValueFrom(
       source.refresh(rejection('token-1', { 'X-UserToken-Response': 'token-2' })),
     );
     expect(result).toEqual<RefreshedUserToken>({ token: 'token-2', via: 'response-header' });
+    // Written back only once the library adopts it, after proving whose session it is.
+    expect(page['g_ck']).toBe('token-1');
+    source.adopt('token-2', 'response-header');
     expect(page['g_ck']).toBe('token-2');
     TestBed.inject(HttpTestingController).expectNone(TOKEN_PAGE);
   });

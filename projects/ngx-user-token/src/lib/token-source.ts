@@ -58,9 +58,10 @@ export abstract class UserTokenSource {
   ): Observable<string | RefreshedUserToken> | Promise<string | RefreshedUserToken>;
 
   /**
-   * Optional: takes a token the library learned other than from `refresh()` — the new session's,
-   * after a re-login ({@link withReLogin}) — so that `current()` returns it from now on. A source
-   * without it keeps its own token; the held requests still go with the new one.
+   * Optional: takes a token the library adopts — one `refresh()` gave (once proven to be the
+   * page's user's, and when `current()` does not return it already), or the new session's after a
+   * re-login ({@link withReLogin}) — so that `current()` returns it from now on. A source without
+   * it keeps its own token; the requests waiting for the token still go with the new one.
    */
   adopt?(token: string, via: string): unknown;
 }
@@ -75,10 +76,11 @@ export abstract class UserTokenSource {
  * 3. the token page, with {@link withTokenPage} — fetched through `HttpBackend` so no interceptor
  *    sees it.
  *
- * It fails with a {@link UserTokenRefreshError} when none gives a new token, and writes a new
- * token back to `window.g_ck` (and fires `ck_updated` on a classic page's event bus) so other code
- * on the page keeps working; with {@link withCrossTabSync} it also tells the other tabs of the
- * origin. On the server it has no token and touches no `window`.
+ * It fails with a {@link UserTokenRefreshError} when none gives a new token. A new token, once the
+ * library adopts it (proven to be the page user's), is written back to `window.g_ck` (and
+ * `ck_updated` fired on a classic page's event bus) so other code on the page keeps working; with
+ * {@link withCrossTabSync} the other tabs of the origin are told too. On the server it has no
+ * token and touches no `window`.
  */
 @Injectable({ providedIn: 'root' })
 export class WindowUserTokenSource extends UserTokenSource {
@@ -109,7 +111,7 @@ export class WindowUserTokenSource extends UserTokenSource {
   refresh(rejection: UserTokenRejection): Observable<RefreshedUserToken> {
     const fromHeader = namedToken(rejection);
     if (fromHeader !== null) {
-      return of(this.adopt(fromHeader, 'response-header'));
+      return of({ token: fromHeader, via: 'response-header' });
     }
     const fromGlobal = this.current();
     if (fromGlobal !== null && fromGlobal !== rejection.token) {
@@ -128,7 +130,7 @@ export class WindowUserTokenSource extends UserTokenSource {
         ),
       );
     }
-    return this.tokenPage(rejection.token).pipe(map((token) => this.adopt(token, 'token-url')));
+    return this.tokenPage(rejection.token).pipe(map((token) => ({ token, via: 'token-url' })));
   }
 
   /** Writes `token` to `window.g_ck` (and the page's event bus) and tells the other tabs. */
