@@ -13,6 +13,7 @@ interface RoundTripRow {
   serverRequests: number;
   unauthorized: number;
   tokenPageFetches: number;
+  userQuestions: number;
   failed: number;
   duringRefresh: { sent: number; unauthorized: number };
 }
@@ -51,12 +52,14 @@ describe('npm run bench, smoke-sized', () => {
 
   it('counts round trips for every strategy and burst', () => {
     const rows: RoundTripRow[] = results.roundTrips.rows;
-    expect(rows).toHaveLength(3 * results.roundTrips.bursts.length);
+    expect(rows).toHaveLength(5 * results.roundTrips.bursts.length);
     for (const row of rows) {
       expect(row.failed).toBe(0);
       expect(row.unauthorized).toBe(row.n);
-      expect(row.serverRequests).toBe(2 * row.n);
+      expect(row.serverRequests).toBe(2 * row.n + row.userQuestions);
       expect(row.duringRefresh.sent).toBe(row.n);
+      // The new token proven the page user's once per burst, only where the page names its user.
+      expect(row.userQuestions).toBe(row.strategy.includes('names its user') ? 1 : 0);
     }
     const ours = rows.filter((r) => r.strategy.startsWith('ngx-user-token'));
     expect(ours.every((r) => r.duringRefresh.unauthorized === 0)).toBe(true);

@@ -118,6 +118,14 @@ export async function serverStats(url) {
 
 /** Logs in as the demo user and loads the page: returns the page's g_ck. @param {string} url */
 export async function logIn(url) {
+  return (await logInPage(url)).token;
+}
+
+/**
+ * Logs in as the demo user and loads the page: its g_ck and the user it names (`NOW.user_id`).
+ * @param {string} url
+ */
+export async function logInPage(url) {
   const login = await fetch(`${url}/login.do`, {
     method: 'POST',
     headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
@@ -125,11 +133,14 @@ export async function logIn(url) {
   });
   if (login.status !== 302) throw new Error(`login: ${login.status}`);
   const html = await (await fetch(`${url}/`)).text();
-  return /** @type {RegExpExecArray} */ (/window\.g_ck = "([0-9a-f]+)"/.exec(html))[1];
+  return {
+    token: /** @type {RegExpExecArray} */ (/window\.g_ck = "([0-9a-f]+)"/.exec(html))[1],
+    user: /** @type {RegExpExecArray} */ (/user_id: "([0-9a-f]+)"/.exec(html))[1],
+  };
 }
 
 /**
- * @typedef {{ name: string, tokenResponseHeader: boolean,
+ * @typedef {{ name: string, tokenResponseHeader: boolean, namesUser?: boolean,
  *   interceptors: (lib: any) => import('@angular/common/http').HttpInterceptorFn[],
  *   providers: (lib: any) => unknown[] }} Strategy
  */
@@ -145,6 +156,22 @@ const STRATEGIES = [
   {
     name: 'ngx-user-token, token page only',
     tokenResponseHeader: false,
+    interceptors: (lib) => [lib.userTokenInterceptor],
+    providers: (lib) => [lib.provideUserToken(lib.withTokenPage('/user_token.do'))],
+  },
+  // The page names its user (`NOW.user_id`, as an instance's pages do): each new token is proven
+  // to be that user's before it is used — one question per refresh, counted apart.
+  {
+    name: 'ngx-user-token, X-UserToken-Response, page names its user',
+    tokenResponseHeader: true,
+    namesUser: true,
+    interceptors: (lib) => [lib.userTokenInterceptor],
+    providers: (lib) => [lib.provideUserToken(lib.withTokenPage('/user_token.do'))],
+  },
+  {
+    name: 'ngx-user-token, token page only, page names its user',
+    tokenResponseHeader: false,
+    namesUser: true,
     interceptors: (lib) => [lib.userTokenInterceptor],
     providers: (lib) => [lib.provideUserToken(lib.withTokenPage('/user_token.do'))],
   },
@@ -184,7 +211,21 @@ export async function measureRoundTrips(options) {
  * @param {any} lib @param {string} url @param {Strategy} strategy @param {number} n @param {number} repeats
  */
 async function measureStrategy(lib, url, strategy, n, repeats) {
-  const window = { g_ck: await logIn(url) };
+  const page = await logInPage(url);
+  /** @type {Record<string, unknown>} */
+  const window = { g_ck: page.token };
+  if (strategy.namesUser) {
+    window['NOW'] = { user_id: page.user };
+  }
+  // The library's "whose session is this token?" questions, counted on the way out.
+  let questions = 0;
+  const pageFetch = globalThis.fetch;
+  globalThis.fetch = (input, init) => {
+    if (String(input instanceof Request ? input.url : input).includes('/api/now/table/sys_user')) {
+      questions++;
+    }
+    return pageFetch(input, init);
+  };
   await post(url, '/mock/config', { tokenResponseHeader: strategy.tokenResponseHeader });
   const wire = { attempts: 0, rejected: 0, waveB: { attempts: 0, rejected: 0 } };
   /** @type {import('@angular/common/http').HttpInterceptorFn} */
@@ -221,7 +262,7 @@ async function measureStrategy(lib, url, strategy, n, repeats) {
 
   const validTimes = [];
   const rotatedTimes = [];
-  let rotated = { api: 0, unauthorized: 0, tokenPage: 0, failed: 0 };
+  let rotated = { api: 0, unauthorized: 0, tokenPage: 0, failed: 0, questions: 0 };
   for (let r = 0; r < repeats; r++) {
     await post(url, '/mock/stats/reset');
     let t0 = performance.now();
@@ -232,10 +273,15 @@ async function measureStrategy(lib, url, strategy, n, repeats) {
 
     await post(url, '/mock/rotate-token');
     await post(url, '/mock/stats/reset');
+    questions = 0;
     t0 = performance.now();
     const results = await burst('wave=a', n);
     rotatedTimes.push(performance.now() - t0);
-    rotated = { ...(await serverStats(url)), failed: results.filter((ok) => !ok).length };
+    rotated = {
+      ...(await serverStats(url)),
+      failed: results.filter((ok) => !ok).length,
+      questions,
+    };
   }
 
   // Requests issued while a refresh is in flight: a second wave, sent the moment the refresh starts.
@@ -250,13 +296,15 @@ async function measureStrategy(lib, url, strategy, n, repeats) {
   await burst('wave=a', n);
   const waveBResults = await waveB;
   injector.destroy();
+  globalThis.fetch = pageFetch;
 
   return {
     strategy: strategy.name,
     n,
     serverRequests: rotated.api,
     unauthorized: rotated.unauthorized,
-    retries: rotated.api - n,
+    retries: rotated.api - n - rotated.questions,
+    userQuestions: rotated.questions,
     tokenPageFetches: rotated.tokenPage,
     failed: rotated.failed,
     timeVsValid: median(rotatedTimes) / median(validTimes),

@@ -70,6 +70,12 @@ const goals = {
       .filter((r) => r.strategy.includes('token page only'))
       .every((r) => r.tokenPageFetches === 1),
   },
+  userProofsPerRefresh: {
+    goal: 'at most 1 per burst when the page names its user, 0 otherwise',
+    met: roundTrips.rows.every((r) =>
+      r.strategy.includes('names its user') ? r.userQuestions <= 1 : r.userQuestions === 0,
+    ),
+  },
   no401DuringRefresh: {
     goal: '0',
     met: roundTrips.rows
@@ -134,11 +140,11 @@ Right after a collection (code being re-optimized; for information, no goal): ${
 
 A burst of N concurrent GETs right after the server rotated the session token, through Angular's \`HttpClient\` (fetch backend) against the mock instance on loopback. Counts are the server's; time is the burst's wall time over the same burst with a valid token (median of ${roundTrips.repeats}). "During refresh": a second burst of N sent the moment the refresh started.
 
-| strategy | N | requests to the server | 401s | retries | token page fetches | failed | time vs valid token | 401s during refresh |
-| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |
-${roundTrips.rows.map((r) => `| ${r.strategy} | ${r.n} | ${r.serverRequests} | ${r.unauthorized} | ${r.retries} | ${r.tokenPageFetches} | ${r.failed} | ${f(r.timeVsValid)}× | ${r.duringRefresh.unauthorized} of ${r.duringRefresh.sent} |`).join('\n')}
+| strategy | N | requests to the server | 401s | retries | token page fetches | user proofs | failed | time vs valid token | 401s during refresh |
+| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |
+${roundTrips.rows.map((r) => `| ${r.strategy} | ${r.n} | ${r.serverRequests} | ${r.unauthorized} | ${r.retries} | ${r.tokenPageFetches} | ${r.userQuestions} | ${r.failed} | ${f(r.timeVsValid)}× | ${r.duringRefresh.unauthorized} of ${r.duringRefresh.sent} |`).join('\n')}
 
-Goals: 0 token page fetches with \`X-UserToken-Response\` (${verdict(goals.tokenPageFetchesWithHeader.met)}); exactly 1 with the token page only, for any N (${verdict(goals.tokenPageFetchesPageOnly.met)}); 0 401s for requests issued during a refresh (${verdict(goals.no401DuringRefresh.met)}). The mock runs without session synchronization here (\`--session-concurrency 0\`), so that this measures how refreshes are shared; ngx-user-token keeps its default queue (6 on the wire), so only those on the wire when the token rotated get a 401.
+Goals: at most 1 user proof per burst when the page names its user (the new token proven to be that user's session, shared by the whole burst), 0 otherwise (${verdict(goals.userProofsPerRefresh.met)}); 0 token page fetches with \`X-UserToken-Response\` (${verdict(goals.tokenPageFetchesWithHeader.met)}); exactly 1 with the token page only, for any N (${verdict(goals.tokenPageFetchesPageOnly.met)}); 0 401s for requests issued during a refresh (${verdict(goals.no401DuringRefresh.met)}). The mock runs without session synchronization here (\`--session-concurrency 0\`), so that this measures how refreshes are shared; ngx-user-token keeps its default queue (6 on the wire), so only those on the wire when the token rotated get a 401.
 
 ## 3. Bursts within the session limits
 

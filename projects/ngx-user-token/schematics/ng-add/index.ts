@@ -47,7 +47,8 @@ export function ngAdd(options: NgAddOptions): Rule {
       tree.readText(path).includes('provideHttpClient('),
     );
     const major = angularMajor(tree);
-    // Before Angular 22 the default backend is XHR; the library's SSO login-page probe needs fetch.
+    // Before Angular 22 the default backend is XHR, which follows redirects itself: only fetch lets
+    // the library keep the token from following a redirect to another origin.
     const fetch = major === undefined || major < 22;
     // `external` hands back a placeholder for the imported name, so the call can be put together.
     const newHttpClient = (feature: 'withInterceptors' | 'withInterceptorsFromDi'): Rule =>
@@ -81,8 +82,9 @@ export function ngAdd(options: NgAddOptions): Rule {
     ];
     if (withHttpClient && fetch && !/with(Fetch|Xhr)\(/.test(tree.readText(withHttpClient))) {
       lines.push(
-        `  Your provideHttpClient(...) in ${withHttpClient} keeps its XHR backend. Add withFetch() so that an ` +
-          `SSO login page behind a refused redirect is recognised (it cannot report upload progress).`,
+        `  Your provideHttpClient(...) in ${withHttpClient} keeps its XHR backend. Add withFetch(): XHR follows ` +
+          `redirects itself, so a redirect from the instance to another origin would take the session token ` +
+          `there; with fetch the library never lets the token follow one (fetch cannot report upload progress).`,
       );
     }
     lines.push(

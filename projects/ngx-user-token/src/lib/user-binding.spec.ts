@@ -21,7 +21,11 @@ import {
   withCrossTabSync,
   withReLogin,
 } from 'ngx-user-token';
-import { expectOneWithToken, flushUserTokenRejection } from 'ngx-user-token/testing';
+import {
+  expectOneWithToken,
+  flushPageUserQuestion,
+  flushUserTokenRejection,
+} from 'ngx-user-token/testing';
 import { BroadcastChannel as NodeBroadcastChannel } from 'node:worker_threads';
 
 import { watch } from '../../test/harness';
@@ -90,11 +94,6 @@ function userQuestions(httpTesting: HttpController): TestRequest[] {
 }
 type HttpController = HttpTestingController;
 
-/** Answers a user question as the instance does: the calling user's own `sys_user` record. */
-function answerUser(question: TestRequest, user: typeof ABEL) {
-  question.flush({ result: [{ sys_id: user.sysId, user_name: user.userName }] });
-}
-
 const expiredReasons = (events: UserTokenEvent[]) =>
   events
     .filter((e): e is SessionExpiredEvent => e.type === 'session-expired')
@@ -116,24 +115,20 @@ describe('the page’s user', () => {
     const user = app.injector.get(PageUser);
     expect(user.user()).toBeNull();
     app.injector.get(PageUser);
-    const [question, ...more] = userQuestions(httpTesting);
-    expect(more).toEqual([]);
+    const question = flushPageUserQuestion(httpTesting, ABEL);
+    expect(userQuestions(httpTesting)).toEqual([]);
     expect(question.request.url).toBe(
       `${ORIGIN}/api/now/table/sys_user?sysparm_query=sys_id%3Djavascript%3Ags.getUserID()` +
         '&sysparm_fields=sys_id,user_name&sysparm_limit=1',
     );
     expect(question.request.headers.get('X-UserToken')).toBe('token-abel-1');
-    answerUser(question, ABEL);
     expect(user.user()).toEqual(ABEL);
   });
 
   it('stays null when the instance does not say', async () => {
     const { app, httpTesting } = await openPage({});
     const user = app.injector.get(PageUser);
-    userQuestions(httpTesting)[0].flush(
-      { error: { message: 'User Not Authenticated' } },
-      { status: 401, statusText: 'Unauthorized' },
-    );
+    flushPageUserQuestion(httpTesting, null);
     expect(user.user()).toBeNull();
   });
 });
@@ -146,9 +141,8 @@ describe('a token another user’s session named', () => {
     flushUserTokenRejection(expectOneWithToken(httpTesting, URL, 'token-abel-1'), {
       currentToken: 'token-beth',
     });
-    const [question] = userQuestions(httpTesting);
+    const question = flushPageUserQuestion(httpTesting, BETH);
     expect(question.request.headers.get('X-UserToken')).toBe('token-beth');
-    answerUser(question, BETH);
 
     httpTesting.expectNone(URL);
     expect(create.error).toMatchObject({ status: 401 });
@@ -168,9 +162,8 @@ describe('a token another user’s session named', () => {
     for (const request of httpTesting.match(URL)) {
       flushUserTokenRejection(request, { currentToken: 'token-abel-2' });
     }
-    const questions = userQuestions(httpTesting);
-    expect(questions).toHaveLength(1);
-    answerUser(questions[0], ABEL);
+    // One question for the five (expectOne fails on two).
+    flushPageUserQuestion(httpTesting, ABEL);
     const retried = httpTesting.match(URL);
     expect(retried.map((r) => r.request.headers.get('X-UserToken'))).toEqual(
       Array(5).fill('token-abel-2'),
@@ -229,7 +222,7 @@ describe('a token another user’s session named', () => {
     const sent = expectOneWithToken(httpTesting, URL, 'token-abel-1');
     window['g_ck'] = 'token-beth';
     flushUserTokenRejection(sent, {});
-    answerUser(userQuestions(httpTesting)[0], BETH);
+    flushPageUserQuestion(httpTesting, BETH);
     httpTesting.expectNone(URL);
     expect(create.error).toMatchObject({ status: 401 });
   });
@@ -241,7 +234,7 @@ describe('a token another user’s session named', () => {
     flushUserTokenRejection(expectOneWithToken(httpTesting, URL, 'token-abel-1'), {
       currentToken: 'token-beth',
     });
-    answerUser(userQuestions(httpTesting)[0], BETH);
+    flushPageUserQuestion(httpTesting, BETH);
     httpTesting.expectNone(URL);
     expect(create.error).toMatchObject({
       status: 401,

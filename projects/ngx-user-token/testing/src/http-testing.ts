@@ -1,5 +1,6 @@
 import { HttpHeaders } from '@angular/common/http';
 import { HttpTestingController, TestRequest } from '@angular/common/http/testing';
+import type { PageUserInfo } from 'ngx-user-token';
 
 /** The JSON body of a ServiceNow instance's CSRF rejection (401 "User Not Authenticated"). */
 export const USER_TOKEN_REJECTION_BODY = {
@@ -102,4 +103,38 @@ export function expectOneWithToken(
     (req) => req.url === url && req.headers.get(headerName) === token,
     `one request to ${url} with ${headerName}: ${token === null ? '(none)' : token}`,
   );
+}
+
+/**
+ * Answers the library's one pending question "whose session is this?" — the `sys_user` read where
+ * `sys_id` is `javascript:gs.getUserID()`, which `PageUser` sends on a page that names no user and
+ * the refresh sends with each new token on a page that does — as an instance answers it: with
+ * `user`'s record, or (`null`) with the 401 of a session that is gone. Returns the request, to
+ * check the token it carried.
+ *
+ * @example
+ * ```ts
+ * flushUserTokenRejection(httpTesting.expectOne('/api/now/table/incident'), { currentToken: 'token-2' });
+ * const question = flushPageUserQuestion(httpTesting, { sysId: '6816f79c...', userName: 'abel.tuter' });
+ * expect(question.request.headers.get('X-UserToken')).toBe('token-2');
+ * ```
+ */
+export function flushPageUserQuestion(
+  httpTesting: HttpTestingController,
+  user: PageUserInfo | null,
+): TestRequest {
+  const question = httpTesting.expectOne(
+    (r) => r.method === 'GET' && new URL(r.url, 'http://x').pathname === '/api/now/table/sys_user',
+    'the question whose session a token is (sys_user where sys_id is javascript:gs.getUserID())',
+  );
+  if (user) {
+    question.flush({ result: [{ sys_id: user.sysId, user_name: user.userName ?? '' }] });
+  } else {
+    question.flush(USER_TOKEN_REJECTION_BODY, {
+      status: 401,
+      statusText: 'Unauthorized',
+      headers: new HttpHeaders({ 'X-SessionLoggedIn': 'false' }),
+    });
+  }
+  return question;
 }

@@ -6,6 +6,7 @@ export { fakeLoginWindows } from './login-window';
 export type { FakeLoginWindow, FakeLoginWindows } from './login-window';
 export {
   expectOneWithToken,
+  flushPageUserQuestion,
   flushSessionEndedLoginPage,
   flushUserTokenRejection,
   USER_TOKEN_REJECTION_BODY,
