@@ -61,14 +61,10 @@ export const userTokenInterceptor: HttpInterceptorFn = (req, next) => {
       headers = headers.set(NO_CHALLENGE_HEADER, 'true');
     }
     // A redirect is not followed with the token (a fetch backend honours this; XHR cannot): the
-    // retry decides where it may go (see `UserTokenRefresher.redirected`).
-    return next(
-      req.clone({
-        url,
-        headers,
-        redirect: req.redirect === 'error' ? 'error' : 'manual',
-      } as Parameters<typeof req.clone>[0]),
-    );
+    // retry decides where it may go (see `UserTokenRefresher.redirected`). Fetch options are typed
+    // on `HttpRequest` from Angular 21 on, hence the casts for 20.
+    const redirect = (req as { redirect?: string }).redirect === 'error' ? 'error' : 'manual';
+    return next(req.clone({ url, headers, redirect } as Parameters<typeof req.clone>[0]));
   };
   if (isSet(req, SKIP_TOKEN_REFRESH)) {
     return send(refresher.source.current());
