@@ -1,11 +1,12 @@
 /**
  * The control API under `/mock/` (with `dev`; no instance has these paths): what the demo's
  * buttons, the tests and `MockInstanceControl` use to make tokens go stale, end sessions, switch
- * the instance's answers, read the counters and reset the data.
+ * the instance's answers, redirect a path, read the counters and reset the data.
  */
 import express, { Request, Response } from 'express';
 
 import { PackageError } from './apps/app-package';
+import { redirectRule } from './http/redirects';
 import {
   emptyStats,
   InstanceSwitches,
@@ -120,12 +121,32 @@ export function controlApi(state: MockInstanceState, bodyLimit: string): express
       }
     },
   );
-  // As the instance started: its data, no attachments, no sessions, its switches, zero counts.
+  // Paths answered with a redirect, for tests of what a client does with one (http/redirects.ts).
+  const redirects = () => ({ redirects: [...state.redirects.values()] });
+  router.get('/redirects', (req, res) => {
+    res.set('Cache-Control', 'no-store').json(redirects());
+  });
+  router.post('/redirects', json, (req, res) => {
+    const rule = redirectRule(req.body);
+    if (typeof rule === 'string') {
+      badRequest(res, rule);
+      return;
+    }
+    state.redirects.set(rule.path, rule);
+    res.json(redirects());
+  });
+  router.delete('/redirects', (req, res) => {
+    state.redirects.clear();
+    res.json(redirects());
+  });
+  // As the instance started: its data, no attachments, no sessions, no redirects, its switches,
+  // zero counts.
   const startingSwitches = publicConfig(state.config);
   router.post('/reset', (req, res) => {
     state.db.reset();
     state.attachments.clear();
     state.sessions.endAll();
+    state.redirects.clear();
     Object.assign(state.config, startingSwitches);
     resetStats();
     res.json({ reset: true });

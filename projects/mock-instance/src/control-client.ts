@@ -4,6 +4,7 @@
  * for one started with the command line. Needs the instance to run with `dev`.
  */
 import type { InstallReport } from './apps/installed-apps';
+import type { MockRedirect, RedirectStatus } from './http/redirects';
 import type { InstanceSwitches, MockInstanceStats } from './instance-state';
 
 /** The switches `configure` sets (each optional), as `POST /mock/config` takes them. */
@@ -48,11 +49,30 @@ export interface MockInstanceControl {
   reset(): Promise<void>;
   /** Installs an application package (the zip `now-sdk pack` writes). */
   install(zip: Uint8Array): Promise<InstallReport>;
+  /**
+   * Answers every request for `path` (any method; the query does not matter) with a redirect to
+   * `location` — a path of the instance or an `http(s)` URL, the request's query appended — before
+   * authentication, as a front door answers for a moved path; `status` 302 unless given (301,
+   * 303, 307, 308). A later rule for the same path replaces it; `reset()` or `clearRedirects()`
+   * removes them. For tests of what a client does with a redirected request. Resolves to every
+   * redirect now set.
+   */
+  redirect(rule: {
+    path: string;
+    location: string;
+    status?: RedirectStatus;
+  }): Promise<MockRedirect[]>;
+  /** Removes every redirect `redirect()` set. */
+  clearRedirects(): Promise<void>;
 }
 
 /** A control client for the instance at `url` (`http://127.0.0.1:<port>`). */
 export function mockInstanceControl(url: string): MockInstanceControl {
-  const call = async <T>(method: 'GET' | 'POST', path: string, body?: unknown): Promise<T> => {
+  const call = async <T>(
+    method: 'GET' | 'POST' | 'DELETE',
+    path: string,
+    body?: unknown,
+  ): Promise<T> => {
     const init: RequestInit = { method };
     if (body instanceof Uint8Array) {
       init.body = Buffer.from(body);
@@ -94,5 +114,10 @@ export function mockInstanceControl(url: string): MockInstanceControl {
       await call('POST', '/reset');
     },
     install: (zip) => call('POST', '/install', zip),
+    redirect: async (rule) =>
+      (await call<{ redirects: MockRedirect[] }>('POST', '/redirects', rule)).redirects,
+    clearRedirects: async () => {
+      await call('DELETE', '/redirects');
+    },
   };
 }

@@ -15,6 +15,7 @@ export type { InstallReport } from './apps/installed-apps';
 export type { ChallengePolicy, SsoMode } from './session/csrf';
 export type { IgnoredAnswer, SessionLimits } from './session/transactions';
 export type { RateLimitRule } from './http/rate-limits';
+export type { MockRedirect, RedirectStatus } from './http/redirects';
 export { recordChannel } from './amb/record-channels';
 export type { BusStats, RecordMessage } from './amb/message-bus';
 

@@ -7,6 +7,7 @@ import type { InstalledApps } from './apps/installed-apps';
 import type { Database } from './data/database';
 import type { RequestGuard } from './http/dev-guard';
 import type { AttachmentStore } from './http/attachment-api';
+import type { MockRedirects } from './http/redirects';
 import { RateLimitRule, rateLimitRulesProblem, RateLimitStats } from './http/rate-limits';
 import type { AuthConfig, AuthStats } from './session/csrf';
 import type { SessionStore } from './session/sessions';
@@ -55,6 +56,8 @@ export interface MockInstanceState {
   readonly guard: RequestGuard;
   /** The message bus (`/amb`). */
   readonly bus: MessageBus;
+  /** Paths answered with a redirect (`POST /mock/redirects`, dev only), by path. */
+  readonly redirects: MockRedirects;
 }
 
 /** Every counter at zero. */

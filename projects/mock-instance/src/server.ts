@@ -36,6 +36,7 @@ import {
   requestGuard,
   RequestGuard,
 } from './http/dev-guard';
+import { redirecting } from './http/redirects';
 import { negotiate, sendError } from './http/responses';
 import type { QueryRules } from './http/rest';
 import { tableApi, unknownResource } from './http/table-api';
@@ -251,6 +252,7 @@ export function createMockInstanceApp(options: MockInstanceOptions = {}): {
     identityProviderUrl: null,
     guard,
     bus,
+    redirects: new Map(),
   };
   const { config } = state;
 
@@ -279,6 +281,11 @@ export function createMockInstanceApp(options: MockInstanceOptions = {}): {
     }
     next();
   });
+  // Redirects a test set (dev only): answered as a front door would, before anything reads the
+  // request (see http/redirects.ts).
+  if (config.dev) {
+    app.use(redirecting(state.redirects));
+  }
   // The message bus reads its own bodies (and WebSocket upgrades): before any body parser.
   app.use(bus.http);
   app.use(cookieParser());

@@ -219,9 +219,14 @@ export class IncidentList {
   protected describe(error: unknown): string {
     if (error instanceof HttpErrorResponse) {
       const message = (error.error as { error?: { message?: string } } | null)?.error?.message;
-      return error.status === 0
-        ? 'The instance could not be reached.'
-        : `The instance answered ${error.status}${message ? ` “${message}”` : ''}.`;
+      if (error.status === 0) {
+        // The library's answer to a redirect the session token must not follow (its README,
+        // "Redirects"): the token stayed on the instance.
+        return error.statusText === 'Redirect not followed'
+          ? 'The instance redirected the request elsewhere: Redirect not followed.'
+          : 'The instance could not be reached.';
+      }
+      return `The instance answered ${error.status}${message ? ` “${message}”` : ''}.`;
     }
     return 'Something went wrong.';
   }

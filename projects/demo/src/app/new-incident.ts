@@ -101,6 +101,9 @@ function failure(error: unknown): string {
       ? 'Not saved: another user logged in. Reload the page to work as that user.'
       : 'Not saved: your session has ended. Log in again and save once more.';
   }
+  if (error instanceof HttpErrorResponse && error.statusText === 'Redirect not followed') {
+    return 'Not saved: the instance redirected it elsewhere (Redirect not followed).';
+  }
   return error instanceof HttpErrorResponse
     ? `Not saved: the instance answered ${error.status}.`
     : 'Not saved: something went wrong.';

@@ -111,6 +111,45 @@ describe('redirects of requests that carry the token', () => {
     ]);
   });
 
+  it('are followed without the browser’s login challenge: the follow asks for none', () => {
+    const { http, backend } = setUp((req) =>
+      req.method === 'HEAD'
+        ? new HttpResponse({ status: 401, url: `${origin()}/api/now/v2/table/incident` })
+        : req.url.includes('/v2/')
+          ? new HttpResponse({ status: 200, body: { result: [] }, url: req.url })
+          : opaqueRedirect(req),
+    );
+    watch(http.get('/api/now/table/incident'));
+    const follow = backend.sent.find((r) => r.method === 'HEAD')!;
+    expect(follow.headers.get('X-No-Response-Challenge')).toBe('true');
+    expect(follow.headers.has('X-UserToken')).toBe(false);
+  });
+
+  it('that the instance makes only past its session check are not followed, and end nothing', () => {
+    // The follow without the token stays where it was (the instance's 401): where the redirect
+    // leads only a request with the token would show.
+    const { http, backend, events } = setUp((req) =>
+      req.method === 'HEAD' ? new HttpResponse({ status: 401, url: req.url }) : opaqueRedirect(req),
+    );
+    const list = watch(http.get('/api/now/table/incident'));
+    expect(list.error).toMatchObject({ status: 0, statusText: 'Redirect not followed' });
+    expect(backend.sent.filter((r) => r.method === 'GET')).toHaveLength(1);
+    expect(events.filter((e) => e.type === 'session-expired')).toEqual([]);
+  });
+
+  it('a second time, after the resend, fail the request and end nothing', () => {
+    const { http, backend, events } = setUp((req) =>
+      req.method === 'HEAD'
+        ? new HttpResponse({ status: 200, url: `${origin()}/api/now/v2/table/incident` })
+        : opaqueRedirect(req),
+    );
+    const list = watch(http.get('/api/now/table/incident'));
+    expect(list.error).toMatchObject({ status: 0, statusText: 'Redirect not followed' });
+    // Once to the first URL, once to where it led; no more (retries: 1).
+    expect(backend.sent.filter((r) => r.method === 'GET')).toHaveLength(2);
+    expect(events.filter((e) => e.type === 'session-expired')).toEqual([]);
+  });
+
   it('to another origin fail the request with "Redirect not followed": the token never goes there', () => {
     const { http, backend, events } = setUp((req) =>
       req.method === 'HEAD'

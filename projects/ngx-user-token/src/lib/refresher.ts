@@ -1,5 +1,11 @@
 import { DOCUMENT } from '@angular/common';
-import { HttpBackend, HttpErrorResponse, HttpRequest, HttpXhrBackend } from '@angular/common/http';
+import {
+  HttpBackend,
+  HttpErrorResponse,
+  HttpHeaders,
+  HttpRequest,
+  HttpXhrBackend,
+} from '@angular/common/http';
 import { inject, InjectionToken, PendingTasks } from '@angular/core';
 import { from, Subscription } from 'rxjs';
 
@@ -16,6 +22,7 @@ import {
   failure,
   isLoginPage,
   loggedOut,
+  NO_CHALLENGE_HEADER,
   namedToken,
   rejectedForToken,
   resubmitForbidden,
@@ -118,13 +125,13 @@ export interface UserTokenRefresher {
    */
   expire(error: UserTokenRefreshError): void;
   /**
-   * Where a request that left with the token was redirected (`error` being its opaque redirect):
-   * the URL within the instance to send it to instead, for a GET, HEAD or OPTIONS; else the error
-   * its caller gets (`redirect-elsewhere`, or a write redirected within the instance). `null` when
-   * `error` is no opaque redirect, or one that leads nowhere readable (an identity provider's
-   * login, say): `recover` decides then.
+   * Where a request that left with the token was redirected (`error` being the redirect it did
+   * not follow): the URL within the instance to send it to instead, for a GET, HEAD or OPTIONS
+   * that `mayResend`; else the error its caller gets (`Redirect not followed`), or `error` itself
+   * when the redirect is the session's end (the login page, or the identity provider while the
+   * instance's API redirects too), for `recover`. `null` when `error` is no redirect.
    */
-  redirected(error: unknown, method: string): Settlement<string> | null;
+  redirected(error: unknown, method: string, mayResend: boolean): Settlement<string> | null;
 }
 
 /** The injector's {@link UserTokenRefresher}. @internal */
@@ -416,8 +423,9 @@ function createRefresher(): UserTokenRefresher {
       ended();
       return noop;
     }
-    // 2. A redirect not followed that leads to no API (see `redirected`: the identity provider,
-    //    the login page), or a status 0 the probe finds a redirect behind: the same.
+    // 2. A redirect `redirected` found to be the session's end (the login page, or the identity
+    //    provider while the instance's API redirects too), or a status 0 (the XHR backend, which
+    //    followed a redirect the browser then refused) while the API redirects: the same.
     if (url && includes(url)) {
       if (redirect(error)) {
         ended();
@@ -495,49 +503,60 @@ function createRefresher(): UserTokenRefresher {
     return asked;
   };
 
-  const redirected: UserTokenRefresher['redirected'] = (error, method) => {
+  const redirected: UserTokenRefresher['redirected'] = (error, method, mayResend) => {
     if (!redirect(error) || !error.url) {
       return null;
     }
     const from = error.url;
     const [found, answer] = settlement<string>();
     /** The caller's error: the request went no further than the instance. */
-    const notFollowed = (to: string | null) =>
+    const notFollowed = (to: string | null, why: string) =>
       failure(
         error,
         0,
         'Redirect not followed',
         new Error(
           typeof ngDevMode === 'undefined' || ngDevMode
-            ? `ngx-user-token: ${method} ${from} was redirected ` +
-                (to === null
-                  ? 'out of the instance (the browser does not say where): the request carried the session token, which never leaves its origin.'
-                  : includes(to)
-                    ? `to ${to}, within the instance, but a write is not sent again.`
-                    : `to ${to}, which is not the instance: the request carried the session token, which never leaves its origin.`)
+            ? `ngx-user-token: ${method} ${from} was redirected ${to === null ? '' : `to ${to}`} ${why}`
             : 'ngx-user-token: redirect not followed',
         ),
       );
+    const elsewhere =
+      'out of the instance: the request carried the session token, which never leaves its origin.';
     // Where it leads (`null`: out of the instance, unreadable — an identity provider, say).
     const landed = (to: string | null) => {
-      if (to !== null && includes(to)) {
+      if (to === from) {
+        // The instance redirects it only with the token (past its session check): where to, the
+        // browser does not show, and the token never follows a redirect it cannot see.
+        answer(
+          false,
+          notFollowed(
+            null,
+            'somewhere only a request with the token is shown; it was not followed.',
+          ),
+        );
+      } else if (to !== null && includes(to)) {
         if (/\/(login|navpage)\.do(?:[?#]|$)/.test(to)) {
           // The login page: the session's end, for `recover` to handle.
           answer(false, error);
+        } else if (SAFE_METHOD.test(method) && mayResend) {
+          answer(true, to);
         } else {
           answer(
-            ...(SAFE_METHOD.test(method)
-              ? ([true, to] as const)
-              : ([false, notFollowed(to)] as const)),
+            false,
+            notFollowed(
+              to,
+              'within the instance, but it is not sent again (a write, or no retries left).',
+            ),
           );
         }
-        return;
+      } else {
+        // Out of the instance: the single-sign-on end when the API itself redirects too, else a
+        // redirect the token must not follow.
+        apiRedirects(includes(from) || '').listen((_, sso) =>
+          answer(false, sso ? error : notFollowed(to, elsewhere)),
+        );
       }
-      // Out of the instance: the single-sign-on end when the API itself redirects too, else a
-      // redirect the token must not follow.
-      apiRedirects(includes(from) || '').listen((_, sso) =>
-        answer(false, sso ? error : notFollowed(to)),
-      );
     };
     const location = error.headers.get('Location');
     if (location !== null) {
@@ -545,7 +564,14 @@ function createRefresher(): UserTokenRefresher {
       landed(new URL(location, from).href);
     } else {
       // Followed without the token, so the browser may go where it leads: only its end is used.
-      const follow = new HttpRequest<null>('HEAD', from, null, { redirect: 'follow' } as object);
+      // No challenge either: the instance's 401 to a request without the token would open the
+      // browser's login dialog.
+      const follow = new HttpRequest<null>('HEAD', from, null, {
+        headers: config.noResponseChallenge
+          ? new HttpHeaders({ [NO_CHALLENGE_HEADER]: 'true' })
+          : undefined,
+        redirect: 'follow',
+      } as object);
       const end = (response: { status: number; url: string | null }) =>
         landed(response.status === 0 ? null : response.url);
       backend.handle(follow).subscribe({

@@ -137,7 +137,7 @@ export function sendWithFreshToken<T>(
         const failed = (error: unknown) => {
           // Redirected (the interceptor lets no redirect be followed with the token): sent again
           // to where it leads within the instance, or the caller gets why not.
-          const moved = retriesLeft > 0 ? refresher.redirected(error, method) : null;
+          const moved = refresher.redirected(error, method, retriesLeft > 0);
           if (moved) {
             subscriber.add(
               moved.listen((ok, to) =>
