@@ -132,6 +132,23 @@ test('ng serve + the dev proxy: the KB list with no login in the browser, throug
   expect(after.unauthorized - before.unauthorized).toBe(1);
   expect(statuses.filter((s) => s !== 200)).toEqual([]);
   expect(statuses.length).toBeGreaterThanOrEqual(2);
+
+  // No `window.NOW` either: the library's PageUser asks the instance (through the proxy) who the
+  // session is, so the create names its caller as it does on the instance's own page.
+  const text = `Mine under ng serve ${Date.now()}`;
+  await page.getByTestId('short-description').fill(text);
+  await page.getByTestId('create').click();
+  await expect(page.getByTestId('saved')).toBeVisible();
+  const created = await request.get(`${remote}/api/now/table/incident`, {
+    headers: { Authorization: `Basic ${Buffer.from('admin:demo').toString('base64')}` },
+    params: {
+      sysparm_query: `short_description=${text}`,
+      sysparm_fields: 'caller_id.user_name,opened_by.user_name',
+    },
+  });
+  expect(((await created.json()) as { result: unknown[] }).result).toEqual([
+    { 'caller_id.user_name': 'abel.tuter', 'opened_by.user_name': 'abel.tuter' },
+  ]);
   await page.screenshot({ path: 'artifacts/demo-dev-proxy.png', fullPage: true });
 });
 
