@@ -200,6 +200,9 @@ function createRefresher(): UserTokenRefresher {
               finish(error);
             }
             expire(error);
+          } else if (proof?.token === token) {
+            // No answer is no proof either way: the next request with this token asks again.
+            proof = null;
           }
           settle(false, error);
         },

@@ -214,6 +214,16 @@ describe('a token another user’s session named', () => {
     expect(events.find((e) => e.type === 'refresh-failed')).toMatchObject({
       error: { reason: 'failed' },
     });
+
+    // No answer is no proof either way: the next rotation to that token asks again, and goes.
+    const again = watch(http.get(URL));
+    flushUserTokenRejection(expectOneWithToken(httpTesting, URL, 'token-abel-1'), {
+      currentToken: 'token-x',
+    });
+    flushPageUserQuestion(httpTesting, ABEL);
+    expectOneWithToken(httpTesting, URL, 'token-x').flush({ result: [] });
+    expect(again.error).toBeUndefined();
+    expect(window['g_ck']).toBe('token-x');
   });
 
   it('is proven too when another script changed g_ck to it', async () => {
