@@ -512,32 +512,33 @@ function createRefresher(): UserTokenRefresher {
     }
     const from = error.url;
     const [found, answer] = settlement<string>();
-    /** The caller's error: the request went no further than the instance. */
-    const notFollowed = (to: string | null, why: string) =>
+    /**
+     * The caller's error: the request went no further than the instance. `to` is where the
+     * redirect leads: `null` out of the instance where the browser does not say, `from` when only
+     * a request with the token would show it.
+     */
+    const notFollowed = (to: string | null) =>
       failure(
         error,
         0,
         'Redirect not followed',
         new Error(
           typeof ngDevMode === 'undefined' || ngDevMode
-            ? `ngx-user-token: ${method} ${from} was redirected ${to === null ? '' : `to ${to}`} ${why}`
+            ? `ngx-user-token: ${method} ${from} was redirected ` +
+                (to === from
+                  ? 'somewhere only a request with the session token is shown: it was not followed.'
+                  : to !== null && includes(to)
+                    ? `to ${to}, within the instance, but it is not sent again (a write, or no retries left).`
+                    : `${to === null ? 'out of the instance' : `to ${to}`}: the request carried the session token, which never leaves the instance's origin.`)
             : 'ngx-user-token: redirect not followed',
         ),
       );
-    const elsewhere =
-      'out of the instance: the request carried the session token, which never leaves its origin.';
     // Where it leads (`null`: out of the instance, unreadable — an identity provider, say).
     const landed = (to: string | null) => {
       if (to === from) {
         // The instance redirects it only with the token (past its session check): where to, the
         // browser does not show, and the token never follows a redirect it cannot see.
-        answer(
-          false,
-          notFollowed(
-            null,
-            'somewhere only a request with the token is shown; it was not followed.',
-          ),
-        );
+        answer(false, notFollowed(to));
       } else if (to !== null && includes(to)) {
         if (/\/(login|navpage)\.do(?:[?#]|$)/.test(to)) {
           // The login page: the session's end, for `recover` to handle.
@@ -545,19 +546,13 @@ function createRefresher(): UserTokenRefresher {
         } else if (SAFE_METHOD.test(method) && mayResend) {
           answer(true, to);
         } else {
-          answer(
-            false,
-            notFollowed(
-              to,
-              'within the instance, but it is not sent again (a write, or no retries left).',
-            ),
-          );
+          answer(false, notFollowed(to));
         }
       } else {
         // Out of the instance: the single-sign-on end when the API itself redirects too, else a
         // redirect the token must not follow.
         apiRedirects(includes(from) || '').listen((_, sso) =>
-          answer(false, sso ? error : notFollowed(to, elsewhere)),
+          answer(false, sso ? error : notFollowed(to)),
         );
       }
     };

@@ -118,7 +118,7 @@ describe('the page’s user', () => {
     const question = flushPageUserQuestion(httpTesting, ABEL);
     expect(userQuestions(httpTesting)).toEqual([]);
     expect(question.request.url).toBe(
-      `${ORIGIN}/api/now/table/sys_user?sysparm_query=sys_id%3Djavascript%3Ags.getUserID()` +
+      `${ORIGIN}/api/now/table/sys_user?sysparm_query=sys_id=javascript:gs.getUserID()` +
         '&sysparm_fields=sys_id,user_name&sysparm_limit=1',
     );
     expect(question.request.headers.get('X-UserToken')).toBe('token-abel-1');

@@ -56,7 +56,7 @@ export function askUser(
     .handle(
       new HttpRequest<null>(
         'GET',
-        `${origin}/api/now/table/sys_user?sysparm_query=sys_id%3Djavascript%3Ags.getUserID()` +
+        `${origin}/api/now/table/sys_user?sysparm_query=sys_id=javascript:gs.getUserID()` +
           '&sysparm_fields=sys_id,user_name&sysparm_limit=1',
         null,
         init as object,
