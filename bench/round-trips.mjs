@@ -135,7 +135,7 @@ export async function logInPage(url) {
   const html = await (await fetch(`${url}/`)).text();
   return {
     token: /** @type {RegExpExecArray} */ (/window\.g_ck = "([0-9a-f]+)"/.exec(html))[1],
-    user: /** @type {RegExpExecArray} */ (/user_id: "([0-9a-f]+)"/.exec(html))[1],
+    user: /** @type {RegExpExecArray} */ (/"user_id":"([0-9a-f]+)"/.exec(html))[1],
   };
 }
 

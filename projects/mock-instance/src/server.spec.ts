@@ -316,7 +316,9 @@ describe('pages', () => {
     const token = await browser.logIn();
     const page = await (await browser.fetch('/')).text();
     expect(page).toContain(`<script>window.g_ck = "${token}"; window.NOW = `);
-    expect(page).toMatch(/user_id: "[0-9a-f]{32}" \}\);<\/script><\/head>/);
+    expect(page).toMatch(
+      /\{"user_id":"[0-9a-f]{32}","user_name":"abel\.tuter"\}\);<\/script><\/head>/,
+    );
     expect(page).toContain('<app-root>');
     expect(await (await browser.fetch('/main.js')).text()).toBe('console.log("app");');
     // A deep link of the app's router gets the app's page; a missing file stays a 404.

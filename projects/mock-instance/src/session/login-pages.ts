@@ -21,13 +21,15 @@ export function sessionIdOf(req: Request): string | undefined {
 }
 
 /**
- * What a UI page renders for `gs.getSessionToken()`, and the user's sys_id where Service Portal
- * pages put it (`window.NOW.user_id`, read by public widget code).
+ * What a UI page renders for `gs.getSessionToken()`, and the user's sys_id and user name where
+ * Service Portal pages put them (`window.NOW.user_id`, `NOW.user_name`: read by public widget
+ * code; not in ServiceNow's docs).
  */
 function tokenScript(session: Session): string {
+  const user = { user_id: session.userSysId, user_name: session.userName };
   return (
     `<script>window.g_ck = ${JSON.stringify(session.token)}; ` +
-    `window.NOW = Object.assign(window.NOW || {}, { user_id: ${JSON.stringify(session.userSysId)} });</script>`
+    `window.NOW = Object.assign(window.NOW || {}, ${JSON.stringify(user)});</script>`
   );
 }
 

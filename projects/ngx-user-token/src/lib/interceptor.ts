@@ -63,7 +63,8 @@ export const userTokenInterceptor: HttpInterceptorFn = (req, next) => {
     // A redirect is not followed with the token (a fetch backend honours this; XHR cannot): the
     // retry decides where it may go (see `UserTokenRefresher.redirected`). Fetch options are typed
     // on `HttpRequest` from Angular 21 on, hence the casts for 20.
-    const redirect = (req as { redirect?: string }).redirect === 'error' ? 'error' : 'manual';
+    const redirect =
+      (req as { redirect?: string }).redirect === 'error' ? 'error' : refresher.redirect;
     return next(req.clone({ url, headers, redirect } as Parameters<typeof req.clone>[0]));
   };
   if (isSet(req, SKIP_TOKEN_REFRESH)) {

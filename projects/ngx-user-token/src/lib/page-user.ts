@@ -20,10 +20,9 @@ import { askUser, PageUserInfo } from './user-lookup';
  * ```ts
  * readonly me = inject(PageUser).user;
  * create(short_description: string) {
- *   return this.http.post('/api/now/table/incident', {
- *     short_description,
- *     caller_id: this.me()?.sysId,
- *   });
+ *   const me = this.me();
+ *   if (!me) return; // not known yet (or the instance did not say): ask the user to wait
+ *   return this.http.post('/api/now/table/incident', { short_description, caller_id: me.sysId });
  * }
  * ```
  */

@@ -10,6 +10,7 @@ import {
   HttpEventType,
   HttpRequest,
   HttpResponse,
+  HttpXhrBackend,
   provideHttpClient,
   withInterceptors,
 } from '@angular/common/http';
@@ -20,7 +21,7 @@ import {
   UserTokenEvents,
   userTokenInterceptor,
 } from 'ngx-user-token';
-import { Observable } from 'rxjs';
+import { Observable, of } from 'rxjs';
 
 import { watch } from '../../test/harness';
 
@@ -82,6 +83,33 @@ describe('redirects of requests that carry the token', () => {
     expect(backend.sent.map((r) => [r.headers.get('X-UserToken'), redirectOf(r)])).toEqual([
       ['token-1', 'manual'],
     ]);
+  });
+
+  it('are left to the XHR backend, which cannot stop them: no redirect option (it would warn on each request), one warning at startup', () => {
+    const warn = jest.spyOn(console, 'warn').mockImplementation(() => undefined);
+    const sent: HttpRequest<unknown>[] = [];
+    const handle = jest.spyOn(HttpXhrBackend.prototype, 'handle').mockImplementation((req) => {
+      sent.push(req);
+      return of(new HttpResponse({ status: 200, body: {}, url: req.url }));
+    });
+    try {
+      TestBed.configureTestingModule({
+        providers: [provideHttpClient(withInterceptors([userTokenInterceptor]))],
+      });
+      const http = TestBed.inject(HttpClient);
+      watch(http.get('/api/now/table/incident'));
+      watch(http.get('/api/now/table/problem'));
+      expect(sent.map((r) => [r.headers.get('X-UserToken'), redirectOf(r)])).toEqual([
+        ['token-1', undefined],
+        ['token-1', undefined],
+      ]);
+      const warnings = warn.mock.calls.map((call) => String(call[0]));
+      expect(warnings.filter((w) => w.includes('withFetch()'))).toHaveLength(1);
+      expect(warnings.filter((w) => w.includes('NG02817'))).toEqual([]);
+    } finally {
+      handle.mockRestore();
+      warn.mockRestore();
+    }
   });
 
   it('keeps an app’s redirect "error"', () => {

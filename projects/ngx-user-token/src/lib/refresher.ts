@@ -96,6 +96,11 @@ export interface UserTokenRefresher {
    */
   user: PageUserInfo | null;
   /**
+   * The redirect mode of requests that carry the token: `'manual'` on a fetch backend (see
+   * `redirected`); `undefined` on the XHR backend, which cannot honour it (and would warn).
+   */
+  readonly redirect: 'manual' | undefined;
+  /**
    * A request the session's end failed, proven not executed, or one about to leave while it
    * lasts: with {@link withReLogin} it waits for the login and `receiver` gets the new token (or,
    * if the login fails, `error` — a 401 `Session ended` naming another user when one logged in);
@@ -469,7 +474,15 @@ function createRefresher(): UserTokenRefresher {
     // A failure that ended the session holds the request (with withReLogin); any other gives the
     // caller the rejection it came with.
     const held = (reason: unknown) =>
-      reason === self.ended?.e ? self.hold(receiver, error) : receiver(false, error);
+      reason !== self.ended?.e
+        ? receiver(false, error)
+        : self.hold(
+            receiver,
+            // Another user's session: the instance's 401 would not say why; this does.
+            (reason as UserTokenRefreshError).reason === 'other-user'
+              ? failure(error, 401, 'Session ended', reason)
+              : error,
+          );
     const rejection: UserTokenRejection = { token: tokenOf(attempt.sent, error), response: error };
     // 5. The page's token changed since the request left: someone refreshed it. The token the 401
     //    names, if any, is the server's current one (the token may have rotated again); neither
@@ -595,6 +608,7 @@ function createRefresher(): UserTokenRefresher {
     expire,
     redirected,
     user: userOfPage(inject(DOCUMENT).defaultView as unknown as Record<string, unknown> | null),
+    redirect: backend instanceof HttpXhrBackend ? undefined : 'manual',
   };
   return self;
 }

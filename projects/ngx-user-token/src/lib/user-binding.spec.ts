@@ -145,7 +145,12 @@ describe('a token another user’s session named', () => {
     expect(question.request.headers.get('X-UserToken')).toBe('token-beth');
 
     httpTesting.expectNone(URL);
-    expect(create.error).toMatchObject({ status: 401 });
+    // The caller learns why: not the instance's 401, which would only say "not authenticated".
+    expect(create.error).toMatchObject({
+      status: 401,
+      statusText: 'Session ended',
+      error: { reason: 'other-user' },
+    });
     expect(window['g_ck']).toBe('token-abel-1');
     expect(expiredReasons(events)).toEqual(['other-user']);
 

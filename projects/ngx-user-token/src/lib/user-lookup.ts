@@ -5,6 +5,7 @@ import {
   HttpHeaders,
   HttpRequest,
   HttpResponse,
+  HttpXhrBackend,
 } from '@angular/common/http';
 
 import { settlement, Settlement } from './settlement';
@@ -51,7 +52,8 @@ export function askUser(
   if (token !== null) {
     headers = headers.set(header, token);
   }
-  const init = { headers, redirect: 'manual' };
+  // Never following a redirect with the token: on a fetch backend (XHR cannot, and would warn).
+  const init = { headers, redirect: backend instanceof HttpXhrBackend ? undefined : 'manual' };
   backend
     .handle(
       new HttpRequest<null>(
