@@ -17,6 +17,7 @@ module.exports = {
         '^ngx-user-token$': '<rootDir>/projects/ngx-user-token/src/public-api.ts',
         '^ngx-user-token/testing$': '<rootDir>/projects/ngx-user-token/testing/src/public-api.ts',
         '^ngx-user-token/live$': '<rootDir>/projects/ngx-user-token/live/src/public-api.ts',
+        '^ngx-user-token/ui-page$': '<rootDir>/projects/ngx-user-token/ui-page/src/public-api.ts',
       },
       // The CometD client is published as ES modules only.
       transformIgnorePatterns: ['node_modules/(?!(cometd/|.*\\.mjs$))'],

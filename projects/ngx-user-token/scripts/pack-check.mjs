@@ -42,9 +42,11 @@ try {
       'fesm2022/ngx-user-token.mjs',
       'fesm2022/ngx-user-token-testing.mjs',
       'fesm2022/ngx-user-token-live.mjs',
+      'fesm2022/ngx-user-token-ui-page.mjs',
       'types/ngx-user-token.d.ts',
       'types/ngx-user-token-testing.d.ts',
       'types/ngx-user-token-live.d.ts',
+      'types/ngx-user-token-ui-page.d.ts',
       'schematics/collection.json',
       'schematics/ng-add/index.js',
       'schematics/ng-add/schema.json',
@@ -79,11 +81,12 @@ try {
     String(manifest.keywords),
   );
   check(
-    'exports: ., ./testing and ./live',
+    'exports: ., ./testing, ./live and ./ui-page',
     Boolean(
       manifest.exports?.['.']?.default &&
       manifest.exports?.['./testing']?.default &&
-      manifest.exports?.['./live']?.default,
+      manifest.exports?.['./live']?.default &&
+      manifest.exports?.['./ui-page']?.default,
     ),
   );
   check(
@@ -191,11 +194,11 @@ ${snippet}
       )
       .replace(
         /provideHttpClient\(/,
-        "provideUserToken(withTokenPage('/x_token.do'), withCrossTabSync()),\n    provideRecordWatcher(),\n    provideAppInitializer(() => { inject(UserTokenEvents).events.subscribe(console.log); inject(RecordWatcher).watch('incident', 'active=true').subscribe(console.log); }),\n    provideHttpClient(",
+        "provideUserToken(withTokenPage('/x_token.do'), withCrossTabSync()),\n    provideUiPageLocation(),\n    provideNextExperienceFrame(),\n    provideRecordWatcher(),\n    provideAppInitializer(() => { inject(UserTokenEvents).events.subscribe(console.log); inject(RecordWatcher).watch('incident', 'active=true').subscribe(console.log); }),\n    provideHttpClient(",
       )
       .replace(
         /^/,
-        "import { inject, provideAppInitializer } from '@angular/core';\nimport { provideUserToken, UserTokenEvents, userTokenOriginGuard, withCrossTabSync, withTokenPage } from 'ngx-user-token';\nimport { provideRecordWatcher, RecordWatcher } from 'ngx-user-token/live';\nimport type { FakeUserTokenSource } from 'ngx-user-token/testing';\nexport type UsesTheTestingTypes = FakeUserTokenSource;\n",
+        "import { inject, provideAppInitializer } from '@angular/core';\nimport { provideUserToken, UserTokenEvents, userTokenOriginGuard, withCrossTabSync, withTokenPage } from 'ngx-user-token';\nimport { provideRecordWatcher, RecordWatcher } from 'ngx-user-token/live';\nimport { provideNextExperienceFrame, provideUiPageLocation } from 'ngx-user-token/ui-page';\nimport type { FakeUserTokenSource } from 'ngx-user-token/testing';\nexport type UsesTheTestingTypes = FakeUserTokenSource;\n",
       ),
   );
   const typed = attempt(
@@ -219,6 +222,10 @@ ${snippet}
   check(
     'the live entry point and CometD are in it (the watcher, the session setup)',
     bundle.includes('/amb_session_setup.do') && bundle.includes('/meta/handshake'),
+  );
+  check(
+    "the UI-page entry point is in it, beside ng new's router (the frame's permalink)",
+    bundle.includes('magellanNavigator.permalink.set'),
   );
 } finally {
   rmSync(scratch, { recursive: true, force: true });

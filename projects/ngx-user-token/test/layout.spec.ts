@@ -15,7 +15,7 @@ const LIB = join(ROOT, 'src/lib');
 const FEATURES = ['relogin', 'tab-sync', 'token-page'];
 
 describe('the library’s layout', () => {
-  const files = ['src', 'testing/src', 'live/src'].flatMap((dir) =>
+  const files = ['src', 'testing/src', 'live/src', 'ui-page/src'].flatMap((dir) =>
     sourceFiles(join(ROOT, dir), (p) => p.endsWith('.ts') && !p.endsWith('.spec.ts')),
   );
   const graph = new Map(files.map((f) => [f.replace(/\.ts$/, ''), importsOf(f)]));
