@@ -112,7 +112,8 @@ export interface UserTokenRefresher {
    * request again with, or the error its caller gets. The checks, in order (the last three are
    * ServiceNow's own interceptor's order):
    * 1. a login page where JSON was expected → the session ended (single sign-on);
-   * 2. no status, in scope, and the redirect probe finds a redirect → the same;
+   * 2. in scope, a redirect `redirected` judged the session's end, or no status while the
+   *    instance's API itself redirects → the same;
    * 3. a 202 with no body (ignored) or a 429 → the same token after the wait, once, if the
    *    request may be sent again and the wait is within `rateLimitMaxWait`;
    * 4. not a refresh status, no retries left, or a write without proof that the server refused
@@ -194,7 +195,8 @@ function createRefresher(): UserTokenRefresher {
             ok ? 'other-user' : 'failed',
             typeof ngDevMode === 'undefined' || ngDevMode
               ? ok
-                ? `the instance's session now belongs to another user than the page's (${user.userName ?? user.sysId}): ` +
+                ? "the instance's session now belongs to another user than the page's " +
+                  `(${user.userName ?? user.sysId}): ` +
                   'nothing is sent as them; the page must be reloaded, or its user log in again.'
                 : 'the instance did not say whose session the new token is; it was not used.'
               : '',
@@ -541,8 +543,10 @@ function createRefresher(): UserTokenRefresher {
                 (to === from
                   ? 'somewhere only a request with the session token is shown: it was not followed.'
                   : to !== null && includes(to)
-                    ? `to ${to}, within the instance, but it is not sent again (a write, or no retries left).`
-                    : `${to === null ? 'out of the instance' : `to ${to}`}: the request carried the session token, which never leaves the instance's origin.`)
+                    ? `to ${to}, within the instance, but it is not sent again ` +
+                      '(a write, or no retries left).'
+                    : `${to === null ? 'out of the instance' : `to ${to}`}: the request ` +
+                      "carried the session token, which never leaves the instance's origin.")
             : 'ngx-user-token: redirect not followed',
         ),
       );
