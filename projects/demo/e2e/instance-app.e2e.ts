@@ -74,6 +74,12 @@ test('the SDK package on the instance: log in, the KB list, a rotation recovered
   await expect(page.getByTestId('range')).toHaveText('1–10 of 33');
   const token = await page.evaluate(() => (window as { g_ck?: string }).g_ck);
   expect(token).toMatch(/^[0-9a-f]{64}$/);
+  // The page names its user, as the library's PageUser reads it (rendered by the page's Jelly).
+  const user = await page.evaluate(() => (window as { NOW?: object }).NOW);
+  expect(user).toEqual({
+    user_id: expect.stringMatching(/^[0-9a-f]{32}$/),
+    user_name: 'abel.tuter',
+  });
 
   // The token page the app's withTokenPage() points at answers the session's token.
   const fromPage = await page.evaluate(async (path) => (await fetch(path)).text(), TOKEN_PAGE);
