@@ -1,4 +1,5 @@
-// One jest run for the whole workspace; each project adds its own entry to `projects`.
+// One jest run for the whole workspace; each project adds its own entry to `projects`. The bench's
+// smoke run is apart (`npm run bench:smoke`, bench/jest.config.cjs).
 const { createCjsPreset } = require('jest-preset-angular/presets');
 
 /** @type {import('jest').Config} */
@@ -70,15 +71,6 @@ module.exports = {
       testEnvironment: 'node',
       transform: {
         '^.+\\.ts$': ['ts-jest', { tsconfig: '<rootDir>/projects/dev-proxy/tsconfig.json' }],
-      },
-    },
-    {
-      displayName: 'bench',
-      rootDir: __dirname,
-      roots: ['<rootDir>/bench'],
-      testEnvironment: 'node',
-      transform: {
-        '^.+\\.ts$': ['ts-jest', { tsconfig: '<rootDir>/bench/tsconfig.spec.json' }],
       },
     },
     {

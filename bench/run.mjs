@@ -1,7 +1,7 @@
 // @ts-check
 // `npm run bench`: every measurement side by side in one run; writes bench/results.json and
-// bench/results.md. `--smoke` runs each scenario at a tiny size (what `npm test` does), `--out`
-// writes elsewhere.
+// bench/results.md. `--smoke` runs each scenario at a tiny size (what `npm run bench:smoke`
+// does), `--out` writes elsewhere.
 import { execFileSync } from 'node:child_process';
 import { cpus } from 'node:os';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
