@@ -39,13 +39,13 @@ export class PageUser {
     if (refresher.user || !isPlatformBrowser(inject(PLATFORM_ID))) {
       return;
     }
-    const { headerName, placeholderToken } = refresher.config;
+    const { config } = refresher;
     const origin = inject(DOCUMENT).location?.origin ?? '';
     askUser(
       inject(HttpBackend),
-      headerName,
+      config,
       origin,
-      refresher.source.current() ?? placeholderToken,
+      refresher.source.current() ?? config.placeholderToken,
     ).listen((ok, user) => {
       // Asked with the page's own token: the session the page has is this user's. A page that
       // named a user meanwhile (a re-login) keeps that one.

@@ -184,36 +184,34 @@ function createRefresher(): UserTokenRefresher {
       const [settled, settle] = settlement<string>();
       proof = { token, settled };
       const user = self.user;
-      askUser(backend, config.headerName, (url && includes(url)) || '', token).listen(
-        (ok, answer) => {
-          if (ok && answer.sysId === user.sysId) {
-            proven = token;
-            settle(true, token);
-            return;
+      askUser(backend, config, (url && includes(url)) || '', token).listen((ok, answer) => {
+        if (ok && answer.sysId === user.sysId) {
+          proven = token;
+          settle(true, token);
+          return;
+        }
+        const error = new UserTokenRefreshError(
+          ok ? 'other-user' : 'failed',
+          typeof ngDevMode === 'undefined' || ngDevMode
+            ? ok
+              ? "the instance's session now belongs to another user than the page's " +
+                `(${user.userName ?? user.sysId}): ` +
+                'nothing is sent as them; the page must be reloaded, or its user log in again.'
+              : 'the instance did not say whose session the new token is; it was not used.'
+            : '',
+          ok ? undefined : answer,
+        );
+        if (ok) {
+          if (!self.running) {
+            finish(error);
           }
-          const error = new UserTokenRefreshError(
-            ok ? 'other-user' : 'failed',
-            typeof ngDevMode === 'undefined' || ngDevMode
-              ? ok
-                ? "the instance's session now belongs to another user than the page's " +
-                  `(${user.userName ?? user.sysId}): ` +
-                  'nothing is sent as them; the page must be reloaded, or its user log in again.'
-                : 'the instance did not say whose session the new token is; it was not used.'
-              : '',
-            ok ? undefined : answer,
-          );
-          if (ok) {
-            if (!self.running) {
-              finish(error);
-            }
-            expire(error);
-          } else if (proof?.token === token) {
-            // No answer is no proof either way: the next request with this token asks again.
-            proof = null;
-          }
-          settle(false, error);
-        },
-      );
+          expire(error);
+        } else if (proof?.token === token) {
+          // No answer is no proof either way: the next request with this token asks again.
+          proof = null;
+        }
+        settle(false, error);
+      });
     }
     return proof.settled.listen(receiver);
   };
@@ -514,7 +512,7 @@ function createRefresher(): UserTokenRefresher {
     const [asked, answer] = settlement<boolean>();
     apiCheck = asked;
     const token = source.current() ?? config.placeholderToken;
-    askUser(backend, config.headerName, origin, token).listen((ok, outcome) => {
+    askUser(backend, config, origin, token).listen((ok, outcome) => {
       apiCheck = null;
       answer(true, !ok && redirect(outcome));
     });

@@ -20,6 +20,7 @@ import {
   UserTokenSession,
   withCrossTabSync,
   withReLogin,
+  withUserTokenOptions,
 } from 'ngx-user-token';
 import {
   expectOneWithToken,
@@ -123,6 +124,19 @@ describe('the page’s user', () => {
     );
     expect(question.request.headers.get('X-UserToken')).toBe('token-abel-1');
     expect(user.user()).toEqual(ABEL);
+  });
+
+  it('asks without X-No-Response-Challenge when the app turned it off, with it by default', async () => {
+    const quiet = await openPage({});
+    quiet.app.injector.get(PageUser);
+    expect(
+      flushPageUserQuestion(quiet.httpTesting, ABEL).request.headers.get('X-No-Response-Challenge'),
+    ).toBe('true');
+    const loud = await openPage({}, [withUserTokenOptions({ noResponseChallenge: false })]);
+    loud.app.injector.get(PageUser);
+    expect(
+      flushPageUserQuestion(loud.httpTesting, ABEL).request.headers.has('X-No-Response-Challenge'),
+    ).toBe(false);
   });
 
   it('stays null when the instance does not say', async () => {

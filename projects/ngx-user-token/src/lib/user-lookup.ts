@@ -8,6 +8,7 @@ import {
   HttpXhrBackend,
 } from '@angular/common/http';
 
+import type { UserTokenConfig } from './options';
 import { settlement, Settlement } from './settlement';
 import { NO_CHALLENGE_HEADER } from './wire';
 
@@ -38,19 +39,23 @@ export function userOfPage(
  * Table API read of `sys_user` where `sys_id` is `javascript:gs.getUserID()` — the calling user's
  * own record, which a logged-in user may read on a base instance (the encoded-query helper is in
  * KB0565021's own example). Sent past every interceptor, with `token` (or no token header when
- * `null`), never following a redirect. Settles with the user, or with an error when the instance
+ * `null`) and, as `noResponseChallenge` says, `X-No-Response-Challenge`, never following a
+ * redirect. Settles with the user, or with an error when the instance
  * did not say (a refused token, a login page, a network failure).
  */
 export function askUser(
   backend: HttpBackend,
-  header: string,
+  config: Pick<UserTokenConfig, 'headerName' | 'noResponseChallenge'>,
   origin: string,
   token: string | null,
 ): Settlement<PageUserInfo> {
   const [asked, answer] = settlement<PageUserInfo>();
-  let headers = new HttpHeaders({ Accept: 'application/json', [NO_CHALLENGE_HEADER]: 'true' });
+  let headers = new HttpHeaders({ Accept: 'application/json' });
   if (token !== null) {
-    headers = headers.set(header, token);
+    headers = headers.set(config.headerName, token);
+  }
+  if (config.noResponseChallenge) {
+    headers = headers.set(NO_CHALLENGE_HEADER, 'true');
   }
   // Never following a redirect with the token: on a fetch backend (XHR cannot, and would warn).
   const init = { headers, redirect: backend instanceof HttpXhrBackend ? undefined : 'manual' };
