@@ -148,6 +148,24 @@ function expectOnlyTheQuestionWith(sent: Sent[], token: string): Sent[] {
   return withToken;
 }
 
+/**
+ * Abel's page, whose session then ends (the banner shows), with a write typed and held for the
+ * re-login: his token, what the page sends from now on, and the write's text.
+ */
+async function writeHeldAfterTheEnd(page: Page, instance: MockInstance, label: string) {
+  await logIn(page, `${appUrl(instance)}/`);
+  const abels = await pageToken(page);
+  const sent = recordSent(page);
+  expect(await instance.control.endSession('abel.tuter')).toBe(1);
+  await page.getByTestId('reload').click();
+  await expect(page.getByTestId('session-expired')).toContainText('waits for you');
+  const text = `Bound to Abel, ${label} ${Date.now()}`;
+  await page.getByTestId('short-description').fill(text);
+  await page.getByTestId('create').click();
+  await expect(page.getByTestId('saving')).toHaveText('Waiting for you to log in again…');
+  return { abels, sent, text };
+}
+
 /** The incidents with `text` as their short description, and who opened them, asked as admin. */
 async function incidentsNamed(
   instance: MockInstance,
@@ -274,18 +292,7 @@ test.describe('bound to the page’s user', () => {
     context,
     instance,
   }) => {
-    const app = appUrl(instance);
-    await logIn(page, `${app}/`);
-    const abels = await pageToken(page);
-    const sent = recordSent(page);
-
-    expect(await instance.control.endSession('abel.tuter')).toBe(1);
-    await page.getByTestId('reload').click();
-    await expect(page.getByTestId('session-expired')).toContainText('waits for you');
-    const text = `Bound to Abel, after the end ${Date.now()}`;
-    await page.getByTestId('short-description').fill(text);
-    await page.getByTestId('create').click();
-    await expect(page.getByTestId('saving')).toHaveText('Waiting for you to log in again…');
+    const { abels, sent, text } = await writeHeldAfterTheEnd(page, instance, 'after the end');
 
     const bethsToken = await logInElsewhere(await context.newPage(), instance, 'beth.anglin');
     // Abel logs in again: the browser's session is Beth's now, and the login window hands the
@@ -313,17 +320,7 @@ test.describe('bound to the page’s user', () => {
     context,
     instance,
   }) => {
-    const app = appUrl(instance);
-    await logIn(page, `${app}/`);
-    const abels = await pageToken(page);
-    const sent = recordSent(page);
-    expect(await instance.control.endSession('abel.tuter')).toBe(1);
-    await page.getByTestId('reload').click();
-    await expect(page.getByTestId('session-expired')).toContainText('waits for you');
-    const text = `Bound to Abel, told by a tab ${Date.now()}`;
-    await page.getByTestId('short-description').fill(text);
-    await page.getByTestId('create').click();
-    await expect(page.getByTestId('saving')).toHaveText('Waiting for you to log in again…');
+    const { abels, sent, text } = await writeHeldAfterTheEnd(page, instance, 'told by a tab');
 
     // Beth's login ends on the login-complete page, which tells every tab of the origin whose
     // session the browser has now (the ngx-user-token:login channel).

@@ -28,6 +28,7 @@ import {
   flushUserTokenRejection,
 } from 'ngx-user-token/testing';
 import { BroadcastChannel as NodeBroadcastChannel } from 'node:worker_threads';
+import { filter, firstValueFrom } from 'rxjs';
 
 import { watch } from '../../test/harness';
 import { TAB_CHANNEL_FACTORY, TabChannel } from './tab-sync';
@@ -276,32 +277,44 @@ describe('a token another user’s session named', () => {
 });
 
 describe('cross-tab sync and the user', () => {
-  const tick = () => new Promise((resolve) => setTimeout(resolve, 30));
-
   async function warm(tab: Awaited<ReturnType<typeof openPage>>, token: string) {
     tab.http.get(URL).subscribe();
     expectOneWithToken(tab.httpTesting, URL, token).flush({});
   }
 
+  /** The next token a tab takes from another tab (no clock: the tab's own event). */
+  const nextFromOtherTab = (tab: Awaited<ReturnType<typeof openPage>>) =>
+    firstValueFrom(
+      tab.app.injector
+        .get(UserTokenEvents)
+        .events.pipe(filter((e) => e.type === 'token-refreshed' && e.via === 'other-tab')),
+    );
+
   it('never moves a tab to a token announced for another user', async () => {
     const abel = await openPage(portalPage(ABEL), [withCrossTabSync()]);
     await warm(abel, 'token-abel-1');
-    // Beth opens the app in another tab of the same browser: her page announces her token.
-    const beth = await openPage({ ...portalPage(BETH), g_ck: 'token-beth' }, [withCrossTabSync()]);
-    await warm(beth, 'token-beth');
-    await tick();
-    expect(abel.window['g_ck']).toBe('token-abel-1');
-    expect(abel.events.filter((e) => e.type === 'token-refreshed')).toEqual([]);
+    // Another tab of the same browser announces Beth's token, then (later, from the same tab, so
+    // in that order) Abel's: the tab takes only the second.
+    const otherTab = new NodeBroadcastChannel('ngx-user-token:g_ck');
+    const taken = nextFromOtherTab(abel);
+    const at = Date.now() + 60_000;
+    otherTab.postMessage({ token: 'token-beth', at, user: BETH.sysId });
+    otherTab.postMessage({ token: 'token-abel-2', at: at + 1, user: ABEL.sysId });
+    await taken;
+    otherTab.close();
+    expect(abel.window['g_ck']).toBe('token-abel-2');
+    expect(abel.events.filter((e) => e.type === 'token-refreshed')).toHaveLength(1);
   });
 
   it('still moves the tabs of the same user', async () => {
     const first = await openPage(portalPage(ABEL), [withCrossTabSync()]);
     await warm(first, 'token-abel-1');
+    const taken = nextFromOtherTab(first);
     const second = await openPage({ ...portalPage(ABEL), g_ck: 'token-abel-2' }, [
       withCrossTabSync(),
     ]);
     await warm(second, 'token-abel-2');
-    await tick();
+    await taken;
     expect(first.window['g_ck']).toBe('token-abel-2');
   });
 });
