@@ -28,7 +28,11 @@ module.exports = {
       rootDir: __dirname,
       roots: ['<rootDir>/projects/ngx-user-token/schematics'],
       testEnvironment: 'node',
-      moduleNameMapper: { '^ora$': '<rootDir>/projects/ngx-user-token/schematics/ora-stub.cjs' },
+      moduleNameMapper: {
+        '^ora$': '<rootDir>/projects/ngx-user-token/schematics/ora-stub.cjs',
+        // The schematics run as ES modules, whose relative imports name the `.js` they compile to.
+        '^(\\.{1,2}/.*)\\.js$': '$1',
+      },
       transform: {
         '^.+\\.ts$': [
           'ts-jest',

@@ -1,17 +1,21 @@
 /**
- * Runs inside `now-sdk build`, before it reads the static content: puts the Angular build of the
- * demo (`ng build demo --configuration instance`, done by `npm run build:instance`) where the SDK
- * turns files into UX assets. Each `.js` becomes a `sys_ux_lib_asset` served as an ES module at
- * `/uxasset/externals/<scope>/<name>.jsdbx`:
- * - `main.js`, with the imports of its lazy chunks pointed at their `.jsdbx` URLs;
- * - every `chunk-*.js` the build split off (none today; lazy routes would add them);
- * - `styles.js`: the global styles as a module that adds them to the page, the way the SDK's own
- *   front-end builds ship CSS (imported by the code) rather than as a separate theme asset.
- * And it brings the library's `login-complete.html` into the project (`src/fluent/`, not kept in
- * git), where the login-complete UI page includes it.
+ * Runs inside `now-sdk build`, before the SDK reads the static content: turns the Angular build of
+ * demo (`ng build demo --configuration instance`, which
+ * `npm run build:instance` runs first) into the package's UX assets. Each `.js` in the static
+ * content becomes a `sys_ux_lib_asset`, served as an ES module at
+ * `/uxasset/externals/x_ngxut_demo/<name>.jsdbx`:
+ * - `main.js`, its imports of lazy chunks pointed at their `.jsdbx` URLs;
+ * - every `chunk-*.js` the build split off (lazy routes, deferred blocks);
+ * - `styles.js`: the global styles as a module that adds them to the page (the SDK ships CSS as
+ *   code that imports it, not as a separate theme asset).
+ * Chunk names carry a hash of their content, so a new build never meets an old chunk in a
+ * browser's cache; the page loads `main` and `styles` with a cache buster instead.
+ * It also copies ngx-user-token's login-complete page into `src/fluent/` (the SDK includes only
+ * files of this project), so the page is the one of the library version the app runs.
+ *
+ * Written by `ng generate ngx-user-token:instance-app`.
  */
 const ANGULAR_OUTPUT = '../../dist/demo-instance/browser';
-/** The library's login-complete page, as its package ships it (the SDK includes only files of the project). */
 const LOGIN_COMPLETE = '../ngx-user-token/login-complete.html';
 
 export default async ({ rootDir, config, fs, path, logger }) => {
@@ -19,14 +23,15 @@ export default async ({ rootDir, config, fs, path, logger }) => {
   const out = path.join(rootDir, config.staticContent.buildDir);
   if (!fs.existsSync(path.join(source, 'main.js'))) {
     throw new Error(
-      `no Angular build at ${source}: run "ng build demo --configuration instance" first ` +
-        '(npm run build:instance does both)',
+      `no Angular build at ${source}: run "ng build demo --configuration instance" ` +
+        'first (npm run build:instance does both)',
     );
   }
-  fs.copyFileSync(
-    path.join(rootDir, LOGIN_COMPLETE),
-    path.join(rootDir, 'src/fluent/login-complete.html'),
-  );
+  const loginComplete = path.join(rootDir, LOGIN_COMPLETE);
+  if (!fs.existsSync(loginComplete)) {
+    throw new Error(`no ${loginComplete}: is ngx-user-token installed?`);
+  }
+  fs.copyFileSync(loginComplete, path.join(rootDir, 'src/fluent/login-complete.html'));
   fs.rmSync(out, { recursive: true, force: true });
   fs.mkdirSync(out, { recursive: true });
   const toDbx = (code) => code.replace(/(["'])\.\/(chunk-[A-Za-z0-9_-]+)\.js\1/g, '$1./$2.jsdbx$1');
@@ -39,10 +44,11 @@ export default async ({ rootDir, config, fs, path, logger }) => {
       logger.info(`UX asset ${config.scope}/${name.replace(/\.js$/, '')} from ${name}`);
     }
   }
-  const css = fs.readFileSync(path.join(source, 'styles.css'), 'utf8');
+  const stylesheet = path.join(source, 'styles.css');
+  const css = fs.existsSync(stylesheet) ? fs.readFileSync(stylesheet, 'utf8') : '';
   fs.writeFileSync(
     path.join(out, 'styles.js'),
     `const style = document.createElement('style');\nstyle.textContent = ${JSON.stringify(css)};\ndocument.head.append(style);\n`,
   );
-  logger.info(`UX asset ${config.scope}/styles from styles.css`);
+  logger.info(`UX asset ${config.scope}/styles from ${css ? 'styles.css' : 'no styles'}`);
 };

@@ -1,25 +1,11 @@
 import { SchematicTestRunner, UnitTestTree } from '@angular-devkit/schematics/testing';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
+
+import { imported, ngNewApp } from '../testing/ng-new';
 
 const collection = join(__dirname, '../collection.json');
 
-async function app(standalone: boolean): Promise<UnitTestTree> {
-  const angular = join(
-    dirname(require.resolve('@schematics/angular/package.json')),
-    'collection.json',
-  );
-  const runner = new SchematicTestRunner('@schematics/angular', angular);
-  const workspace = await runner.runSchematic('workspace', {
-    name: 'ws',
-    newProjectRoot: 'projects',
-    version: '21.0.0',
-  });
-  return runner.runSchematic(
-    'application',
-    { name: 'portal', standalone, skipTests: true },
-    workspace,
-  );
-}
+const app = (standalone: boolean) => ngNewApp({ standalone });
 
 async function ngAdd(tree: UnitTestTree): Promise<{ tree: UnitTestTree; log: string }> {
   const runner = new SchematicTestRunner('ngx-user-token', collection);
@@ -34,16 +20,6 @@ function angular(tree: UnitTestTree, range: string): UnitTestTree {
   manifest.dependencies['@angular/core'] = range;
   tree.overwrite('/package.json', JSON.stringify(manifest, null, 2));
   return tree;
-}
-
-/** The names a file imports from `module`, sorted. */
-function imported(text: string, module: string): string[] {
-  const list = text.match(new RegExp(`import \\{([^}]*)\\} from '${module}';`))?.[1] ?? '';
-  return list
-    .split(',')
-    .map((n) => n.trim())
-    .filter(Boolean)
-    .sort();
 }
 
 const CONFIG = '/projects/portal/src/app/app.config.ts';

@@ -1,13 +1,27 @@
-import { chain, noop, Rule, SchematicsException, Tree } from '@angular-devkit/schematics';
+import {
+  chain,
+  noop,
+  Rule,
+  schematic,
+  SchematicsException,
+  Tree,
+} from '@angular-devkit/schematics';
 import { addRootProvider, readWorkspace } from '@schematics/angular/utility';
 import { insertImport } from '@schematics/angular/utility/ast-utils';
 import { applyToUpdateRecorder, Change, InsertChange } from '@schematics/angular/utility/change';
 import * as ts from '@schematics/angular/third_party/github.com/Microsoft/TypeScript/lib/typescript';
 
+import { findApplication, typeScriptFiles } from '../workspace.js';
+
 /** Options of `ng add ngx-user-token`. */
 export interface NgAddOptions {
   /** The application to set up; default: the first application of the workspace. */
   project?: string;
+  /**
+   * The scope of a ServiceNow application to put the app on its instance as a UI page: runs
+   * `ng generate ngx-user-token:instance-app --scope=…` afterwards. Empty (the default): not now.
+   */
+  scope?: string;
 }
 
 const HTTP = '@angular/common/http';
@@ -19,27 +33,21 @@ const LIBRARY = 'ngx-user-token';
  * a standalone app (`withFetch()` only before Angular 22, where fetch became the default backend),
  * or the class interceptor through `HTTP_INTERCEPTORS` with `withInterceptorsFromDi()` in an
  * NgModule app. An existing `provideHttpClient(...)` gets the interceptor and keeps its backend.
- * The optional features are logged, not written. Running it again changes nothing.
+ * The optional features are logged, not written. Running it again changes nothing. With a
+ * `scope` (asked for when interactive) it goes on with the `instance-app` schematic.
  */
 export function ngAdd(options: NgAddOptions): Rule {
   return async (tree, context) => {
     const workspace = await readWorkspace(tree);
-    const name =
-      options.project ??
-      [...workspace.projects.keys()].find(
-        (n) => workspace.projects.get(n)?.extensions['projectType'] === 'application',
-      );
-    const project = name ? workspace.projects.get(name) : undefined;
-    if (!name || !project || project.extensions['projectType'] !== 'application') {
-      throw new SchematicsException(
-        `ng add ngx-user-token: no application "${options.project ?? ''}" in this workspace.`,
-      );
-    }
+    const { name, project } = findApplication(workspace, options.project, 'ng add ngx-user-token');
     const sourceRoot = project.sourceRoot ?? `${project.root}/src`;
     const sources = typeScriptFiles(tree, sourceRoot);
+    const then = options.scope
+      ? schematic('instance-app', { scope: options.scope, project: name })
+      : noop();
     if (sources.some((path) => tree.readText(path).includes(`'${LIBRARY}'`))) {
       context.logger.info(`ngx-user-token is already set up in ${name}; nothing to change.`);
-      return noop();
+      return then;
     }
     const main = sources.find((path) => tree.readText(path).includes('bootstrapApplication('));
     const standalone = main !== undefined;
@@ -92,8 +100,13 @@ export function ngAdd(options: NgAddOptions): Rule {
       "    provideUserToken(withTokenPage('/your_token_page.do'), withCrossTabSync(), withUserTokenOptions({ ... }))",
       '  and userTokenOriginGuard last in the interceptor list if other interceptors rewrite URLs.',
     );
+    if (!options.scope) {
+      lines.push(
+        '  To put the app on your instance as a UI page: ng generate ngx-user-token:instance-app --scope=x_<vendor>_<app>',
+      );
+    }
     context.logger.info(lines.join('\n'));
-    return interceptor;
+    return chain([interceptor, then]);
   };
 }
 
@@ -105,16 +118,6 @@ function angularMajor(tree: Tree): number | undefined {
     manifest['dependencies']?.['@angular/core'] ?? manifest['devDependencies']?.['@angular/core'];
   const major = range?.match(/\d+/)?.[0];
   return major === undefined ? undefined : Number(major);
-}
-
-function typeScriptFiles(tree: Tree, root: string): string[] {
-  const files: string[] = [];
-  tree.getDir(root).visit((path) => {
-    if (path.endsWith('.ts') && !path.endsWith('.spec.ts')) {
-      files.push(path);
-    }
-  });
-  return files;
 }
 
 /**
