@@ -12,6 +12,7 @@ import type { ChallengePolicy, SsoMode } from './session/csrf';
 import { guardOptionsFromFlags } from './http/dev-guard';
 import type { RateLimitRule } from './http/rate-limits';
 import type { IgnoredAnswer } from './session/transactions';
+import { packageFile } from './apps/installed-apps';
 import { startMockInstance } from './server';
 
 const USAGE = `Usage: ngx-user-token-mock-instance [options]
@@ -59,8 +60,9 @@ const USAGE = `Usage: ngx-user-token-mock-instance [options]
   --app <dir>            serve the built app in <dir> (the folder with its index.html: ng build
                          writes dist/<app>/browser) at /, with window.g_ck injected; the app
                          router's deep links (/incidents/42) get the same page. Log in first
-  --install <zip>        install an application package (what now-sdk pack writes): its UI
-                         pages at /<endpoint>, its UX assets at /uxasset/externals/ (repeatable)
+  --install <zip|dir>    install an application package (what now-sdk pack writes, or the SDK
+                         project's folder: the zip in its target/): its UI pages at
+                         /<endpoint>, its UX assets at /uxasset/externals/ (repeatable)
   --session-concurrency <n>
                          transactions of one session that run at once (session synchronization):
                          2 (default, an instance since Yokohama), 1 (before it), 0 turns the
@@ -238,9 +240,9 @@ async function main(): Promise<void> {
   if (values.sso === 'redirect') {
     console.log(`  identity provider: ${instance.identityProviderUrl}/`);
   }
-  for (const zip of values.install ?? []) {
+  for (const path of values.install ?? []) {
     console.log(
-      `  installed ${zip}: ${instance.apps
+      `  installed ${packageFile(resolve(path))}: ${instance.apps
         .pages()
         .map((p) => `/${p}`)
         .join(', ')}`,

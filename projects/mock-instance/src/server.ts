@@ -3,7 +3,6 @@
  * instance (Geneva or later) that ngx-user-token touches — UI sessions with a session token, the
  * CSRF check on every REST call, the Table API — plus a control API for tests and the demo.
  */
-import { readFileSync } from 'node:fs';
 import { AddressInfo } from 'node:net';
 import { IncomingMessage, Server } from 'node:http';
 import { Socket } from 'node:net';
@@ -12,7 +11,7 @@ import parseBytes from 'bytes';
 import cookieParser from 'cookie-parser';
 import express, { Express, NextFunction, Request, Response } from 'express';
 
-import { InstalledApps, installedAppsRouter } from './apps/installed-apps';
+import { InstalledApps, installedAppsRouter, readPackageFile } from './apps/installed-apps';
 import { controlApi } from './control-api';
 import { MockInstanceControl, mockInstanceControl } from './control-client';
 import { Database } from './data/database';
@@ -112,8 +111,9 @@ export interface MockInstanceOptions {
   /** Largest request body accepted. Default `'1mb'`. */
   bodyLimit?: string;
   /**
-   * Application packages (`now-sdk pack` zips) to install at start: their UI pages and UX assets
-   * are served as an instance serves them. Default none.
+   * Application packages to install at start — zips `now-sdk pack` wrote, or ServiceNow SDK
+   * projects' folders (the zip in their `target/`): their UI pages and UX assets are served as an
+   * instance serves them. Default none.
    */
   install?: readonly string[];
   /**
@@ -365,8 +365,8 @@ export function createMockInstanceApp(options: MockInstanceOptions = {}): {
     app.use('/mock', callerCheck(state.guard), controlApi(state, bodyLimit));
   }
 
-  for (const zip of options.install ?? []) {
-    state.apps.install(readFileSync(zip));
+  for (const path of options.install ?? []) {
+    state.apps.install(readPackageFile(path));
   }
   app.use(
     installedAppsRouter({

@@ -1,4 +1,7 @@
 import { gzipSync, strToU8, zipSync } from 'fflate';
+import { mkdirSync, mkdtempSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 
 import { client, Client } from '../../test/client';
 import { JellyContext, JellyError, renderJelly } from '../glide/jelly';
@@ -170,6 +173,30 @@ describe('installing an application package', () => {
       expect(((await response.json()) as { error: { message: string } }).error.message).toBe(
         'Not an application package',
       );
+    }
+  });
+
+  it("installs from a ServiceNow SDK project's folder: the newest zip now-sdk pack wrote", async () => {
+    const project = mkdtempSync(join(tmpdir(), 'sdk-project-'));
+    try {
+      await expect(startMockInstance({ install: [project] })).rejects.toThrow(
+        `no package in ${join(project, 'target')}: ${project} is a folder, so it should be a ServiceNow SDK project`,
+      );
+      mkdirSync(join(project, 'target'));
+      const old = join(project, 'target/x_test_0_1_0.zip');
+      writeFileSync(old, appPackage('<j:jelly>old</j:jelly>'));
+      utimesSync(old, new Date(2020, 0, 1), new Date(2020, 0, 1));
+      writeFileSync(join(project, 'target/x_test_0_2_0.zip'), appPackage('<j:jelly>new</j:jelly>'));
+      const fromFolder = await startMockInstance({ install: [project] });
+      try {
+        const user = client(fromFolder.url);
+        await user.logIn();
+        expect(await (await user.fetch('/x_test_app.do')).text()).toBe('new');
+      } finally {
+        await fromFolder.close();
+      }
+    } finally {
+      rmSync(project, { recursive: true, force: true });
     }
   });
 });

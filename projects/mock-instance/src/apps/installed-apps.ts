@@ -5,6 +5,8 @@
  * `/uxasset/externals/<scope>/<name>.jsdbx`, as JavaScript modules.
  */
 import express, { Request, Response, Router } from 'express';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 
 import { AppPackage, readAppPackage, UiPageRecord, UxAsset } from './app-package';
 import type { Database } from '../data/database';
@@ -19,6 +21,35 @@ export interface InstallReport {
   readonly assets: readonly string[];
   readonly themeAssetsNotServed: readonly string[];
   readonly ignored: Readonly<Record<string, number>>;
+}
+
+/**
+ * The package to install from `path`: the zip itself, or a ServiceNow SDK project's folder, whose
+ * `now-sdk pack` wrote it to `target/` (the newest zip there, when several versions are).
+ */
+export function packageFile(path: string): string {
+  if (!statSync(path).isDirectory()) {
+    return path;
+  }
+  const target = join(path, 'target');
+  const zips = (
+    statSync(target, { throwIfNoEntry: false })?.isDirectory() ? readdirSync(target) : []
+  )
+    .filter((name) => name.endsWith('.zip'))
+    .map((name) => join(target, name))
+    .sort((a, b) => statSync(b).mtimeMs - statSync(a).mtimeMs);
+  if (zips.length === 0) {
+    throw new Error(
+      `no package in ${target}: ${path} is a folder, so it should be a ServiceNow SDK project that ` +
+        'now-sdk pack has packed (npm run build:instance does)',
+    );
+  }
+  return zips[0];
+}
+
+/** Reads the package at `path` (a zip, or an SDK project's folder: see {@link packageFile}). */
+export function readPackageFile(path: string): Uint8Array {
+  return readFileSync(packageFile(path));
 }
 
 export class InstalledApps {
