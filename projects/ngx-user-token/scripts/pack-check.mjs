@@ -3,7 +3,7 @@
 // manifest and files, then does what a new user does, outside the workspace: `ng new`, install the
 // tarball, `ng add`, the README's test snippet under `ng new`'s test runner, a production build.
 // Prints one line per check and exits non-zero on the first failure.
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { spawnSync } from 'node:child_process';
@@ -12,6 +12,7 @@ import { stripVTControlCharacters } from 'node:util';
 import {
   check,
   done,
+  ngNew,
   npmInstall,
   packAndOpen,
   run,
@@ -103,18 +104,8 @@ try {
     JSON.stringify(manifest.dependencies),
   );
 
-  // A new user's app: `ng new` with the workspace's Angular CLI, installed outside the workspace
-  // (a CLI inside it would find the workspace and refuse `ng new`), then the tarball, then `ng add`.
-  const cli = join(scratch, 'cli');
-  mkdirSync(cli);
-  writeFileSync(join(cli, 'package.json'), '{ "private": true }');
-  npmInstall(cli, `@angular/cli@${workspace.devDependencies['@angular/cli']}`);
-  run(
-    join(cli, 'node_modules/.bin/ng'),
-    ['new', 'app', '--defaults', '--skip-git', '--skip-install', '--zoneless'],
-    scratch,
-  );
-  const app = join(scratch, 'app');
+  // A new user's app: `ng new` with the workspace's Angular CLI, then the tarball, then `ng add`.
+  const app = ngNew({ scratch, version: workspace.devDependencies['@angular/cli'], name: 'app' });
   const ng = (/** @type {string[]} */ ...args) => run(join(app, 'node_modules/.bin/ng'), args, app);
   npmInstall(app);
   // `ng add` writes the setup the README shows first (under "Use it in an app").

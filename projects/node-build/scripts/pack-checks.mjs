@@ -3,7 +3,7 @@
 // a command, and packing a built package as npm would publish it, then checking the tarball's
 // files and the README a registry would show.
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 let passed = 0;
@@ -94,4 +94,23 @@ export function packAndOpen({ root, dist, scratch, files, sections }) {
     filename: packed.filename,
     manifest: JSON.parse(readFileSync(join(scratch, 'package/package.json'), 'utf8')),
   };
+}
+
+/**
+ * A new user's app: `ng new <name>` in `scratch` with the Angular CLI at `version`, installed
+ * outside the workspace (a CLI inside it would find the workspace and refuse `ng new`), without
+ * installing the app's dependencies. Returns the app's folder.
+ * @param {{ scratch: string, version: string, name: string, args?: string[] }} options
+ */
+export function ngNew({ scratch, version, name, args = [] }) {
+  const cli = join(scratch, 'cli');
+  mkdirSync(cli, { recursive: true });
+  writeFileSync(join(cli, 'package.json'), '{ "private": true }');
+  npmInstall(cli, `@angular/cli@${version}`);
+  run(
+    join(cli, 'node_modules/.bin/ng'),
+    ['new', name, '--defaults', '--skip-git', '--skip-install', '--zoneless', ...args],
+    scratch,
+  );
+  return join(scratch, name);
 }

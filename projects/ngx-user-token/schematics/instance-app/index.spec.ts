@@ -51,8 +51,8 @@ describe('ng generate ngx-user-token:instance-app', () => {
     expect(pages.match(/direct: true/g)).toHaveLength(3);
     const page = tree.readText(`${SDK}/src/fluent/page.html`);
     expect(page).toContain('<app-root></app-root>');
-    expect(page).toContain('window.g_ck = "$[gs.getSession().getSessionToken()');
-    expect(page).toContain('window.NOW.user_id = "$[gs.getUserID()]"');
+    expect(page).toContain("window.g_ck = '$[gs.getSession().getSessionToken()");
+    expect(page).toContain("window.NOW.user_id = '$[gs.getUserID()]'");
     expect(page).toContain(
       '/uxasset/externals/x_acme_myapp/main.jsdbx?uxpcb=$[UxFrameworkScriptables.getFlushTimestamp()]',
     );

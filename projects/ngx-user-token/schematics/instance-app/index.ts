@@ -138,7 +138,8 @@ export function instanceApp(options: InstanceAppOptions): Rule {
       tree.readText(file).includes(`'${LIBRARY}'`),
     );
     return chain([
-      setUp ? noop() : ngAdd({ project: name }),
+      // An empty scope: ng add neither runs this schematic again nor suggests it.
+      setUp ? noop() : ngAdd({ project: name, scope: '' }),
       mergeWith(files),
       writeIfAbsent(posix.join(path, '.gitignore'), GITIGNORE, notes),
       writeIfAbsent(

@@ -100,7 +100,7 @@ export function ngAdd(options: NgAddOptions): Rule {
       "    provideUserToken(withTokenPage('/your_token_page.do'), withCrossTabSync(), withUserTokenOptions({ ... }))",
       '  and userTokenOriginGuard last in the interceptor list if other interceptors rewrite URLs.',
     );
-    if (!options.scope) {
+    if (options.scope === undefined) {
       lines.push(
         '  To put the app on your instance as a UI page: ng generate ngx-user-token:instance-app --scope=x_<vendor>_<app>',
       );
