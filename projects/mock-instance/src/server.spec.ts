@@ -173,8 +173,9 @@ describe('the CSRF check', () => {
     const response = await browser.fetch(KB_REQUEST, { headers: { 'X-UserToken': token } });
     expect(response.status).toBe(401);
     expect(response.headers.get('x-sessionloggedin')).toBe('false');
-    // X-Is-Logged-In reads true for a guest too: it is not the session signal.
-    expect(response.headers.get('x-is-logged-in')).toBe('true');
+    // No X-Is-Logged-In without a live session, as a recorded instance's 401 (it said true
+    // before the recordings showed otherwise).
+    expect(response.headers.has('x-is-logged-in')).toBe(false);
     expect(response.headers.has('x-usertoken-response')).toBe(false);
     expect(await response.text()).toBe(KB_JSON);
   });
@@ -218,6 +219,59 @@ describe('the CSRF check', () => {
       busRefused: 0,
       busMessages: 0,
       busSessionSetups: 0,
+    });
+  });
+});
+
+// The headers every recorded 200 and 201 of an instance carries (http/instance-headers.ts names
+// the captures).
+describe('the headers of a REST answer, as recorded instances send them', () => {
+  beforeEach(() => start());
+
+  const RECORDED = {
+    'cache-control': 'no-cache,no-store,must-revalidate,max-age=-1',
+    pragma: 'no-store,no-cache',
+    expires: '0',
+    'x-content-type-options': 'nosniff',
+    server: 'ServiceNow',
+    // Nothing waited: no semaphores here, and the session was free.
+    'server-timing': 'sem_wait;dur=0, sesh_wait;dur=0',
+    'x-is-logged-in': 'true',
+  };
+  const headersOf = (response: Response, names: readonly string[]) =>
+    Object.fromEntries(names.map((name) => [name, response.headers.get(name)]));
+
+  it('says ServiceNow, no caching, nosniff, its waits and a new 12-digit transaction id each time', async () => {
+    const token = await browser.logIn();
+    const ids: string[] = [];
+    for (const path of [KB_REQUEST, `/api/now/v2/table/sys_user/${ABEL}`]) {
+      const response = await browser.fetch(path, { headers: { 'X-UserToken': token } });
+      expect(response.status).toBe(200);
+      expect(headersOf(response, Object.keys(RECORDED))).toEqual(RECORDED);
+      ids.push(response.headers.get('x-transaction-id') ?? '');
+    }
+    const created = await fetch(`${instance.url}/api/now/table/incident`, {
+      method: 'POST',
+      headers: { Authorization: BASIC, 'Content-Type': 'application/json' },
+      body: '{"short_description":"headers"}',
+    });
+    expect(created.status).toBe(201);
+    expect(headersOf(created, Object.keys(RECORDED))).toEqual(RECORDED);
+    ids.push(created.headers.get('x-transaction-id') ?? '');
+    expect(ids.every((id) => /^[0-9a-f]{12}$/.test(id))).toBe(true);
+    expect(new Set(ids).size).toBe(3);
+  });
+
+  it('answers a refused call as ServiceNow too, but with no transaction of its own', async () => {
+    const response = await fetch(instance.url + KB_REQUEST);
+    expect(response.status).toBe(401);
+    expect(
+      headersOf(response, ['server', 'cache-control', 'x-transaction-id', 'server-timing']),
+    ).toEqual({
+      server: 'ServiceNow',
+      'cache-control': 'no-cache,no-store,must-revalidate,max-age=-1',
+      'x-transaction-id': null,
+      'server-timing': null,
     });
   });
 });

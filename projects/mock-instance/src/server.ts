@@ -3,6 +3,7 @@
  * instance (Geneva or later) that ngx-user-token touches — UI sessions with a session token, the
  * CSRF check on every REST call, the Table API — plus a control API for tests and the demo.
  */
+import { randomBytes } from 'node:crypto';
 import { AddressInfo } from 'node:net';
 import { IncomingMessage, Server } from 'node:http';
 import { Socket } from 'node:net';
@@ -35,6 +36,7 @@ import {
   requestGuard,
   RequestGuard,
 } from './http/dev-guard';
+import { restAnswerHeaders, serverHeader } from './http/instance-headers';
 import { redirecting } from './http/redirects';
 import { negotiate, sendError } from './http/responses';
 import type { QueryRules } from './http/rest';
@@ -263,6 +265,7 @@ export function createMockInstanceApp(options: MockInstanceOptions = {}): {
     stats.requests++;
     next();
   });
+  app.use(serverHeader);
   app.use(hostCheck(state.guard));
   // The body limit holds for every path, as at an instance's front door, not only where a body is
   // parsed: a declared length over it is refused before anything reads the body.
@@ -290,6 +293,8 @@ export function createMockInstanceApp(options: MockInstanceOptions = {}): {
   app.use(bus.http);
   app.use(cookieParser());
   const log = options.log ?? defaultLog;
+  // A batch's items run inside the batch's transaction (see http/batch-api.ts).
+  const batchItem = { name: 'x-mock-batch-item', value: randomBytes(16).toString('hex') };
   // Each request is a transaction of its session: a few run at once, a few wait, the rest are
   // ignored (see session/transactions.ts).
   app.use(
@@ -302,6 +307,8 @@ export function createMockInstanceApp(options: MockInstanceOptions = {}): {
         return sessions.isLive(id) ? id! : null;
       },
       log,
+      clock,
+      inside: (req) => req.headers[batchItem.name] === batchItem.value,
     }),
   );
 
@@ -333,6 +340,8 @@ export function createMockInstanceApp(options: MockInstanceOptions = {}): {
   app.use('/api', (req: Request, res: Response, next: NextFunction) => {
     stats.api++;
     check(req, res, () => {
+      // X-Transaction-ID, Server-Timing (its session wait), nosniff, no-cache: every REST answer.
+      restAnswerHeaders(req, res);
       if (negotiate(req) === null) {
         sendError(req, res, 406, {
           message: 'Not Acceptable',
@@ -355,7 +364,7 @@ export function createMockInstanceApp(options: MockInstanceOptions = {}): {
   app.all('/amb_session_setup.do', (req, res, next) =>
     check(req, res, () => bus.sessionSetup(req, res, next)),
   );
-  app.use('/api', batchApi(clock));
+  app.use('/api', batchApi(clock, batchItem));
   app.use('/api', tableApi(db, bodyLimit, rules));
   app.use('/api', aggregateApi(db, rules));
   app.use('/api', attachmentApi(db, state.attachments, bodyLimit, rules));

@@ -119,12 +119,17 @@ describe('the message bus', () => {
       });
       afterEach(() => bus.close());
 
-      it('handshakes with the session: logged in, the bus active', async () => {
+      it('handshakes with the session: logged in for 1800 s more, the bus active', async () => {
         const reply = await handshake(bus, transport);
         expect(reply).toMatchObject({
           successful: true,
           supportedConnectionTypes: ['websocket', 'long-polling'],
-          ext: { 'glide.session.status': 'session.logged.in', 'glide.amb.active': true },
+          ext: {
+            'glide.session.status': 'session.logged.in',
+            'glide.amb.active': true,
+            // As a recorded instance's bus says it to a logged-in browser.
+            'glide.session.time.remaining.in.seconds': 1800,
+          },
         });
       });
 
@@ -196,7 +201,14 @@ describe('the message bus', () => {
       successful: false,
       subscription: channel,
       error: `403::Denied authorization to subscribe to ${channel}`,
-      ext: { 'glide.amb.reply.status.code': 403 },
+      // The status message and `rejected_by_glide` as quoted from an instance's (unverified).
+      ext: {
+        'glide.amb.reply.status.code': 403,
+        'glide.amb.reply.status.message': expect.stringMatching(
+          /^Either the channel is not a public/,
+        ),
+        rejected_by_glide: true,
+      },
     });
     expect(await subscribe(bus, clientId as string, recordChannel('no_such', ''))).toMatchObject({
       successful: false,
@@ -231,7 +243,10 @@ describe('the message bus', () => {
     expect(replies.at(-1)).toMatchObject({
       channel: '/meta/connect',
       successful: true,
-      ext: { 'glide.session.status': 'session.logged.out' },
+      ext: {
+        'glide.session.status': 'session.logged.out',
+        'glide.session.time.remaining.in.seconds': 0,
+      },
     });
   });
 
@@ -241,7 +256,11 @@ describe('the message bus', () => {
     const reply = await handshake(bus);
     expect(reply).toMatchObject({
       successful: true,
-      ext: { 'glide.session.status': 'session.invalidated' },
+      ext: {
+        'glide.session.status': 'session.invalidated',
+        // As a recorded instance's bus says it to a client without a session.
+        'glide.session.time.remaining.in.seconds': 0,
+      },
     });
     const id = reply.clientId as string;
     expect(await subscribe(bus, id, ACTIVE)).toMatchObject({ successful: false });
@@ -254,7 +273,10 @@ describe('the message bus', () => {
     expect(await setup.json()).toEqual({ 'glide.session.status': 'session.logged.in' });
     expect(await subscribe(bus, id, ACTIVE)).toMatchObject({ successful: true });
     expect((await connect(bus, id)).at(-1)).toMatchObject({
-      ext: { 'glide.session.status': 'session.logged.in' },
+      ext: {
+        'glide.session.status': 'session.logged.in',
+        'glide.session.time.remaining.in.seconds': 1800,
+      },
     });
   });
 
@@ -480,5 +502,25 @@ describe('the message bus', () => {
     // Beth reads the secret's name; for Abel it is as empty as the API shows it him.
     expect(await channels(beths)).toEqual([byName]);
     expect(await channels(abels)).toEqual([unnamed]);
+  });
+});
+
+describe('the time a session has left, on the message bus', () => {
+  it('counts down from the session timeout when the instance has one', async () => {
+    let now = Date.UTC(2026, 10, 1);
+    const instance = await startMockInstance({ sessionTimeout: 600, clock: () => now });
+    try {
+      const beth = client(instance.url);
+      await beth.logIn('beth.anglin');
+      now += 100_000;
+      expect(await handshake(longPolling(beth))).toMatchObject({
+        ext: {
+          'glide.session.status': 'session.logged.in',
+          'glide.session.time.remaining.in.seconds': 500,
+        },
+      });
+    } finally {
+      await instance.close();
+    }
   });
 });

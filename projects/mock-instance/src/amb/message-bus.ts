@@ -71,6 +71,17 @@ export interface BusStats {
 }
 
 export const SESSION_STATUS = 'glide.session.status';
+/**
+ * Seconds the session has left, in handshake and connect replies: 1800 while logged in, 0 for a
+ * session that is gone — as captured from an instance's bus in a browser and in Node
+ * (`sonisoft-cnanda/now-dev`, `docs/AMB_DEBUGGING_ANALYSIS.md`,
+ * `docs/internal/AMB_ISSUES_AND_SOLUTIONS.md`). ServiceNow's own `nowStream` (the activity
+ * stream's `sn.common.glide` service, `evaluateLoggedIn`, in the UI bundles copied into public
+ * repositories) counts itself logged in only when the status is `session.logged.in` and this is
+ * above 0. Here: the session's idle time left (`SessionStore.secondsLeft`; 1800 for a session
+ * that never times out, an instance's default `glide.ui.session_timeout`).
+ */
+export const SESSION_TIME_REMAINING = 'glide.session.time.remaining.in.seconds';
 const LOGGED_IN = 'session.logged.in';
 const LOGGED_OUT = 'session.logged.out';
 const INVALIDATED = 'session.invalidated';
@@ -85,6 +96,21 @@ const AMB_PATH = /^\/amb(?:\/[^/]*)?$/;
  * (a re-login) recovers as from a forgotten client.
  */
 const UNKNOWN_CLIENT = '402::Unknown client';
+
+/**
+ * What a refused subscribe carries in `ext`. The status code is what ServiceNow's clients read
+ * (see the README); the message and `rejected_by_glide` are quoted second-hand, from log excerpts
+ * of an instance's bus in `sonisoft-cnanda/now-dev` (`docs/internal/AMB_ISSUES_AND_SOLUTIONS.md`,
+ * `docs/AMB_COMPLETE_FIX.md`), not from a full capture: this shape is unverified (where
+ * `rejected_by_glide` sits, and whether an instance words a refusal by access the same way).
+ */
+const REFUSED_SUBSCRIBE_EXT = {
+  'glide.amb.reply.status.code': 403,
+  'glide.amb.reply.status.message':
+    'Either the channel is not a public channel or http session is not mapped against glide ' +
+    'session with a valid user',
+  rejected_by_glide: true,
+};
 
 /** The default cap on one client's subscriptions (`maxSubscriptions`). */
 export const DEFAULT_BUS_MAX_SUBSCRIPTIONS = 100;
@@ -294,7 +320,7 @@ export class MessageBus {
         def,
         row,
         null,
-        { displayValue: 'all', excludeReferenceLink: true, baseUrl: '' },
+        { displayValue: 'all', excludeReferenceLink: true, apiBase: '' },
         (table, sysId) => db.displayOf(table, sysId),
         () => null,
       ),
@@ -411,15 +437,26 @@ export class MessageBus {
           ...message,
           // What an instance's bus offers (faye would also offer JSONP, EventSource, in-process).
           supportedConnectionTypes: ['websocket', 'long-polling'],
-          ext: { ...ext, [SESSION_STATUS]: session ? LOGGED_IN : INVALIDATED },
+          ext: {
+            ...ext,
+            [SESSION_STATUS]: session ? LOGGED_IN : INVALIDATED,
+            [SESSION_TIME_REMAINING]: this.deps.sessions.secondsLeft(session?.id),
+          },
         };
       }
       case '/meta/connect': {
         if (message.error !== undefined) {
           return message; // no session status for a refused connect: it is not that client's
         }
-        const live = this.sessionOf(message.clientId ?? '') !== null;
-        return { ...message, ext: { ...ext, [SESSION_STATUS]: live ? LOGGED_IN : LOGGED_OUT } };
+        const session = this.sessionOf(message.clientId ?? '');
+        return {
+          ...message,
+          ext: {
+            ...ext,
+            [SESSION_STATUS]: session ? LOGGED_IN : LOGGED_OUT,
+            [SESSION_TIME_REMAINING]: this.deps.sessions.secondsLeft(session?.id),
+          },
+        };
       }
       case '/meta/subscribe':
       case '/meta/unsubscribe': {
@@ -428,7 +465,7 @@ export class MessageBus {
         return {
           ...message,
           subscription: subscription.length === 1 ? subscription[0] : subscription,
-          ...(refused ? { ext: { ...ext, 'glide.amb.reply.status.code': 403 } } : {}),
+          ...(refused ? { ext: { ...ext, ...REFUSED_SUBSCRIBE_EXT } } : {}),
         };
       }
       default:

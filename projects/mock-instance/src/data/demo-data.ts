@@ -1,5 +1,6 @@
 /**
- * The demo's data, as a data file would declare it: the KB's incident table, 30 users (three who
+ * The demo's data, as a data file would declare it: the KB's incident table (and the task table it
+ * extends, both with the fields an instance returns out of the box), 30 users (three who
  * can log in, password `demo`), 300 incidents, and the access rules of a base instance for them
  * (approximated, not read from an instance): `admin` may do anything; `itil` reads and updates
  * every incident; a user without a role reads and updates only the incidents they are the caller
@@ -7,6 +8,7 @@
  * updates or deletes users, and deletes incidents.
  */
 import { InstanceData, validateInstanceData } from './instance-data';
+import { INCIDENT_FIELDS, TASK_FIELDS } from './out-of-box';
 import { buildSeed, DEMO_PASSWORD, LOGIN_USERS, ROLES } from './seed';
 
 const STATE_CHOICES = {
@@ -42,27 +44,26 @@ export function demoData(): InstanceData {
   return validateInstanceData(
     {
       tables: {
+        // The out-of-box fields an instance returns (data/out-of-box.ts), with the demo's labels.
+        task: {
+          label: 'Task',
+          display: 'number',
+          numberPrefix: 'TASK',
+          fields: TASK_FIELDS,
+        },
         incident: {
+          extends: 'task',
           label: 'Incident',
           display: 'number',
           numberPrefix: 'INC',
           fields: {
-            number: { type: 'string', readOnly: true },
-            short_description: { type: 'string' },
-            description: { type: 'string' },
+            ...INCIDENT_FIELDS,
             state: { type: 'choice', choices: STATE_CHOICES },
             incident_state: { type: 'choice', choices: STATE_CHOICES },
-            active: { type: 'boolean' },
-            priority: { type: 'choice', choices: PRIORITY_CHOICES },
-            urgency: { type: 'choice', choices: LEVEL_CHOICES },
-            impact: { type: 'choice', choices: LEVEL_CHOICES },
-            category: { type: 'choice', choices: CATEGORY_CHOICES },
-            caller_id: { type: 'reference', reference: 'sys_user' },
-            opened_by: { type: 'reference', reference: 'sys_user' },
-            assigned_to: { type: 'reference', reference: 'sys_user' },
-            opened_at: { type: 'glide_date_time' },
-            resolved_at: { type: 'glide_date_time' },
-            closed_at: { type: 'glide_date_time' },
+            priority: { type: 'choice', choices: PRIORITY_CHOICES, default: '5' },
+            urgency: { type: 'choice', choices: LEVEL_CHOICES, default: '3' },
+            impact: { type: 'choice', choices: LEVEL_CHOICES, default: '3' },
+            category: { type: 'choice', choices: CATEGORY_CHOICES, default: 'inquiry' },
           },
         },
       },

@@ -2,6 +2,14 @@
  * The tables an instance serves — the built-in ones (`sys_user`, and `sys_db_object` and
  * `sys_dictionary` that describe every table) and those its data declares — their fields, and how
  * a record is shaped on the wire for each `sysparm_display_value` setting.
+ *
+ * `sys_user` carries the fields a base instance returns for a user, as recorded in the
+ * `ServiceNow_IAM` integration's README of `demisto/content`
+ * (`Packs/ServiceNow/Integrations/ServiceNow_IAM/README.md`: a vendor instance's new user, 2020,
+ * 58 fields, no custom ones); a larger instance's user in `Packs/ServiceNow/Integrations/
+ * ServiceNowITAdmin` adds plugin fields (`agent_status`, `sso_source`, ...) and customer `u_`
+ * fields, which the mock leaves out. Types of fields that are empty in every recording are the
+ * mock's reading of a base instance's dictionary (unverified).
  */
 
 /** Field types, as an instance names them (`datetime` is accepted for `glide_date_time`). */
@@ -27,6 +35,8 @@ export interface FieldSpec {
   readonly reference?: string;
   /** Set by the instance, ignored in request bodies. */
   readonly readOnly?: boolean;
+  /** The value a new record gets when it names none (the dictionary's default value). */
+  readonly default?: string;
 }
 
 /** A declared table. */
@@ -54,6 +64,8 @@ export interface FieldDef {
   readonly readOnly?: boolean;
   /** The column label (`sys_dictionary.column_label`). */
   readonly label?: string;
+  /** The value a new record gets when it names none. */
+  readonly default?: string;
 }
 
 export interface TableDef {
@@ -74,6 +86,10 @@ export type Row = Record<string, string>;
 /** The tables of one instance, by name. */
 export type Tables = Readonly<Record<string, TableDef>>;
 
+/**
+ * Fields every record has. `sys_tags` (empty unless tagged) is in every recorded record, whatever
+ * its table: incidents, requests, users, attachments (the recordings cited where each table is).
+ */
 export const SYSTEM_FIELDS: Record<string, FieldDef> = {
   sys_id: { type: 'string', readOnly: true },
   sys_created_on: { type: 'datetime', readOnly: true },
@@ -81,7 +97,33 @@ export const SYSTEM_FIELDS: Record<string, FieldDef> = {
   sys_updated_on: { type: 'datetime', readOnly: true },
   sys_updated_by: { type: 'string', readOnly: true },
   sys_mod_count: { type: 'integer', readOnly: true },
+  sys_tags: { type: 'string', readOnly: true },
 };
+
+/**
+ * Tables of an instance that out-of-box fields refer to and the mock does not serve: a reference
+ * to one keeps its value and link (`sys_domain` → `sys_user_group/global` on every recorded task
+ * and user), shows an empty display value, and its link is the instance's 400 `Invalid table`.
+ */
+export const UNSERVED_TABLES: readonly string[] = [
+  'sys_user_group',
+  'core_company',
+  'cmn_location',
+  'cmn_department',
+  'cmn_cost_center',
+  'cmn_building',
+  'cmn_schedule',
+  'cmdb_ci',
+  'cmdb_ci_service',
+  'service_offering',
+  'ast_contract',
+  'problem',
+  'change_request',
+  'sc_cat_item_delivery_plan',
+  'sc_cat_item_delivery_task',
+  'ldap_server_config',
+  'sys_perspective',
+];
 
 export const BUILT_IN: Tables = {
   sys_user: {
@@ -93,13 +135,62 @@ export const BUILT_IN: Tables = {
       user_name: { type: 'string', label: 'User ID' },
       name: { type: 'string', label: 'Name' },
       first_name: { type: 'string', label: 'First name' },
+      middle_name: { type: 'string' },
       last_name: { type: 'string', label: 'Last name' },
       email: { type: 'string', label: 'Email' },
       title: { type: 'string', label: 'Title' },
+      // A reference to cmn_department on an instance; the mock keeps the text data files give it.
       department: { type: 'string', label: 'Department' },
       manager: { type: 'reference', reference: 'sys_user', label: 'Manager' },
-      active: { type: 'boolean', label: 'Active' },
+      active: { type: 'boolean', label: 'Active', default: 'true' },
       time_zone: { type: 'string', label: 'Time zone' },
+      // The recorded new user's values are the defaults below; what is empty there stays empty.
+      avatar: { type: 'string' },
+      building: { type: 'reference', reference: 'cmn_building' },
+      calendar_integration: { type: 'choice', choices: { '1': 'Outlook' }, default: '1' },
+      city: { type: 'string' },
+      company: { type: 'reference', reference: 'core_company' },
+      cost_center: { type: 'reference', reference: 'cmn_cost_center' },
+      country: { type: 'string' },
+      date_format: { type: 'string' },
+      default_perspective: { type: 'reference', reference: 'sys_perspective' },
+      employee_number: { type: 'string' },
+      enable_multifactor_authn: { type: 'boolean', default: 'false' },
+      failed_attempts: { type: 'integer' },
+      gender: { type: 'string' },
+      home_phone: { type: 'string' },
+      internal_integration_user: { type: 'boolean', default: 'false' },
+      introduction: { type: 'string' },
+      last_login: { type: 'string' },
+      last_login_time: { type: 'datetime' },
+      ldap_server: { type: 'reference', reference: 'ldap_server_config' },
+      location: { type: 'reference', reference: 'cmn_location' },
+      locked_out: { type: 'boolean', default: 'false' },
+      mobile_phone: { type: 'string' },
+      notification: { type: 'choice', choices: { '2': 'Enable' }, default: '2' },
+      password_needs_reset: { type: 'boolean', default: 'false' },
+      phone: { type: 'string' },
+      photo: { type: 'string' },
+      preferred_language: { type: 'string' },
+      roles: { type: 'string', readOnly: true },
+      schedule: { type: 'reference', reference: 'cmn_schedule' },
+      source: { type: 'string' },
+      state: { type: 'string' },
+      street: { type: 'string' },
+      sys_class_name: {
+        type: 'choice',
+        choices: { sys_user: 'User' },
+        readOnly: true,
+        default: 'sys_user',
+      },
+      sys_domain: { type: 'reference', reference: 'sys_user_group', default: 'global' },
+      sys_domain_path: { type: 'string', default: '/' },
+      time_format: { type: 'string' },
+      // Read back empty (a password field); the mock's passwords live in the data's `users`.
+      user_password: { type: 'string', readOnly: true },
+      vip: { type: 'boolean', default: 'false' },
+      web_service_access_only: { type: 'boolean', default: 'false' },
+      zip: { type: 'string' },
     },
   },
   // What apps that read the schema ask: the tables and their columns. The names an instance uses
@@ -151,6 +242,7 @@ export function tablesOf(declared: Readonly<Record<string, TableSpec>>): Tables 
           ...(f.reference ? { reference: f.reference } : {}),
           ...(f.readOnly ? { readOnly: true } : {}),
           ...(f.label ? { label: f.label } : {}),
+          ...(f.default !== undefined ? { default: f.default } : {}),
         },
       ]),
     );
@@ -174,8 +266,13 @@ export function tablesOf(declared: Readonly<Record<string, TableSpec>>): Tables 
 export interface Shape {
   readonly displayValue: 'false' | 'true' | 'all';
   readonly excludeReferenceLink: boolean;
-  /** `https://host` of the instance, for reference links. */
-  readonly baseUrl: string;
+  /**
+   * Where reference links point: `https://host/api/now`, or `https://host/api/now/v2` for a request
+   * to a versioned path — recorded instances answer a `/api/now/v2/table` request with
+   * `/api/now/v2/table/sys_user/...` links and a `/api/now/v1/table` one with `/api/now/v1/...`
+   * (see `apiBaseOf` in `http/rest.ts` for the recordings).
+   */
+  readonly apiBase: string;
 }
 
 /** Resolves a reference to its display value ('' when the target is missing). */
@@ -192,7 +289,7 @@ export function shapeField(
     if (value === '') {
       return shape.displayValue === 'all' ? { display_value: '', value: '' } : '';
     }
-    const link = `${shape.baseUrl}/api/now/table/${def.reference}/${value}`;
+    const link = `${shape.apiBase}/table/${def.reference}/${value}`;
     const withLink = (o: Record<string, string>) =>
       shape.excludeReferenceLink ? o : { ...o, link };
     switch (shape.displayValue) {

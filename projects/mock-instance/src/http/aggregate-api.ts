@@ -72,7 +72,7 @@ export function aggregateApi(db: Database, rules: QueryRules): Router {
     const shape: Shape = {
       displayValue: display ? 'true' : 'false',
       excludeReferenceLink: true,
-      baseUrl: '',
+      apiBase: '',
     };
     // A dot-walked group is empty where the caller may not read the record it reaches.
     const valueOf = (row: Row, field: string) =>

@@ -5,8 +5,24 @@
  * (`GET /api/now/attachment/{sys_id}`), its bytes (`.../{sys_id}/file`) and delete. An attachment
  * is visible to whoever may read its record and removable by whoever may update it. Not here:
  * multipart upload (`/api/now/attachment/upload`) and image resizing.
+ *
+ * A record has the fields of an instance's `sys_attachment`, in the order recorded instances
+ * send them (`swimlane/techpubs-knowledgecenter`, `docs/Connectors/ServiceNow/Actions/`
+ * `add_attachment_to_table.md`, `get_attachment_metadata.md`, `get_attachment.md`: a developer
+ * instance, 2022): 20 fields and `download_link`. Right after an upload its `state` is `pending`
+ * (`sys_mod_count` 0, updated by the uploader); the instance then finishes it — a second later in
+ * the recording — as `system`: `available`, `sys_mod_count` 1. The mock finishes it once the
+ * upload's answer is sent. `hash` is the SHA-256 of the bytes (64 hex digits in every recording;
+ * that it hashes the bytes as uploaded is the mock's reading), `compressed` `true` with
+ * `size_compressed` the gzip size (5881 → 4343 recorded; the instance's compressor is
+ * unverified), `chunk_size_bytes` 700000. `image_width`, `image_height` and
+ * `average_image_color` are empty (recorded for non-images; what an instance fills in for an
+ * image is unverified). A download carries `Content-Disposition` and `x-attachment-metadata`
+ * (see the download route). The records are not served through the Table API's
+ * `sys_attachment` here (an instance does).
  */
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
+import { gzipSync } from 'node:zlib';
 
 import express, { Request, Response, Router } from 'express';
 
@@ -15,6 +31,7 @@ import { callerOf } from '../session/csrf';
 import { Database } from '../data/database';
 import { matchesQuery } from '../glide/encoded-query';
 import {
+  apiBaseOf,
   BadRequest,
   badRequestHandler,
   notFound,
@@ -23,7 +40,7 @@ import {
   QueryRules,
   tableNamed,
 } from './rest';
-import { sendResult } from './responses';
+import { NO_CACHE_HEADERS, sendResult } from './responses';
 import { glideDateTime } from '../data/seed';
 
 interface Attachment {
@@ -31,35 +48,83 @@ interface Attachment {
   readonly bytes: Buffer;
 }
 
+/** The fields of a `sys_attachment` record, in the order recorded instances send them. */
 const META_FIELDS = [
-  'sys_id',
-  'file_name',
-  'table_name',
-  'table_sys_id',
-  'content_type',
   'size_bytes',
+  'file_name',
+  'sys_mod_count',
+  'average_image_color',
+  'image_width',
+  'sys_updated_on',
+  'sys_tags',
+  'table_name',
+  'sys_id',
+  'image_height',
+  'sys_updated_by',
+  'content_type',
   'sys_created_on',
+  'size_compressed',
+  'compressed',
+  'state',
+  'table_sys_id',
+  'chunk_size_bytes',
+  'hash',
   'sys_created_by',
 ];
+
+/** Chunk size of a stored attachment, as every recent recording shows it. */
+const CHUNK_SIZE_BYTES = '700000';
 
 /** The attachments of the mock instance, kept in memory (cleared by `POST /mock/reset`). */
 export class AttachmentStore {
   private readonly items = new Map<string, Attachment>();
   get(id: string): Attachment | undefined {
-    return this.items.get(id);
+    return this.items.get(id.toLowerCase());
   }
   all(): Attachment[] {
     return [...this.items.values()];
   }
   put(attachment: Attachment): void {
-    this.items.set(attachment.meta['sys_id'], attachment);
+    this.items.set(attachment.meta['sys_id'].toLowerCase(), attachment);
   }
   delete(id: string): void {
-    this.items.delete(id);
+    this.items.delete(id.toLowerCase());
   }
   clear(): void {
     this.items.clear();
   }
+}
+
+/**
+ * `Content-Disposition` of a download, as a recorded instance sends it:
+ * `attachment;filename="test";filename*=UTF-8''test` (`get_attachment.md` of Swimlane's connector
+ * docs, 2022). An older capture has `attachment;filename=picture` (the `servicenow-rest-api`
+ * README, npm, 2021): the mock follows the newer one. How an instance escapes a quote or a
+ * non-ASCII character in the plain `filename` is unverified: here they become `_`, and
+ * `filename*` carries the name (RFC 6266).
+ */
+export function contentDisposition(fileName: string): string {
+  const plain = fileName.replace(/["\\]|[^\x20-\x7e]/g, '_');
+  const encoded = encodeURIComponent(fileName).replace(
+    /['()*]/g,
+    (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`,
+  );
+  return `attachment;filename="${plain}";filename*=UTF-8''${encoded}`;
+}
+
+/**
+ * `x-attachment-metadata`: the record as JSON, without `download_link`, in the recorded layout
+ * (`{  "size_bytes" : "5881",  "file_name" : "test", ...}`: two spaces before each key, spaces
+ * around the colon). Characters beyond ASCII are escaped (`\u00e9`), as a header must be ASCII:
+ * how an instance writes them is unverified.
+ */
+export function attachmentMetadataHeader(meta: Readonly<Record<string, string>>): string {
+  const ascii = (text: string) =>
+    JSON.stringify(text).replace(
+      /[\u007f-\uffff]/g,
+      (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`,
+    );
+  return `{${META_FIELDS.map((f) => `  ${ascii(f)} : ${ascii(meta[f] ?? '')}`).join(',')}}`;
 }
 
 export function attachmentApi(
@@ -70,11 +135,14 @@ export function attachmentApi(
 ): Router {
   const router = express.Router();
   const raw = express.raw({ type: () => true, limit: bodyLimit });
-  const baseUrl = (req: Request) => `${req.protocol}://${req.get('host')}`;
-  const shape = (req: Request, a: Attachment) => ({
-    ...a.meta,
-    download_link: `${baseUrl(req)}/api/now/attachment/${a.meta['sys_id']}/file`,
-  });
+  // The record in the recorded order, its download link under the version asked for.
+  const shape = (req: Request, a: Attachment) =>
+    Object.fromEntries(
+      [...META_FIELDS.slice(0, 11), 'download_link', ...META_FIELDS.slice(11)].map((f) => [
+        f,
+        f === 'download_link' ? `${apiBaseOf(req)}/attachment/${a.meta['sys_id']}/file` : a.meta[f],
+      ]),
+    );
   /** The parent record, if the caller may do `operation` on it. */
   const parentAllows = (res: Response, a: Attachment, operation: 'read' | 'write') => {
     const def = tableNamed(db, a.meta['table_name']);
@@ -109,23 +177,49 @@ export function attachmentApi(
       throw new BadRequest(403, 'Operation Failed', aclDetail('create'));
     }
     const bytes = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
+    const now = glideDateTime(rules.clock());
+    const by = callerOf(res).userName;
     const attachment: Attachment = {
       meta: {
-        sys_id: randomBytes(16).toString('hex'),
-        file_name: fileName,
-        table_name: def.name,
-        table_sys_id: tableSysId,
-        content_type: req.headers['content-type'] ?? 'application/octet-stream',
         size_bytes: String(bytes.length),
-        sys_created_on: glideDateTime(rules.clock()),
-        sys_created_by: callerOf(res).userName,
+        file_name: fileName,
+        sys_mod_count: '0',
+        average_image_color: '',
+        image_width: '',
+        sys_updated_on: now,
+        sys_tags: '',
+        table_name: def.name,
+        sys_id: randomBytes(16).toString('hex'),
+        image_height: '',
+        sys_updated_by: by,
+        content_type: req.headers['content-type'] ?? 'application/octet-stream',
+        sys_created_on: now,
+        size_compressed: String(gzipSync(bytes).length),
+        compressed: 'true',
+        state: 'pending',
+        table_sys_id: row['sys_id'],
+        chunk_size_bytes: CHUNK_SIZE_BYTES,
+        hash: createHash('sha256').update(bytes).digest('hex'),
+        sys_created_by: by,
       },
       bytes,
     };
     store.put(attachment);
-    // What an instance answers (a developer instance's 201, captured in Swimlane's connector
-    // docs, 2022): the attachment's download link.
-    res.set('Location', `${baseUrl(req)}/api/now/attachment/${attachment.meta['sys_id']}/file`);
+    // The instance finishes the upload on its own, as `system` (see above): once it is answered.
+    res.once('finish', () =>
+      Object.assign(attachment.meta, {
+        state: 'available',
+        sys_mod_count: '1',
+        sys_updated_by: 'system',
+        sys_updated_on: glideDateTime(rules.clock()),
+      }),
+    );
+    // What an instance answers: the attachment's download link (a developer instance's 201 in
+    // Swimlane's connector docs, `add_attachment_to_table.md`, 2022), under the API version the
+    // upload named: ServiceNow's PySNC uploads to `/api/now/v1/attachment/file` and expects the
+    // `Location` it gets to be `/api/now/v1/attachment/<sys_id>/file` (`test_add_delete_get`,
+    // `test/test_snc_attachment.py` in `ServiceNow/PySNC`, run against a real instance in CI).
+    res.set('Location', `${apiBaseOf(req)}/attachment/${attachment.meta['sys_id']}/file`);
     sendResult(req, res, 201, shape(req, attachment));
   });
 
@@ -152,9 +246,23 @@ export function attachmentApi(
     sendResult(req, res, 200, shape(req, visible(req, res)));
   });
 
+  // A download as recorded (`get_attachment.md` of Swimlane's connector docs, 2022; the
+  // `servicenow-rest-api` README, 2021): the bytes, `Content-Type` the stored type with
+  // `;charset=UTF-8` appended (`application/json;charset=UTF-8`, `image/png;charset=UTF-8` in
+  // both), `Content-Disposition`, `x-attachment-metadata`, and none of the cache headers other
+  // REST answers carry.
   router.get('/now/attachment/:sysId/file', (req, res) => {
     const a = visible(req, res);
-    res.status(200).set('Content-Type', a.meta['content_type']).send(a.bytes);
+    for (const name of Object.keys(NO_CACHE_HEADERS)) {
+      res.removeHeader(name);
+    }
+    const type = a.meta['content_type'];
+    res.status(200);
+    res.setHeader('Content-Type', /;\s*charset=/i.test(type) ? type : `${type};charset=UTF-8`);
+    res.setHeader('Content-Disposition', contentDisposition(a.meta['file_name']));
+    res.setHeader('x-attachment-metadata', attachmentMetadataHeader(a.meta));
+    res.setHeader('Content-Length', a.bytes.length);
+    res.end(a.bytes);
   });
 
   router.delete('/now/attachment/:sysId', (req, res) => {

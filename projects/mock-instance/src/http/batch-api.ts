@@ -46,7 +46,17 @@ interface ServicedRequest {
   error_message?: string;
 }
 
-export function batchApi(clock: () => number): Router {
+/**
+ * The header that marks a batch's own items, with a value only this instance knows: they run
+ * inside the batch's transaction, as on an instance, so the session queue lets them through
+ * (else, with one transaction per session, an item would wait for the batch that waits for it).
+ */
+export interface BatchItemMark {
+  readonly name: string;
+  readonly value: string;
+}
+
+export function batchApi(clock: () => number, itemMark: BatchItemMark): Router {
   const router = express.Router();
   const json = express.json({ limit: '60mb' });
   router.post('/now/batch', json, async (req: Request, res: Response) => {
@@ -69,7 +79,7 @@ export function batchApi(clock: () => number): Router {
         continue;
       }
       const itemStarted = clock();
-      const answer = await send(req, item, body);
+      const answer = await send(req, item, body, itemMark);
       if (answer.body.length > maxOutput) {
         unserviced.push(item.id);
         continue;
@@ -137,7 +147,12 @@ interface ItemAnswer {
 }
 
 /** One item, sent to this server over loopback with the batch's credentials. */
-function send(batch: Request, item: RestRequest, body: Buffer): Promise<ItemAnswer> {
+function send(
+  batch: Request,
+  item: RestRequest,
+  body: Buffer,
+  itemMark: BatchItemMark,
+): Promise<ItemAnswer> {
   if (!item.url.startsWith('/api/') || /^\/api\/now\/(v\d+\/)?batch\b/.test(item.url)) {
     return Promise.resolve(refused(400, 'A batch item must be a REST API path, not a batch'));
   }
@@ -152,6 +167,7 @@ function send(batch: Request, item: RestRequest, body: Buffer): Promise<ItemAnsw
     headers[name.toLowerCase()] = value;
   }
   headers['content-length'] = String(body.length);
+  headers[itemMark.name] = itemMark.value;
   const socket = batch.socket;
   return new Promise((resolve) => {
     const inner = request(

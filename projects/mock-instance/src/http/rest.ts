@@ -54,6 +54,27 @@ export function badRequestHandler(error: unknown, req: Request, res: Response, n
   }
 }
 
+/**
+ * `https://host/api/now`, with the API version the request named (`/api/now/v2/...` →
+ * `https://host/api/now/v2`): where an instance points the links it answers with. Recorded
+ * instances keep the version: a `/api/now/v2/table` list links references to
+ * `/api/now/v2/table/sys_user/...` and pages to `/api/now/v2/table/incident?...` (Swimlane's
+ * connector docs, `swimlane/techpubs-knowledgecenter`,
+ * `docs/Connectors/ServiceNow/Actions/get_all_incidents.md`; its v2 create answers
+ * `Location: .../api/now/v2/table/incident/<sys_id>`, `create_incident.md`), and an unversioned
+ * request unversioned links (`vdesabou/kafka-docker-playground`,
+ * `connect/connect-servicenow-source/servicenow-source-repro-proxy.sh`). `v1` is kept the same way
+ * (`Link` headers of v1 reads are quoted so in public client code; v1 reference links are
+ * unverified). ServiceNow's PySNC expects
+ * an upload to `/api/now/v1/attachment/file` to answer a `Location` under `/api/now/v1/attachment`
+ * (`test_add_delete_get`, `test/test_snc_attachment.py` in `ServiceNow/PySNC`, against a real
+ * instance in its CI).
+ */
+export function apiBaseOf(req: Request): string {
+  const version = /^\/api\/now\/(v\d+)\//.exec(req.originalUrl)?.[1];
+  return `${req.protocol}://${req.get('host')}/api/now${version ? `/${version}` : ''}`;
+}
+
 /** A query parameter as one string (the first, when repeated). */
 export function param(req: Request, name: string): string | undefined {
   const value = (req.query as Record<string, unknown>)[name];

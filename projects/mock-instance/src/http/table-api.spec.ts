@@ -1,3 +1,5 @@
+import { createHash } from 'node:crypto';
+
 import { client } from '../../test/client';
 import { seededSysId } from '../data/seed';
 import { MockInstance, startMockInstance } from '../server';
@@ -48,7 +50,10 @@ describe('Table API: reading', () => {
     const total = Number(first.headers.get('x-total-count'));
     expect(total).toBe(instance.db.rows('incident').filter((r) => r['active'] === 'true').length);
     const l = links(first);
-    expect(Object.keys(l)).toEqual(['first', 'next', 'last']);
+    // The first page links a `prev` one page back, before the first row, as recorded instances
+    // do (`sysparm_offset=-1` with a limit of 1); this expected no `prev` before the recordings.
+    expect(Object.keys(l)).toEqual(['first', 'prev', 'next', 'last']);
+    expect(l['prev'].searchParams.get('sysparm_offset')).toBe('-20');
     expect(l['next'].searchParams.get('sysparm_offset')).toBe('20');
     expect(l['next'].searchParams.get('sysparm_query')).toBe('active=true^ORDERBYnumber');
     expect(Number(l['last'].searchParams.get('sysparm_offset'))).toBe(
@@ -342,21 +347,33 @@ describe('Batch API', () => {
 });
 
 describe('Table API: writing', () => {
-  it('keeps a sys_id given on insert; refuses a malformed or taken one', async () => {
-    const id = 'ab'.repeat(16);
+  // PySNC's `test_insert_custom_guid`, which runs against a real instance: the id comes back as
+  // given (this expected it lower-cased before), and a GET by it in any case finds the record.
+  it('keeps a sys_id given on insert as given, finds it in any case; refuses a malformed or taken one', async () => {
+    const id = 'AAAABBBBCCCCDDDDEEEEFFFF00001111';
     const post = (sysId: unknown) =>
       api('/api/now/table/incident', {
         method: 'POST',
         headers: { 'Content-Type': 'application/json' },
         body: JSON.stringify({ sys_id: sysId, short_description: 'addressed in advance' }),
       });
-    const created = await post(id.toUpperCase());
+    const created = await post(id);
     expect(created.status).toBe(201);
     expect((await body(created)).result.sys_id).toBe(id);
     expect(created.headers.get('location')).toMatch(new RegExp(`/incident/${id}$`));
-    const taken = await post(id);
+    for (const asked of [id, id.toLowerCase()]) {
+      const found = await api(`/api/now/table/incident/${asked}?sysparm_fields=sys_id`);
+      expect([asked, found.status, (await body(found)).result]).toEqual([
+        asked,
+        200,
+        { sys_id: id },
+      ]);
+    }
+    const taken = await post(id.toLowerCase());
     expect(taken.status).toBe(403);
     expect((await body(taken)).error.detail).toMatch(/a record with this sys_id exists/);
+    expect((await api(`/api/now/table/incident/${id}`, { method: 'DELETE' })).status).toBe(204);
+    expect((await api(`/api/now/table/incident/${id.toLowerCase()}`)).status).toBe(404);
     for (const bad of ['abc', 'zz'.repeat(16), 42]) {
       const response = await post(bad);
       expect(response.status).toBe(400);
@@ -531,6 +548,30 @@ describe('Table API: what real clients use', () => {
     expect((await body(one)).result).toEqual({ user_name: 'abel.tuter' });
   });
 
+  it('links references and pages under the API version asked for, as recorded instances do', async () => {
+    const query = 'sysparm_fields=caller_id&sysparm_limit=1&sysparm_query=ORDERBYnumber';
+    for (const version of ['', '/v1', '/v2']) {
+      const response = await api(`/api/now${version}/table/incident?${query}`);
+      const [row] = (await body(response)).result;
+      expect(row.caller_id.link).toBe(
+        `${instance.url}/api/now${version}/table/sys_user/${row.caller_id.value}`,
+      );
+      // The first page's `prev` is one page back: offset -1 for a limit of 1, as recorded.
+      const prev = links(response)['prev'];
+      expect([prev.pathname, prev.searchParams.get('sysparm_offset')]).toEqual([
+        `/api/now${version}/table/incident`,
+        '-1',
+      ]);
+    }
+    const created = await api('/api/now/v2/table/incident', {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: '{"short_description":"versioned"}',
+    });
+    const { sys_id: id } = (await body(created)).result;
+    expect(created.headers.get('location')).toBe(`${instance.url}/api/now/v2/table/incident/${id}`);
+  });
+
   it('evaluates the date helpers query builders write, and refuses other scripts with a 400', async () => {
     const opened = instance.db
       .rows('incident')
@@ -640,6 +681,129 @@ describe('Table API: what real clients use', () => {
     // Parameters that name no field are not filters.
     const all = await api('/api/now/table/sys_user?stamp=1&sysparm_fields=name');
     expect(all.headers.get('x-total-count')).toBe('30');
+  });
+});
+
+// The fields of a recorded instance's records (data/out-of-box.ts and data/tables.ts name the
+// recordings): what a client that reads them meets here too.
+describe('Table API: the out-of-box fields of the built-in tables', () => {
+  /** Every field of an incident a developer instance created (Swimlane's `create_incident.md`). */
+  const RECORDED_INCIDENT = `active activity_due additional_assignee_list approval approval_history
+    approval_set assigned_to assignment_group business_duration business_impact business_service
+    business_stc calendar_duration calendar_stc caller_id category cause caused_by child_incidents
+    close_code close_notes closed_at closed_by cmdb_ci comments comments_and_work_notes company
+    contact_type contract correlation_display correlation_id delivery_plan delivery_task description
+    due_date escalation expected_start follow_up group_list hold_reason impact incident_state
+    knowledge location made_sla notify number opened_at opened_by order origin_id origin_table parent
+    parent_incident priority problem_id reassignment_count reopen_count reopened_by reopened_time
+    resolved_at resolved_by rfc route_reason service_offering severity short_description sla_due
+    state subcategory sys_class_name sys_created_by sys_created_on sys_domain sys_domain_path sys_id
+    sys_mod_count sys_tags sys_updated_by sys_updated_on task_effective_number time_worked
+    universal_request upon_approval upon_reject urgency user_input watch_list work_end work_notes
+    work_notes_list work_start`.split(/\s+/);
+  /** An incident's own fields: those a recorded request (`sc_request`, a task too) lacks. */
+  const INCIDENT_ONLY = `business_impact business_stc caller_id category cause caused_by
+    child_incidents close_code hold_reason incident_state notify origin_id origin_table
+    parent_incident problem_id reopen_count reopened_by reopened_time resolved_at resolved_by rfc
+    severity subcategory`.split(/\s+/);
+  /** Every field of a new user on a vendor instance (demisto/content's ServiceNow_IAM README). */
+  const RECORDED_USER = `calendar_integration country user_password last_login_time source
+    sys_updated_on building web_service_access_only notification enable_multifactor_authn
+    sys_updated_by sys_created_on sys_domain state vip sys_created_by zip home_phone time_format
+    last_login default_perspective active sys_domain_path cost_center phone name employee_number
+    password_needs_reset gender city failed_attempts user_name roles title sys_class_name sys_id
+    internal_integration_user ldap_server mobile_phone street company department first_name email
+    introduction preferred_language manager locked_out sys_mod_count last_name photo avatar
+    middle_name sys_tags time_zone schedule date_format location`.split(/\s+/);
+  const sorted = (names: readonly string[]) => [...names].sort();
+
+  it('answers an incident with the 92 fields of a recorded one', async () => {
+    const [row] = (await body(await api('/api/now/table/incident?sysparm_limit=1'))).result;
+    expect(RECORDED_INCIDENT).toHaveLength(92);
+    expect(sorted(Object.keys(row))).toEqual(sorted(RECORDED_INCIDENT));
+  });
+
+  it('gives a new incident the values a recorded instance gave one created with a description only', async () => {
+    const created = await api('/api/now/v2/table/incident', {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: '{"short_description":"defaults"}',
+    });
+    const record = (await body(created)).result;
+    expect(record).toMatchObject({
+      active: 'true',
+      approval: 'not requested',
+      category: 'inquiry',
+      child_incidents: '0',
+      escalation: '0',
+      impact: '3',
+      incident_state: '1',
+      knowledge: 'false',
+      made_sla: 'true',
+      notify: '1',
+      priority: '5',
+      reassignment_count: '0',
+      reopen_count: '0',
+      severity: '3',
+      state: '1',
+      sys_class_name: 'incident',
+      sys_domain: {
+        link: `${instance.url}/api/now/v2/table/sys_user_group/global`,
+        value: 'global',
+      },
+      sys_domain_path: '/',
+      sys_mod_count: '0',
+      sys_tags: '',
+      task_effective_number: record.number,
+      upon_approval: 'proceed',
+      upon_reject: 'cancel',
+      urgency: '3',
+      caller_id: '',
+      cmdb_ci: '',
+    });
+    // Labels as a recorded instance shows them with sysparm_display_value=true.
+    const shown = (
+      await body(await api(`/api/now/table/incident/${record.sys_id}?sysparm_display_value=true`))
+    ).result;
+    expect(shown).toMatchObject({
+      approval: 'Not Yet Requested',
+      escalation: 'Normal',
+      notify: 'Do Not Notify',
+      severity: '3 - Low',
+      upon_approval: 'Proceed to Next Task',
+      upon_reject: 'Cancel all future Tasks',
+      category: 'Inquiry / Help',
+      sys_class_name: 'Incident',
+    });
+  });
+
+  it('answers a task with the fields an incident shares with a recorded request: 69', async () => {
+    const created = await api('/api/now/table/task', {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: '{"short_description":"a plain task"}',
+    });
+    expect(created.status).toBe(201);
+    const record = (await body(created)).result;
+    const task = RECORDED_INCIDENT.filter((name) => !INCIDENT_ONLY.includes(name));
+    expect(task).toHaveLength(69);
+    expect(sorted(Object.keys(record))).toEqual(sorted(task));
+    expect(record).toMatchObject({ number: 'TASK0000001', sys_class_name: 'task' });
+  });
+
+  it('answers a user with the 58 fields of a recorded one', async () => {
+    const user = (await body(await api(`/api/now/table/sys_user/${ABEL}`))).result;
+    expect(RECORDED_USER).toHaveLength(58);
+    expect(sorted(Object.keys(user))).toEqual(sorted(RECORDED_USER));
+    expect(user).toMatchObject({
+      user_name: 'abel.tuter',
+      sys_class_name: 'sys_user',
+      calendar_integration: '1',
+      notification: '2',
+      locked_out: 'false',
+      sys_domain_path: '/',
+      user_password: '',
+    });
   });
 });
 
@@ -830,6 +994,77 @@ describe('Attachment API', () => {
       (await as('abel.tuter', `/api/now/attachment/${meta.sys_id}`, { method: 'DELETE' })).status,
     ).toBe(204);
     expect((await as('abel.tuter', `/api/now/attachment/${meta.sys_id}`)).status).toBe(404);
+  });
+});
+
+// An attachment as recorded instances describe and serve it (http/attachment-api.ts names the
+// recordings), and the upload's Location as ServiceNow's PySNC expects it.
+describe('Attachment API, as recorded instances answer it', () => {
+  /** The fields of a recorded upload's answer, in the order the instance sent them. */
+  const RECORDED_ORDER = `size_bytes file_name sys_mod_count average_image_color image_width
+    sys_updated_on sys_tags table_name sys_id image_height sys_updated_by download_link
+    content_type sys_created_on size_compressed compressed state table_sys_id chunk_size_bytes hash
+    sys_created_by`.split(/\s+/);
+  const own = seededSysId('incident:0');
+  const upload = (version: string, fileName: string, content: string) =>
+    api(
+      `/api/now${version}/attachment/file?table_name=incident&table_sys_id=${own}&file_name=${encodeURIComponent(fileName)}`,
+      { method: 'POST', headers: { 'Content-Type': 'text/plain' }, body: content },
+    );
+
+  it('answers an upload to /api/now/v1 with a v1 Location and a pending record of 21 fields', async () => {
+    const content = 'this is a sample attachment\nwith\nmulti\nlines';
+    const response = await upload('/v1', 'test.txt', content);
+    expect(response.status).toBe(201);
+    const record = (await body(response)).result;
+    // PySNC's test_add_delete_get: the Location keeps the version of the upload.
+    expect(response.headers.get('location')).toBe(
+      `${instance.url}/api/now/v1/attachment/${record.sys_id}/file`,
+    );
+    expect(Object.keys(record)).toEqual(RECORDED_ORDER);
+    expect(record).toMatchObject({
+      state: 'pending',
+      sys_mod_count: '0',
+      sys_updated_by: 'admin',
+      sys_created_by: 'admin',
+      size_bytes: String(Buffer.byteLength(content)),
+      compressed: 'true',
+      chunk_size_bytes: '700000',
+      hash: createHash('sha256').update(content).digest('hex'),
+      image_width: '',
+      image_height: '',
+      average_image_color: '',
+      sys_tags: '',
+      download_link: `${instance.url}/api/now/v1/attachment/${record.sys_id}/file`,
+    });
+    expect(record.size_compressed).toMatch(/^[1-9]\d*$/);
+    // The instance then finishes it as the system.
+    const later = (await body(await api(`/api/now/attachment/${record.sys_id}`))).result;
+    expect(later).toMatchObject({
+      state: 'available',
+      sys_mod_count: '1',
+      sys_updated_by: 'system',
+    });
+  });
+
+  it('serves the bytes with Content-Disposition and the record as x-attachment-metadata, uncached', async () => {
+    const name = 'résumé "final".txt';
+    const { sys_id: id } = (await body(await upload('', name, 'hello'))).result;
+    const record = (await body(await api(`/api/now/attachment/${id}`))).result;
+    const file = await api(`/api/now/attachment/${id}/file`);
+    expect(file.status).toBe(200);
+    expect(await file.text()).toBe('hello');
+    expect(file.headers.get('content-type')).toBe('text/plain;charset=UTF-8');
+    expect(file.headers.get('content-disposition')).toBe(
+      `attachment;filename="r_sum_ _final_.txt";filename*=UTF-8''r%C3%A9sum%C3%A9%20%22final%22.txt`,
+    );
+    const { download_link: _link, ...stored } = record;
+    expect(JSON.parse(file.headers.get('x-attachment-metadata')!)).toEqual(stored);
+    expect(file.headers.get('x-attachment-metadata')).toMatch(
+      /^\{ {2}"size_bytes" : "5", {2}"file_name" : /,
+    );
+    expect(file.headers.get('cache-control')).toBeNull();
+    expect(file.headers.get('x-transaction-id')).toMatch(/^[0-9a-f]{12}$/);
   });
 });
 

@@ -9,6 +9,7 @@ import { aclDetail, allowed, readFieldAs } from '../glide/acl';
 import { callerOf } from '../session/csrf';
 import { Database } from '../data/database';
 import {
+  apiBaseOf,
   BadRequest,
   badRequestHandler,
   hasFieldIn,
@@ -35,7 +36,7 @@ function shapeOf(req: Request): Shape {
   return {
     displayValue,
     excludeReferenceLink: flag(req, 'sysparm_exclude_reference_link'),
-    baseUrl: `${req.protocol}://${req.get('host')}`,
+    apiBase: apiBaseOf(req),
   };
 }
 
@@ -104,9 +105,12 @@ function valuesOf(db: Database, def: TableDef, req: Request): Row {
 }
 
 /**
- * The `sys_id` an insert names, kept as an instance keeps it (ServiceNow's PySNC relies on that to
- * insert a record it addressed in advance): 32 hexadecimal characters, else a 400; one that is
- * taken, a 403. The shapes of both errors are the mock's (unverified against an instance).
+ * The `sys_id` an insert names, kept exactly as given — ServiceNow's PySNC inserts a record it
+ * addressed in advance with `AAAABBBBCCCCDDDDEEEEFFFF00001111` and expects that id back, then
+ * finds the record by it (`test_insert_custom_guid`, `test/test_snc_api_write.py` in
+ * `ServiceNow/PySNC`, run against a real instance in its CI); lookups ignore case (see
+ * `Database.get`). 32 hexadecimal characters, else a 400; one that is taken (in any case), a 403.
+ * The shapes of both errors are the mock's (unverified against an instance).
  */
 function givenSysId(db: Database, def: TableDef, body: unknown): string | undefined {
   const value = (body as Record<string, unknown>)['sys_id'];
@@ -120,7 +124,7 @@ function givenSysId(db: Database, def: TableDef, body: unknown): string | undefi
       `A sys_id given on insert must be 32 hexadecimal characters; got ${JSON.stringify(value).slice(0, 80)}`,
     );
   }
-  const sysId = value.toLowerCase();
+  const sysId = value;
   if (db.get(def.name, sysId)) {
     throw new BadRequest(
       403,
@@ -174,7 +178,7 @@ export function tableApi(db: Database, bodyLimit: string, rules: QueryRules): Ro
 
   router.get('/now/table/:table', (req, res) => {
     const def = tableOf(db, req);
-    const shapeParams = shapeOf(req);
+    shapeOf(req); // a bad sysparm_display_value is a 400, rows or none
     const limit = nonNegativeInt(req, 'sysparm_limit', DEFAULT_LIMIT);
     const offset = nonNegativeInt(req, 'sysparm_offset', 0);
     const all = readableRows(
@@ -188,7 +192,7 @@ export function tableApi(db: Database, bodyLimit: string, rules: QueryRules): Ro
       res.set('X-Total-Count', String(all.length));
     }
     if (!flag(req, 'sysparm_suppress_pagination_header') && limit > 0) {
-      res.set('Link', paginationLinks(req, shapeParams.baseUrl, all.length, limit, offset));
+      res.set('Link', paginationLinks(req, all.length, limit, offset));
     }
     sendResult(
       req,
@@ -221,7 +225,8 @@ export function tableApi(db: Database, bodyLimit: string, rules: QueryRules): Ro
       values['opened_at'] = glideDateTime(clock());
     }
     const row = db.insert(def, values, caller.userName, givenSysId(db, def, req.body));
-    res.set('Location', `${shapeOf(req).baseUrl}/api/now/table/${def.name}/${row['sys_id']}`);
+    // Under the version asked for, as a recorded v2 create answers (see `apiBaseOf`).
+    res.set('Location', `${apiBaseOf(req)}/table/${def.name}/${row['sys_id']}`);
     sendResult(req, res, 201, shape(def, row, req, res));
   });
 
@@ -259,14 +264,18 @@ export function unknownResource(req: Request, res: Response): void {
   });
 }
 
-/** `Link` header with first, prev, next and last pages, as absolute URLs. */
-function paginationLinks(
-  req: Request,
-  baseUrl: string,
-  total: number,
-  limit: number,
-  offset: number,
-): string {
+/**
+ * `Link` header with first, prev, next and last pages, as absolute URLs on the path asked for
+ * (its version kept). `prev` is always there and is the offset one page back, even before the
+ * first row: every recorded first page (`sysparm_limit=1`) links `sysparm_offset=-1` as `prev`
+ * (`vdesabou/kafka-docker-playground`,
+ * `connect/connect-servicenow-source/servicenow-source-repro-proxy.sh`, an unversioned read, 2021;
+ * `swimlane/techpubs-knowledgecenter`, `docs/Connectors/ServiceNow/Actions/get_all_incidents.md`,
+ * a v2 read, 2022). That a larger page links `-<limit>` (one page back, as from any other
+ * offset) is the mock's reading: every recording has a limit of 1. The request's other
+ * parameters come first, in its order, then `sysparm_limit` and `sysparm_offset`, as recorded.
+ */
+function paginationLinks(req: Request, total: number, limit: number, offset: number): string {
   const url = (pageOffset: number) => {
     const query = new URLSearchParams();
     for (const [key, value] of Object.entries(req.query as Record<string, unknown>)) {
@@ -276,13 +285,10 @@ function paginationLinks(
     }
     query.set('sysparm_limit', String(limit));
     query.set('sysparm_offset', String(pageOffset));
-    return `<${baseUrl}${req.originalUrl.split('?')[0]}?${query}>`;
+    return `<${req.protocol}://${req.get('host')}${req.originalUrl.split('?')[0]}?${query}>`;
   };
   const last = total === 0 ? 0 : Math.floor((total - 1) / limit) * limit;
-  const links = [`${url(0)};rel="first"`];
-  if (offset > 0) {
-    links.push(`${url(Math.max(0, offset - limit))};rel="prev"`);
-  }
+  const links = [`${url(0)};rel="first"`, `${url(offset - limit)};rel="prev"`];
   if (offset + limit < total) {
     links.push(`${url(offset + limit)};rel="next"`);
   }

@@ -72,11 +72,13 @@ describe('the CSRF 401 speaks the resubmit protocol', () => {
     expect(header(again, 'x-usertoken-allowresubmit')).toBe('false');
   });
 
-  it('tells a guest that no session lives, while X-Is-Logged-In still reads true', async () => {
+  // Until the recordings, this said X-Is-Logged-In: true to a guest (from a note in ServiceNow's
+  // iOS SDK about public APIs); a recorded instance's 401 without a session has none.
+  it('tells a guest that no session lives, without X-Is-Logged-In, as a recorded instance', async () => {
     const response = await browser.fetch(LIST, { headers: { 'X-UserToken': 'whatever' } });
     expect(response.status).toBe(401);
     expect(header(response, 'x-sessionloggedin')).toBe('false');
-    expect(header(response, 'x-is-logged-in')).toBe('true');
+    expect(response.headers.has('x-is-logged-in')).toBe(false);
     expect(response.headers.has('x-usertoken-response')).toBe(false);
   });
 });
@@ -404,5 +406,125 @@ describe('the login-complete page (withReLogin)', () => {
     const html = await (await fetch(idp)).text();
     const back = /href="([^"]+)"/.exec(html)?.[1];
     expect(back).toBe(`${instance.url}/login.do?sysparm_goto=${encodeURIComponent(PAGE)}`);
+  });
+});
+
+/** The cookies an answer sets, by name: `{ value, attributes }` (attributes lower-cased). */
+function setCookies(response: Response): Record<string, { value: string; attributes: string }> {
+  return Object.fromEntries(
+    response.headers.getSetCookie().map((line) => {
+      const [pair, ...attributes] = line.split(';');
+      const at = pair.indexOf('=');
+      return [
+        pair.slice(0, at),
+        { value: pair.slice(at + 1), attributes: attributes.join(';').toLowerCase() },
+      ];
+    }),
+  );
+}
+
+const basic = (user: string, password = 'demo') =>
+  `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`;
+
+// What recorded instances set and say on REST answers (session/session-cookies.ts names the
+// captures): a Basic call sets up a session, a refused guest gets a fresh session cookie.
+describe('sessions and cookies of REST calls, as recorded instances set them', () => {
+  beforeEach(() => start());
+
+  it('answers a wrong Basic password without X-Is-Logged-In, with a fresh JSESSIONID and the glide_user cookies cleared', async () => {
+    const response = await fetch(instance.url + LIST, {
+      headers: { Authorization: basic('abel.tuter', 'wrong') },
+    });
+    expect(response.status).toBe(401);
+    expect(response.headers.has('x-is-logged-in')).toBe(false);
+    expect(header(response, 'x-sessionloggedin')).toBe('false');
+    const cookies = setCookies(response);
+    expect(Object.keys(cookies).sort()).toEqual(['JSESSIONID', 'glide_user', 'glide_user_session']);
+    expect(cookies['JSESSIONID'].value).toMatch(/^[0-9A-F]{32}$/);
+    // A guest's id: it names no session, so the next call with it is refused as well.
+    expect(instance.sessions.isLive(cookies['JSESSIONID'].value)).toBe(false);
+    for (const cleared of ['glide_user', 'glide_user_session']) {
+      expect(cookies[cleared].value).toBe('');
+      expect(cookies[cleared].attributes).toContain('max-age=0');
+    }
+  });
+
+  it('answers a call without any credentials the same way, as the recorded curl -v shows', async () => {
+    const response = await fetch(instance.url + LIST);
+    expect(response.status).toBe(401);
+    expect(response.headers.has('x-is-logged-in')).toBe(false);
+    expect(header(response, 'server')).toBe('ServiceNow');
+    expect(header(response, 'www-authenticate')).toBe('BASIC realm="Service-now"');
+    expect(Object.keys(setCookies(response)).sort()).toEqual([
+      'JSESSIONID',
+      'glide_user',
+      'glide_user_session',
+    ]);
+  });
+
+  it('leaves the cookie of an ended session alone (a late 401 cannot undo a new login)', async () => {
+    await browser.logIn();
+    const ended = browser.cookie();
+    await browser.fetch('/mock/end-session', { method: 'POST' });
+    const response = await fetch(instance.url + LIST, {
+      headers: { Cookie: ended, 'X-UserToken': 'x' },
+    });
+    expect(response.status).toBe(401);
+    expect(response.headers.has('x-is-logged-in')).toBe(false);
+    expect(response.headers.getSetCookie()).toEqual([]);
+  });
+
+  it('sets up a session for a Basic call: JSESSIONID, glide_session_store for 1800 s, glide_user_route', async () => {
+    const response = await fetch(instance.url + LIST, {
+      headers: { Authorization: basic('abel.tuter') },
+    });
+    expect(response.status).toBe(200);
+    const cookies = setCookies(response);
+    expect(Object.keys(cookies).sort()).toEqual([
+      'JSESSIONID',
+      'glide_session_store',
+      'glide_user',
+      'glide_user_route',
+      'glide_user_session',
+    ]);
+    expect(instance.sessions.peek(cookies['JSESSIONID'].value)?.userName).toBe('abel.tuter');
+    expect(cookies['glide_session_store'].value).toMatch(/^[0-9A-F]{32}$/);
+    expect(cookies['glide_session_store'].attributes).toContain('max-age=1800');
+    expect(cookies['glide_user_route'].value).toMatch(/^glide\.[0-9a-f]{32}$/);
+    expect(cookies['glide_user_route'].attributes).toContain('max-age=2147483647');
+    expect(cookies['glide_user'].attributes).toContain('max-age=0');
+    expect(cookies['glide_user_session'].attributes).toContain('max-age=0');
+  });
+
+  it('keeps that session for the calls that send its cookie back, the same user’s only', async () => {
+    const abel = client(instance.url);
+    const first = await abel.fetch(LIST, { headers: { Authorization: basic('abel.tuter') } });
+    const session = setCookies(first)['JSESSIONID'].value;
+    const store = setCookies(first)['glide_session_store'].value;
+    const sessions = instance.sessions.size;
+    const again = await abel.fetch(LIST, { headers: { Authorization: basic('abel.tuter') } });
+    expect(again.status).toBe(200);
+    expect(setCookies(again)['JSESSIONID']).toBeUndefined();
+    expect(setCookies(again)['glide_session_store'].value).toBe(store);
+    expect(instance.sessions.size).toBe(sessions);
+    // Another user's credentials with that cookie: a session of their own.
+    const beth = await abel.fetch(LIST, { headers: { Authorization: basic('beth.anglin') } });
+    const hers = setCookies(beth)['JSESSIONID'].value;
+    expect(hers).not.toBe(session);
+    expect(instance.sessions.peek(hers)?.userName).toBe('beth.anglin');
+  });
+
+  it('ends a Basic call’s session after 30 minutes without activity', async () => {
+    await instance.close();
+    let now = Date.UTC(2026, 10, 1);
+    await start({ clock: () => now });
+    const response = await fetch(instance.url + LIST, {
+      headers: { Authorization: basic('abel.tuter') },
+    });
+    const id = setCookies(response)['JSESSIONID'].value;
+    now += 29 * 60_000;
+    expect(instance.sessions.isLive(id)).toBe(true);
+    now += 60_000;
+    expect(instance.sessions.isLive(id)).toBe(false);
   });
 });

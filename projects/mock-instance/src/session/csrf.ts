@@ -14,7 +14,9 @@ import type { OAuthTokens } from './oauth';
 import { basicUser } from './credentials';
 import { loginPage, sessionIdOf } from './login-pages';
 import { NO_CACHE_HEADERS, NOT_AUTHENTICATED, sendError } from '../http/responses';
+import { setGuestCookies, setSessionCookies } from './session-cookies';
 import type { Session, SessionStore } from './sessions';
+import type { Row } from '../data/tables';
 
 /**
  * When a 401 carries `WWW-Authenticate: BASIC realm="Service-now"`, the header that makes a
@@ -107,6 +109,9 @@ export function authenticate(deps: AuthDeps) {
         refuse(req, res, null);
         return;
       }
+      if (!bearer) {
+        basicSession(req, res, user);
+      }
       res.locals['caller'] = { sysId: user['sys_id'], userName: user['user_name'] } as Caller;
     } else {
       const session = deps.sessions.get(sessionIdOf(req));
@@ -125,16 +130,56 @@ export function authenticate(deps: AuthDeps) {
     next();
   };
 
-  /** The CSRF / authentication 401, with the headers ServiceNow's clients decide on. */
+  /**
+   * A Basic-authenticated call runs in a session of its own, which its cookies name (see
+   * `session-cookies.ts` for the recordings): the session the request's cookie names, if it is
+   * that user's, else a new one. A client that keeps the cookies therefore has its calls queued in
+   * one session, as on an instance. What a call with only that cookie later gets is the CSRF
+   * check of any session here; ServiceNow's iOS SDK tests suggest an instance lets such an
+   * "integration" session through without a token until it loads a UI page (not modelled).
+   */
+  function basicSession(req: Request, res: Response, user: Row): void {
+    const carried = deps.sessions.peek(sessionIdOf(req));
+    const kept = carried?.userSysId === user['sys_id'] ? deps.sessions.get(carried.id) : null;
+    const session =
+      kept ??
+      deps.sessions.create(
+        { sys_id: user['sys_id'], user_name: user['user_name'] },
+        { integration: true },
+      );
+    setSessionCookies(res, session, deps.sessions.route, kept === null);
+  }
+
+  /**
+   * The CSRF / authentication 401, with the headers ServiceNow's clients decide on.
+   *
+   * Without a live session (no cookie, a dead one, wrong Basic credentials) it carries no
+   * `X-Is-Logged-In`, as a recorded 401 to a request without credentials does
+   * (`vdesabou/kafka-docker-playground`,
+   * `connect/connect-servicenow-source/servicenow-source-repro-proxy.sh`, an earlier commit:
+   * `curl -v`, 2021), and a request that carried no session cookie, or wrong credentials, gets a
+   * fresh guest `JSESSIONID` with `glide_user` and `glide_user_session` cleared, as recorded there
+   * (`session-cookies.ts`). A client that read "401 + X-Is-Logged-In: true" as "cookies fine, fetch
+   * the token" would otherwise take a wrong password for a CSRF problem. A request whose cookie
+   * names an ended session keeps it (no fresh one, so a 401 arriving late cannot replace the
+   * cookie of a login made meanwhile in another tab): what an instance sets there is unverified.
+   * With a live session `X-Is-Logged-In: true` stays (ServiceNow's iOS SDK resubmits on it).
+   */
   function refuse(req: Request, res: Response, session: Session | null): void {
     stats.unauthorized++;
     const sentToken = req.headers['x-usertoken'];
     const headers: Record<string, string> = {
       [SESSION_LOGGED_IN_HEADER]: String(session !== null),
-      // Reads true even for a guest (ServiceNow's iOS SDK notes it): not a session signal.
-      [IS_LOGGED_IN_HEADER]: 'true',
+      ...(session !== null ? { [IS_LOGGED_IN_HEADER]: 'true' } : {}),
       'X-UserToken-AllowResubmit': String(config.allowResubmit),
     };
+    if (
+      session === null &&
+      (sessionIdOf(req) === undefined || req.headers.authorization !== undefined) &&
+      !deps.sessions.isLive(sessionIdOf(req))
+    ) {
+      setGuestCookies(res, deps.sessions.guestId());
+    }
     if (typeof sentToken === 'string') {
       headers['X-UserToken-Request'] = sentToken;
     }

@@ -12,7 +12,20 @@ export interface Session {
   token: string;
   tokenIssuedAt: number;
   lastSeen: number;
+  /** The value of its `glide_session_store` cookie (a session set up by Basic authentication). */
+  readonly storeId: string;
+  /** Idle time after which it ends (ms); null: never. */
+  readonly idleTimeoutMs: number | null;
 }
+
+/**
+ * How long a session set up by a Basic-authenticated REST call lives without activity when the
+ * instance has no `sessionTimeout`: 30 minutes, `glide.ui.session_timeout`'s default, which is
+ * also the `Max-Age` of the `glide_session_store` cookie such a call gets (1800 in every
+ * recording: see `session-cookies.ts`). Without it, every cookie-less call would leave a session
+ * behind for good.
+ */
+export const INTEGRATION_SESSION_TIMEOUT_MS = 30 * 60_000;
 
 export interface SessionOptions {
   /** Rotate a session's token this long after it was issued (ms); null: never. */
@@ -27,27 +40,75 @@ function newToken(): string {
   return randomBytes(32).toString('hex');
 }
 
+/** A session id as an instance's cookies carry one: 32 upper-case hex digits. */
+function newSessionId(): string {
+  return randomBytes(16).toString('hex').toUpperCase();
+}
+
 export class SessionStore {
   private readonly sessions = new Map<string, Session>();
   private readonly endListeners: ((id: string) => void)[] = [];
   /** Tokens rotated so far (by timer or on demand). */
   rotations = 0;
 
+  /**
+   * The instance's node, as its `glide_user_route` cookie names it (`glide.` and 32 hex digits in
+   * every recording), the same for every session of this instance.
+   */
+  readonly route = `glide.${randomBytes(16).toString('hex')}`;
+
   constructor(private readonly options: SessionOptions) {}
 
-  /** Starts a session for a user who just logged in. */
-  create(user: { sys_id: string; user_name: string }): Session {
+  /**
+   * Starts a session for a user who just logged in (`integration`: set up by a Basic-authenticated
+   * REST call, which ends after {@link INTEGRATION_SESSION_TIMEOUT_MS} idle unless the instance's
+   * own timeout is set). Sessions idle past their timeout are dropped meanwhile.
+   */
+  create(
+    user: { sys_id: string; user_name: string },
+    kind: { integration?: boolean } = {},
+  ): Session {
     const now = this.options.clock();
+    for (const old of [...this.sessions.values()]) {
+      if (old.idleTimeoutMs !== null && now - old.lastSeen >= old.idleTimeoutMs) {
+        this.ended(old.id);
+      }
+    }
     const session: Session = {
-      id: randomBytes(16).toString('hex').toUpperCase(),
+      id: newSessionId(),
       userSysId: user.sys_id,
       userName: user.user_name,
       token: newToken(),
       tokenIssuedAt: now,
       lastSeen: now,
+      storeId: newSessionId(),
+      idleTimeoutMs:
+        this.options.sessionTimeoutMs ?? (kind.integration ? INTEGRATION_SESSION_TIMEOUT_MS : null),
     };
     this.sessions.set(session.id, session);
     return session;
+  }
+
+  /** A fresh session id that names no session: what a refused guest is handed. */
+  guestId(): string {
+    return newSessionId();
+  }
+
+  /**
+   * Seconds until the session with this id ends if idle from now on: 0 when it is not live; for a
+   * session that never times out (no `sessionTimeout`), always the 1800 of an instance's default
+   * `glide.ui.session_timeout` (what the message bus tells clients: see `amb/message-bus.ts`).
+   */
+  secondsLeft(id: string | undefined): number {
+    const session = this.peek(id);
+    if (!session) {
+      return 0;
+    }
+    if (session.idleTimeoutMs === null) {
+      return INTEGRATION_SESSION_TIMEOUT_MS / 1000;
+    }
+    const idle = this.options.clock() - session.lastSeen;
+    return Math.max(0, Math.ceil((session.idleTimeoutMs - idle) / 1000));
   }
 
   /**
@@ -60,10 +121,10 @@ export class SessionStore {
    */
   isLive(id: string | undefined): boolean {
     const session = id ? this.sessions.get(id) : undefined;
-    const { sessionTimeoutMs } = this.options;
     return (
       session !== undefined &&
-      (sessionTimeoutMs === null || this.options.clock() - session.lastSeen < sessionTimeoutMs)
+      (session.idleTimeoutMs === null ||
+        this.options.clock() - session.lastSeen < session.idleTimeoutMs)
     );
   }
 
@@ -91,8 +152,8 @@ export class SessionStore {
       return null;
     }
     const now = this.options.clock();
-    const { tokenTtlMs, sessionTimeoutMs } = this.options;
-    if (sessionTimeoutMs !== null && now - session.lastSeen >= sessionTimeoutMs) {
+    const { tokenTtlMs } = this.options;
+    if (session.idleTimeoutMs !== null && now - session.lastSeen >= session.idleTimeoutMs) {
       this.ended(session.id);
       return null;
     }

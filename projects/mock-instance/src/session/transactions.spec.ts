@@ -4,8 +4,11 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
+import { request } from 'node:http';
+
 import { client, Client } from '../../test/client';
 import { demoData } from '../data/demo-data';
+import { seededSysId } from '../data/seed';
 import { MockInstance, MockInstanceOptions, startMockInstance } from '../server';
 
 const URL = '/api/now/table/incident?sysparm_limit=1';
@@ -287,5 +290,68 @@ describe('rate limit rules', () => {
     await expect(
       instance.control.configure({ rateLimits: [{ limit: 1, user: 'a', role: 'b' }] as never }),
     ).rejects.toThrow(/a rule is for a user or for a role, not both/);
+  });
+});
+
+describe('a batch in a session', () => {
+  // A Basic client that keeps its cookies (ServiceNow's PySNC does) now sends its batches within
+  // a session; an instance runs their items inside the batch's transaction.
+  it('runs the items inside the batch’s transaction: one transaction per session is no deadlock', async () => {
+    await start({ sessionConcurrency: 1, maxWaiters: 10 });
+    const item = (id: string) => ({ id, method: 'GET', url: URL, headers: [] });
+    const response = await browser.fetch('/api/now/v1/batch', {
+      method: 'POST',
+      headers: { 'X-UserToken': token, 'Content-Type': 'application/json' },
+      body: JSON.stringify({ batch_request_id: 'b', rest_requests: [item('1'), item('2')] }),
+    });
+    expect(response.status).toBe(200);
+    const answer = (await response.json()) as { serviced_requests: { status_code: number }[] };
+    expect(answer.serviced_requests.map((r) => r.status_code)).toEqual([200, 200]);
+  });
+});
+
+/** Resolves once `check` holds, looking every few milliseconds. */
+async function until(check: () => boolean): Promise<void> {
+  while (!check()) {
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+}
+
+// An instance's `Server-Timing: sem_wait;dur=0, sesh_wait;dur=0` (every recorded REST answer)
+// says how long the transaction waited for its session: the mock's session queue, measured.
+describe('Server-Timing', () => {
+  it('reports in sesh_wait how long a Basic call that kept its cookie waited for its session', async () => {
+    let now = Date.UTC(2026, 10, 1);
+    await start({ sessionConcurrency: 1, clock: () => now });
+    // A Basic call sets up a session; the calls that send its cookie back are its transactions.
+    const integration = client(instance.url);
+    expect((await integration.fetch(URL, { headers: { Authorization: BASIC } })).status).toBe(200);
+    const headers = { Authorization: BASIC, Cookie: integration.cookie() };
+
+    // The first holds the session: an upload whose body has not all arrived.
+    const own = seededSysId('incident:0'); // Abel calls it
+    let firstAnswer: (value: { status: number; timing: string }) => void;
+    const first = new Promise<{ status: number; timing: string }>((r) => (firstAnswer = r));
+    const upload = request(
+      `${instance.url}/api/now/attachment/file?table_name=incident&table_sys_id=${own}&file_name=held.txt`,
+      { method: 'POST', headers: { ...headers, 'Content-Type': 'text/plain' } },
+      (res) => {
+        res.resume();
+        firstAnswer({ status: res.statusCode!, timing: String(res.headers['server-timing']) });
+      },
+    );
+    upload.write('part of it');
+    await until(() => instance.stats.api === 2);
+
+    // The second waits behind it, by the instance's clock, 1234 ms.
+    const second = fetch(instance.url + URL, { headers });
+    await until(() => instance.stats.maxWaiting === 1);
+    now += 1234;
+    upload.end(', the rest');
+
+    expect(await first).toEqual({ status: 201, timing: 'sem_wait;dur=0, sesh_wait;dur=0' });
+    const answer = await second;
+    expect(answer.status).toBe(200);
+    expect(answer.headers.get('server-timing')).toBe('sem_wait;dur=0, sesh_wait;dur=1234');
   });
 });

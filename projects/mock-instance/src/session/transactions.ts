@@ -16,6 +16,9 @@
  *   and so is the other choice offered here, a connection held open until the client gives up.
  * - What an instance does with a waiting request whose client hung up is unverified: the mock
  *   drops it from the queue.
+ * - How long a transaction waited for its session is what an instance reports as `sesh_wait` in
+ *   its `Server-Timing` header (`sem_wait;dur=0, sesh_wait;dur=0` on every recorded REST answer:
+ *   see `http/instance-headers.ts`); the mock measures it here, by the instance's clock.
  */
 import type { NextFunction, Request, Response } from 'express';
 
@@ -67,6 +70,11 @@ interface SessionQueue {
   waiting: (() => void)[];
 }
 
+/** Milliseconds a request waited in its session's queue before it ran (0: it did not wait). */
+export function sessionWaitOf(res: Response): number {
+  return (res.locals['sessionWaitMs'] as number | undefined) ?? 0;
+}
+
 /**
  * The middleware that runs each request as a transaction of its session (`sessionOf`: the live
  * session the request belongs to, or `null` — a request without one is a session of its own).
@@ -77,9 +85,14 @@ export function sessionTransactions(deps: {
   sessionOf: (req: Request) => string | null;
   log: (line: string) => void;
   random?: () => number;
+  /** The instance's clock, for how long a request waited (`sessionWaitOf`). Default `Date.now`. */
+  clock?: () => number;
+  /** Requests that run inside another transaction (a batch's items): never queued. */
+  inside?: (req: Request) => boolean;
 }) {
   const { limits, stats, sessionOf, log } = deps;
   const random = deps.random ?? Math.random;
+  const clock = deps.clock ?? Date.now;
   const queues = new Map<string, SessionQueue>();
 
   /** Runs the transaction after its service time; `done` once it answered or its client left. */
@@ -118,7 +131,7 @@ export function sessionTransactions(deps: {
   };
 
   return (req: Request, res: Response, next: NextFunction): void => {
-    if (BYPASS.test(req.path)) {
+    if (BYPASS.test(req.path) || deps.inside?.(req)) {
       next();
       return;
     }
@@ -133,7 +146,9 @@ export function sessionTransactions(deps: {
       queues.set(key, queue);
     }
     const session = queue;
+    const arrived = clock();
     const start = () => {
+      res.locals['sessionWaitMs'] = Math.max(0, clock() - arrived);
       session.running++;
       run(req, res, next, () => {
         session.running--;
