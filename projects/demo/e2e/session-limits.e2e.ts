@@ -78,3 +78,37 @@ test('control: without the session queue and resends, a tighter queue leaves cou
   expect(empty).toBeGreaterThanOrEqual(3);
   expect(await ignored(request)).toBeGreaterThanOrEqual(empty);
 });
+
+test('a save made during a burst leaves before the counters still waiting in the browser', async ({
+  page,
+  request,
+}) => {
+  await logIn(page, '/?live=off');
+  await counters(page);
+  // 1.5 s a transaction: the eleven counters (six on the wire, five waiting in the browser)
+  // take seconds, so the save is made while some still wait; what is checked is the order the
+  // page sent its requests in, never how long anything took.
+  await configure(request, { sessionConcurrency: 2, maxWaiters: 10, latency: 1500 });
+  const sent: string[] = [];
+  page.on('request', (r) => {
+    const { pathname } = new URL(r.url());
+    if (pathname.startsWith('/api/now/')) {
+      sent.push(`${r.method()} ${pathname}`);
+    }
+  });
+  await page.getByTestId('refresh-counters').click();
+  await page.getByTestId('short-description').fill('Printer on fire');
+  await page.getByTestId('create').click();
+  await expect(page.getByTestId('saved')).toBeVisible({ timeout: 30_000 });
+  // Saved while the strip still loads: the counters sent after the save were waiting when it was made.
+  await expect(page.getByTestId('counters').getByText('…')).not.toHaveCount(0);
+  await counters(page);
+  const save = sent.indexOf('POST /api/now/table/incident');
+  const counterGets = sent.filter((s) => s === 'GET /api/now/stats/incident');
+  expect(counterGets).toHaveLength(COUNTERS.length);
+  expect(save).toBeGreaterThanOrEqual(6);
+  expect(
+    sent.slice(save + 1).filter((s) => s === 'GET /api/now/stats/incident').length,
+  ).toBeGreaterThan(0);
+  await expect(page.getByTestId('queued')).toContainText(/\b1 of them went first/);
+});

@@ -1,7 +1,7 @@
 /*
  * Public API of ngx-user-token.
  */
-export { SKIP_TOKEN_REFRESH, SKIP_USER_TOKEN } from './lib/context';
+export { SKIP_TOKEN_REFRESH, SKIP_USER_TOKEN, USER_WAITING } from './lib/context';
 export { UserTokenRefreshError } from './lib/errors';
 export type { UserTokenRefreshFailure } from './lib/errors';
 export { UserTokenEvents } from './lib/events';

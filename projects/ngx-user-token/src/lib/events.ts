@@ -83,13 +83,18 @@ export interface TokenWithheldEvent {
 
 /**
  * A request in scope waits in the browser: `maxInFlight` requests of its origin are on the wire.
- * It leaves, in order, when one of them ends.
+ * It leaves when one of them ends: those a user waits for first (`priority`), each line in order.
  */
 export interface RequestQueuedEvent {
   readonly type: 'request-queued';
   readonly method: string;
   /** How many requests of the origin wait, this one included. */
   readonly waiting: number;
+  /**
+   * It waits in the priority line (a write, `priority: 'high'`, `USER_WAITING`), which leaves
+   * before the background one; `false`: in the background line.
+   */
+  readonly priority: boolean;
 }
 
 /**

@@ -1,5 +1,4 @@
 import {
-  HttpContextToken,
   HttpEvent,
   HttpHandler,
   HttpInterceptor,
@@ -9,7 +8,7 @@ import {
 import { EnvironmentInjector, inject, Injectable, runInInjectionContext } from '@angular/core';
 import { Observable } from 'rxjs';
 
-import { SKIP_TOKEN_REFRESH, SKIP_USER_TOKEN } from './context';
+import { isSet, SKIP_TOKEN_REFRESH, SKIP_USER_TOKEN } from './context';
 import { USER_TOKEN_REFRESHER } from './refresher';
 import { sendWithFreshToken } from './retry';
 import { NO_CHALLENGE_HEADER } from './wire';
@@ -26,7 +25,8 @@ import { NO_CHALLENGE_HEADER } from './wire';
  * `placeholderToken`. A header the caller set is left alone, and such a request is not retried.
  *
  * It keeps requests within the instance's session limits: at most `maxInFlight` (6) of an origin
- * on the wire, the rest waiting in order; a GET the instance ignored (202 with no body) or rate
+ * on the wire, the rest waiting in order — those a user waits for (writes, `priority: 'high'`,
+ * {@link USER_WAITING}) before background reads; a GET the instance ignored (202 with no body) or rate
  * limited (429 with `Retry-After`) is sent again once, a write never.
  *
  * Works on defaults without {@link provideUserToken}.
@@ -95,11 +95,6 @@ export const userTokenOriginGuard: HttpInterceptorFn = (req, next) => {
   refresher.sink.report?.({ type: 'token-withheld', method: req.method, url: req.url });
   return next(req.clone({ headers: req.headers.delete(header) }));
 };
-
-/** Reads a boolean context flag; unlike `get` alone, it stores nothing in the request's context. */
-function isSet(req: HttpRequest<unknown>, flag: HttpContextToken<boolean>): boolean {
-  return req.context.has(flag) && req.context.get(flag);
-}
 
 /**
  * Class form of {@link userTokenInterceptor}, for apps that register interceptors through

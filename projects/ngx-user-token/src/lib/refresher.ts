@@ -31,15 +31,24 @@ import {
 } from './wire';
 
 /**
- * The requests of one instance origin: how many are on the wire (`n`) and who waits (`q`), in
- * order. An instance runs one session's transactions two at a time (one before Yokohama) and lets
- * at most 10 more wait; what comes beyond is ignored (KB0755706, KB0655956) — answered with a 202,
- * as a ServiceNow community post on inbound web services describes it. Short names: property
- * names stay in an app's minified bundle.
+ * The requests of one instance origin in the browser: how many are on the wire, and who waits for
+ * a place, in two lines. An instance runs one session's transactions two at a time (one before
+ * Yokohama) and lets at most 10 more wait; what comes beyond is ignored (KB0755706, KB0655956) —
+ * answered with a 202, as a ServiceNow community post on inbound web services describes it — so
+ * the browser holds the rest back. Requests a user waits for (writes, `priority: 'high'`,
+ * {@link USER_WAITING}) leave before queued background reads; each line keeps its order. So that a
+ * steady stream of those cannot hold the background line forever, a background request leaves
+ * after at most 4 priority ones passed it (see `leaveNext` in `retry.ts`).
  */
 export interface Lane {
-  n: number;
-  q: (() => void)[];
+  /** Requests on the wire. */
+  inFlight: number;
+  /** Waiting requests a user waits for, in order. */
+  priority: (() => void)[];
+  /** Other waiting requests, in order. */
+  background: (() => void)[];
+  /** Priority requests that left while background ones waited, since a background one left. */
+  passed: number;
 }
 
 /**

@@ -11,7 +11,7 @@ import {
 import { HttpTestingController, TestRequest } from '@angular/common/http/testing';
 import { ApplicationRef, provideZonelessChangeDetection } from '@angular/core';
 import { TestBed } from '@angular/core/testing';
-import { SKIP_TOKEN_REFRESH, SKIP_USER_TOKEN, UserTokenEvent } from 'ngx-user-token';
+import { SKIP_TOKEN_REFRESH, SKIP_USER_TOKEN, USER_WAITING, UserTokenEvent } from 'ngx-user-token';
 import { flushUserTokenRejection } from 'ngx-user-token/testing';
 
 import { INTERCEPTOR_FORMS, Outcome, setUp, watch } from '../../test/harness';
@@ -216,6 +216,93 @@ describe.each(INTERCEPTOR_FORMS)('session limits (%s form)', (form) => {
       expect(wire).toHaveLength(40);
       expect(queued(events)).toEqual([]);
       wire.forEach((r) => r.flush({}));
+    });
+
+    it('lets the requests a user waits for leave first — a write, priority: high, USER_WAITING — each line in order', () => {
+      const { http, httpTesting, events } = setUp({ maxInFlight: 2 }, form);
+      const wire = new Wire(httpTesting, '/api/');
+      const paths = (requests: TestRequest[]) =>
+        requests.map((r) => `${r.request.method} ${r.request.url.replace(/^\/api\//, '')}`);
+      burst(http, 6, '/api/list'); // the page's background reads: 2 on the wire, 4 wait
+      const click = [
+        watch(http.post('/api/save', {})),
+        watch(http.get('/api/high', { priority: 'high' })),
+        watch(http.get('/api/flagged', { context: new HttpContext().set(USER_WAITING, true) })),
+        watch(http.delete('/api/remove')),
+      ];
+      expect(paths(wire.requests)).toEqual(['GET list?n=0', 'GET list?n=1']);
+      expect(
+        events
+          .filter((e) => e.type === 'request-queued')
+          .map((e) => [e.method, e.waiting, e.priority]),
+      ).toEqual([
+        ['GET', 1, false],
+        ['GET', 2, false],
+        ['GET', 3, false],
+        ['GET', 4, false],
+        ['POST', 5, true],
+        ['GET', 6, true],
+        ['GET', 7, true],
+        ['DELETE', 8, true],
+      ]);
+
+      const left: string[] = [];
+      while (wire.requests.length > 0) {
+        const oldest = wire.take();
+        left.push(paths([oldest])[0]);
+        oldest.flush({});
+      }
+      expect(left).toEqual([
+        'GET list?n=0',
+        'GET list?n=1',
+        'POST save',
+        'GET high',
+        'GET flagged',
+        'DELETE remove',
+        ...[2, 3, 4, 5].map((n) => `GET list?n=${n}`),
+      ]);
+      expect(click.every((o) => o.done && !o.error)).toBe(true);
+    });
+
+    it('never holds a background request behind more than 4 requests a user waits for', () => {
+      const { http, httpTesting } = setUp({ maxInFlight: 1 }, form);
+      const wire = new Wire(httpTesting, '/api/');
+      const urls: string[] = [];
+      const answerOldest = () => {
+        const oldest = wire.take();
+        urls.push(oldest.request.url);
+        oldest.flush({});
+      };
+      watch(http.get('/api/first'));
+      const background = [
+        watch(http.get('/api/background-1')),
+        watch(http.get('/api/background-2')),
+      ];
+      // A steady stream of writes: one more arrives each time one leaves.
+      for (let i = 0; i < 5; i++) {
+        watch(http.post(`/api/write-${i}`, {}));
+      }
+      for (let i = 5; wire.requests.length > 0; i++) {
+        answerOldest();
+        if (i < 14) {
+          watch(http.post(`/api/write-${i}`, {}));
+        }
+      }
+      expect(urls.map((u) => u.replace('/api/', ''))).toEqual([
+        'first',
+        'write-0',
+        'write-1',
+        'write-2',
+        'write-3',
+        'background-1',
+        'write-4',
+        'write-5',
+        'write-6',
+        'write-7',
+        'background-2',
+        ...Array.from({ length: 6 }, (_, i) => `write-${i + 8}`),
+      ]);
+      expect(background.every((o) => o.done)).toBe(true);
     });
 
     it('keeps a zoneless app unstable while a request waits', async () => {
