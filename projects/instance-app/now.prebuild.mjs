@@ -10,8 +10,12 @@
  *   code that imports it, not as a separate theme asset).
  * Chunk names carry a hash of their content, so a new build never meets an old chunk in a
  * browser's cache; the page loads `main` and `styles` with a cache buster instead.
- * It also copies ngx-user-token's login-complete page into `src/fluent/` (the SDK includes only
- * files of this project), so the page is the one of the library version the app runs.
+ * Nothing else of the build goes in: the page's HTML is `src/fluent/page.html` (not the build's
+ * `index.html`), and what the app's `public/` folder adds (favicon, images, fonts) is listed as
+ * not packaged (the SDK would make images `db_image` records; the URL an instance serves those at
+ * is unverified here). It also copies ngx-user-token's login-complete page into `src/fluent/`
+ * (the SDK includes only files of this project), so the page is the one of the library version
+ * the app runs.
  *
  * Written by `ng generate ngx-user-token:instance-app`.
  */
@@ -35,6 +39,7 @@ export default async ({ rootDir, config, fs, path, logger }) => {
   fs.rmSync(out, { recursive: true, force: true });
   fs.mkdirSync(out, { recursive: true });
   const toDbx = (code) => code.replace(/(["'])\.\/(chunk-[A-Za-z0-9_-]+)\.js\1/g, '$1./$2.jsdbx$1');
+  const left = [];
   for (const name of fs.readdirSync(source)) {
     if (name === 'main.js' || /^chunk-[A-Za-z0-9_-]+\.js$/.test(name)) {
       fs.writeFileSync(
@@ -42,7 +47,12 @@ export default async ({ rootDir, config, fs, path, logger }) => {
         toDbx(fs.readFileSync(path.join(source, name), 'utf8')),
       );
       logger.info(`UX asset ${config.scope}/${name.replace(/\.js$/, '')} from ${name}`);
+    } else if (!['index.html', 'styles.css', '3rdpartylicenses.txt'].includes(name)) {
+      left.push(name);
     }
+  }
+  if (left.length > 0) {
+    logger.warn(`not packaged (only JavaScript and CSS become UX assets): ${left.join(', ')}`);
   }
   const stylesheet = path.join(source, 'styles.css');
   const css = fs.existsSync(stylesheet) ? fs.readFileSync(stylesheet, 'utf8') : '';

@@ -42,10 +42,12 @@ describe('the command line', () => {
     expect(result.stderr).not.toContain('Usage:');
   }, 30_000);
 
-  it('names a malformed --allowed-hosts entry', () => {
+  it('names a malformed --allowed-hosts entry, then points at --help (not the whole usage)', () => {
     const result = run(['--port', '0', '--allowed-hosts', 'a:1'], tmpdir());
     expect(result.status).toBe(1);
     expect(result.stderr).toMatch(/an allowed host must be a host name .*got "a:1"/);
+    expect(result.stderr).toContain('Run it with --help for the options.');
+    expect(result.stderr).not.toContain('Usage:');
   }, 30_000);
 
   it('names a malformed session limit or rate limit rule', () => {

@@ -258,8 +258,9 @@ async function main(): Promise<void> {
 
 main().catch((error: unknown) => {
   console.error(`mock instance: ${error instanceof Error ? error.message : String(error)}`);
+  // The error alone says what is wrong; the options are one flag away.
   if (!(error instanceof InstanceDataError)) {
-    console.error(USAGE);
+    console.error('Run it with --help for the options.');
   }
   process.exit(1);
 });

@@ -149,6 +149,11 @@ export const routes: Routes = [
     Boolean(zip && existsSync(zip)),
     zip,
   );
+  check(
+    'the prebuild names what it leaves out (public/favicon.ico)',
+    /not packaged \(only JavaScript and CSS become UX assets\): .*favicon\.ico/.test(built),
+    built.match(/not packaged.*/)?.[0],
+  );
 
   // The local loop as the schematic wrote it, with the control API for the rotation.
   mock = spawn('npm', ['run', 'mock:instance', '--', '--dev'], {

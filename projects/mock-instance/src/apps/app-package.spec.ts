@@ -149,6 +149,9 @@ describe('installing an application package', () => {
       'export const big = 1;\n',
     );
     expect((await browser.fetch('/uxasset/externals/x_test/none.jsdbx')).status).toBe(404);
+    // The icon a page's browser asks for: empty, not a 404 (an instance has its own there).
+    expect((await browser.fetch('/favicon.ico')).status).toBe(204);
+    expect((await browser.fetch('/favicon.png')).status).toBe(404);
   });
 
   it('answers a page it cannot render with a clear error page, never raw Jelly', async () => {

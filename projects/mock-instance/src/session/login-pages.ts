@@ -221,6 +221,12 @@ export function pages(sessions: SessionStore, db: Database, options: PageOptions
       req.accepts(['html', 'json']) === 'html' ? appPage(req, res) : next(),
     );
   }
+  // An instance has its own icon at /favicon.ico, which a UI page's browser asks for (that it is
+  // served there is unverified here); the mock has none: an empty answer rather than a 404 in
+  // the console of every installed page.
+  router.get('/favicon.ico', (req, res) => {
+    res.status(204).end();
+  });
   // Any other page: a 404 page, as the instance's own rather than the web framework's.
   router.use((req, res) => {
     res.status(404).set(NO_CACHE_HEADERS).type('html').send(notFoundPage(req.path));
