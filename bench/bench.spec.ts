@@ -75,6 +75,8 @@ describe('npm run bench, smoke-sized', () => {
       lost: number;
       timeVsIdeal: number;
       clickP95Ms: number;
+      highClickP95Ms: number;
+      writeClickP95Ms: number;
       bytesPerPending: number;
     }[] = results.bursts.rows;
     expect(rows.map((r) => r.client)).toEqual([
@@ -85,6 +87,8 @@ describe('npm run bench, smoke-sized', () => {
     for (const row of rows) {
       expect(row.timeVsIdeal).toBeGreaterThan(0);
       expect(row.clickP95Ms).toBeGreaterThan(0);
+      expect(row.highClickP95Ms).toBeGreaterThan(0);
+      expect(row.writeClickP95Ms).toBeGreaterThan(0);
       // Smoke-sized, the one N is the largest: memory is measured.
       expect(row.bytesPerPending).not.toBeNaN();
     }
@@ -92,6 +96,9 @@ describe('npm run bench, smoke-sized', () => {
     expect(rows.every((r) => r.ignored === 0)).toBe(true);
     expect(rows[0].lost).toBe(0);
     expect(results.goals.minimalAppSize.value).toBe(results.size.app.minimalMinGz);
+    expect(results.goals.clickFirst.value).toBe(
+      Math.max(rows[0].highClickP95Ms, rows[0].writeClickP95Ms),
+    );
   });
 
   it('measures sizes, and writes the markdown report', () => {

@@ -49,13 +49,13 @@ console.log('5/5 live lists…');
 const live = await measureLive(smoke ? { lib, writes: 5 } : { lib });
 const oursInBursts = bursts.rows.filter((r) => r.client === OURS_IN_BURSTS);
 /** What the minimal setup may add to an app (min+gz), with the session limits included. */
-const SIZE_GOAL = 2900;
+const SIZE_GOAL = 3500;
 
 const goals = {
   hotPathVsAngular: {
-    goal: '≤ 1.0',
+    goal: '≤ 0.5',
     value: hotPath.oursVsAngular,
-    met: hotPath.oursVsAngular <= 1.0,
+    met: hotPath.oursVsAngular <= 0.5,
   },
   hotPathVsJwt: { goal: '≤ 0.5', value: hotPath.oursVsJwt, met: hotPath.oursVsJwt <= 0.5 },
   tokenPageFetchesWithHeader: {
@@ -86,6 +86,13 @@ const goals = {
     goal: '0 requests ignored, every N',
     value: Math.max(...oursInBursts.map((r) => r.ignored + r.lost)),
     met: oursInBursts.every((r) => r.ignored === 0 && r.lost === 0),
+  },
+  clickFirst: {
+    goal: `a write's and a priority: 'high' GET's p95 ≤ 3 × one transaction (${3 * bursts.latency} ms) mid-burst, every N`,
+    value: Math.max(...oursInBursts.flatMap((r) => [r.highClickP95Ms, r.writeClickP95Ms])),
+    met: oursInBursts.every(
+      (r) => Math.max(r.highClickP95Ms, r.writeClickP95Ms) <= 3 * bursts.latency,
+    ),
   },
   burstTimeVsIdeal: {
     goal: '≤ 1.15× N × latency / 2, every N',
@@ -132,7 +139,7 @@ ${hotPath.requestsPerRound} POST requests per batch through \`HttpClient\` with 
 | --- | ---: | ---: |
 ${hotPath.rows.map((r) => `| ${r.name} | ${f(r.nsPerRequest, 0)} | ${f(r.addedNs, 0)} |`).join('\n')}
 
-Added cost of ngx-user-token (same origin), median of per-round ratios: **${f(hotPath.oursVsAngular)}×** Angular's XSRF interceptor (goal ≤ 1.0: ${verdict(goals.hotPathVsAngular.met)}), **${f(hotPath.oursVsJwt)}×** @auth0/angular-jwt's (goal ≤ 0.5: ${verdict(goals.hotPathVsJwt.met)}).
+Added cost of ngx-user-token (same origin), median of per-round ratios: **${f(hotPath.oursVsAngular)}×** Angular's XSRF interceptor (goal ≤ 0.5: ${verdict(goals.hotPathVsAngular.met)}), **${f(hotPath.oursVsJwt)}×** @auth0/angular-jwt's (goal ≤ 0.5: ${verdict(goals.hotPathVsJwt.met)}).
 
 Right after a collection (code being re-optimized; for information, no goal): ${hotPath.afterCollection.rows.map((r) => `${r.name} ${f(r.nsPerRequest, 0)} ns`).join(', ')}; ngx-user-token's added cost **${f(hotPath.afterCollection.oursVsAngular)}×** Angular's, **${f(hotPath.afterCollection.oursVsJwt)}×** angular-jwt's.
 
@@ -144,17 +151,17 @@ A burst of N concurrent GETs right after the server rotated the session token, t
 | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |
 ${roundTrips.rows.map((r) => `| ${r.strategy} | ${r.n} | ${r.serverRequests} | ${r.unauthorized} | ${r.retries} | ${r.tokenPageFetches} | ${r.userQuestions} | ${r.failed} | ${f(r.timeVsValid)}× | ${r.duringRefresh.unauthorized} of ${r.duringRefresh.sent} |`).join('\n')}
 
-Goals: at most 1 user proof per burst when the page names its user (the new token proven to be that user's session, shared by the whole burst), 0 otherwise (${verdict(goals.userProofsPerRefresh.met)}); 0 token page fetches with \`X-UserToken-Response\` (${verdict(goals.tokenPageFetchesWithHeader.met)}); exactly 1 with the token page only, for any N (${verdict(goals.tokenPageFetchesPageOnly.met)}); 0 401s for requests issued during a refresh (${verdict(goals.no401DuringRefresh.met)}). The mock runs without session synchronization here (\`--session-concurrency 0\`), so that this measures how refreshes are shared; ngx-user-token keeps its default queue (6 on the wire), so only those on the wire when the token rotated get a 401.
+Goals: at most 1 user proof per burst when the page names its user (the new token proven to be that user's session, shared by the whole burst), 0 otherwise (${verdict(goals.userProofsPerRefresh.met)}); 0 token page fetches with \`X-UserToken-Response\` (${verdict(goals.tokenPageFetchesWithHeader.met)}); exactly 1 with the token page only, for any N (${verdict(goals.tokenPageFetchesPageOnly.met)}); 0 401s for requests issued during a refresh (${verdict(goals.no401DuringRefresh.met)}). The mock runs without session synchronization here (\`--session-concurrency 0\`), so that this measures how refreshes are shared; ngx-user-token keeps its default queue (3 reads on the wire: half of \`maxInFlight\`), so only those on the wire when the token rotated get a 401.
 
 ## 3. Bursts within the session limits
 
-N GETs at once through Angular's \`HttpClient\` (fetch backend) against the mock instance modelling an instance's session limits (\`${bursts.flags}\`: each transaction takes ${bursts.latency} ms, a session runs 2 at once, 10 wait, the rest are ignored with a 202 and no body). Per burst, means of ${bursts.repeats} runs: requests the instance ignored, requests whose caller got no data (blank panels), the burst's time (median) against the ideal N × ${bursts.latency} / 2 ms, the latency of one GET issued halfway through the ideal burst (the user's click; p95 and median of ${bursts.repeats}), and client memory per pending request (at the largest N: the heap with N requests issued, after a collection, per request). One unmeasured burst warms each client up.
+N GETs at once through Angular's \`HttpClient\` (fetch backend) against the mock instance modelling an instance's session limits (\`${bursts.flags}\`: each transaction takes ${bursts.latency} ms, a session runs 2 at once, 10 wait, the rest are ignored with a 202 and no body). Per burst, means of ${bursts.repeats} runs: requests the instance ignored, requests whose caller got no data (blank panels), the burst's time (median) against the ideal N × ${bursts.latency} / 2 ms, the latency of one request issued halfway through the ideal burst (the user's click: a GET as any other, p95 and median of ${bursts.repeats}; a GET with \`priority: 'high'\` and a write, p95 of ${bursts.repeats}, each in a burst of its own), and client memory per pending request (at the largest N: the heap with N requests issued, after a collection, per request). One unmeasured burst warms each client up.
 
-| client | N | ignored | lost | 401s | time | vs ideal | click p95 | click median | bytes / pending request |
-| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |
-${bursts.rows.map((r) => `| ${r.client} | ${r.n} | ${f(r.ignored, 1)} | ${f(r.lost, 1)} | ${f(r.unauthorized, 1)} | ${f(r.timeMs, 0)} ms | ${f(r.timeVsIdeal)}× | ${f(r.clickP95Ms, 0)} ms | ${f(r.clickMedianMs, 0)} ms | ${Number.isFinite(r.bytesPerPending) ? f(r.bytesPerPending, 0) : 'n/a'} |`).join('\n')}
+| client | N | ignored | lost | 401s | time | vs ideal | click p95 | click median | high-priority click p95 | write click p95 | bytes / pending request |
+| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |
+${bursts.rows.map((r) => `| ${r.client} | ${r.n} | ${f(r.ignored, 1)} | ${f(r.lost, 1)} | ${f(r.unauthorized, 1)} | ${f(r.timeMs, 0)} ms | ${f(r.timeVsIdeal)}× | ${f(r.clickP95Ms, 0)} ms | ${f(r.clickMedianMs, 0)} ms | ${f(r.highClickP95Ms, 0)} ms | ${f(r.writeClickP95Ms, 0)} ms | ${Number.isFinite(r.bytesPerPending) ? f(r.bytesPerPending, 0) : 'n/a'} |`).join('\n')}
 
-Goals for ngx-user-token: 0 requests ignored or lost, every N (${verdict(goals.burstsNoneIgnored.met)}); the burst within 1.15× the ideal (${verdict(goals.burstTimeVsIdeal.met)}, worst ${f(goals.burstTimeVsIdeal.value)}×). Angular's XSRF interceptor sends no token with GETs, so its requests are 401s; the instance ignores those beyond its waiters all the same. The click waits behind the burst in the browser's queue with ngx-user-token (it is answered); without a queue it is ignored when it comes while the session's waiters are full.
+Goals for ngx-user-token: 0 requests ignored or lost, every N (${verdict(goals.burstsNoneIgnored.met)}); the burst within 1.15× the ideal (${verdict(goals.burstTimeVsIdeal.met)}, worst ${f(goals.burstTimeVsIdeal.value)}×); ${goals.clickFirst.goal} (${verdict(goals.clickFirst.met)}, worst ${f(goals.clickFirst.value, 0)} ms). Angular's XSRF interceptor sends no token with GETs, so its requests are 401s; the instance ignores those beyond its waiters all the same. With ngx-user-token a plain GET click waits behind the burst in the browser's queue (it is answered), a write or a high-priority GET goes first; without a queue a click is ignored when it comes while the session's waiters are full.
 
 ## 4. Size
 

@@ -253,10 +253,10 @@ test('a page with no token at all recovers on its first request with no prompt',
   const placeholder = exchanges.filter((e) => e.token === 'token_intentionally_left_blank');
   const after = await stats(request);
   // The app's start-up requests (the counters, the list, the user's name) leave together, before
-  // any token: the six on the wire carry the placeholder and get a 401; the rest wait in the
+  // any token: the three on the wire carry the placeholder and get a 401; the rest wait in the
   // browser and leave after the refresh with the token. Each ends in exactly one 200.
   expect(placeholder.length).toBeGreaterThan(0);
-  expect(placeholder.length).toBeLessThanOrEqual(6);
+  expect(placeholder.length).toBeLessThanOrEqual(3);
   expect(placeholder.map((e) => e.status)).toEqual(placeholder.map(() => 401));
   expect(after.unauthorized).toBe(placeholder.length);
   const answered = exchanges.filter((e) => e.status === 200);

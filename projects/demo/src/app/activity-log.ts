@@ -43,8 +43,6 @@ export class ActivityLog {
   /** Requests that waited in the browser for room among those on the wire, and the most at once. */
   readonly queued = signal(0);
   readonly mostWaiting = signal(0);
-  /** Of those, how many went ahead of the waiting background requests (a write, say). */
-  readonly queuedFirst = signal(0);
 
   constructor() {
     const subscription = inject(UserTokenEvents).events.subscribe((event) => this.onEvent(event));
@@ -94,9 +92,6 @@ export class ActivityLog {
       case 'request-queued':
         this.queued.update((n) => n + 1);
         this.mostWaiting.update((most) => Math.max(most, event.waiting));
-        if (event.priority) {
-          this.queuedFirst.update((n) => n + 1);
-        }
         return;
       case 'request-ignored':
         this.add(

@@ -15,8 +15,8 @@ import { MockControls } from './mock-controls';
 
     <p data-testid="queued">
       Waited in the browser: {{ log.queued() }} requests, at most {{ log.mostWaiting() }} at once
-      (the instance runs a session's requests two at a time and lets ten wait);
-      {{ log.queuedFirst() }} of them went first, a user waiting for them (a save, say).
+      (the instance runs a session's requests two at a time and lets ten wait; a save does not wait
+      behind the page's reads).
     </p>
 
     @if (controls.available()) {

@@ -33,11 +33,14 @@ const NEW = 'ffeeddccbbaa99887766554433221100ffeeddccbbaa99887766554433221100';
 const TIMEOUT = 3000;
 const page = window as unknown as Record<string, unknown>;
 
-function setUp() {
+function setUp(maxInFlight?: number) {
   return setUpWith([
     provideHttpClient(withInterceptors([userTokenInterceptor])),
     provideHttpClientTesting(),
-    provideUserToken(withTokenPage(TOKEN_PAGE), withUserTokenOptions({ refreshTimeout: TIMEOUT })),
+    provideUserToken(
+      withTokenPage(TOKEN_PAGE),
+      withUserTokenOptions({ refreshTimeout: TIMEOUT, ...(maxInFlight ? { maxInFlight } : {}) }),
+    ),
   ]);
 }
 
@@ -77,7 +80,8 @@ describe('when the token page fails', () => {
   it.each(FAILURES)(
     'answering %s: every request errors in time, once retried at most, one refresh',
     (_, answer, reason) => {
-      const { http, httpTesting, events } = setUp();
+      // Room for all five on the wire (background reads take half of maxInFlight).
+      const { http, httpTesting, events } = setUp(10);
       const outcomes = burstRejected(http, httpTesting, 5);
 
       const tokenPages = httpTesting.match(TOKEN_PAGE);
@@ -116,7 +120,7 @@ describe('when the token page fails', () => {
   );
 
   it('a retry that 401s again reaches the caller: two sends per request, one refresh', () => {
-    const { http, httpTesting, events } = setUp();
+    const { http, httpTesting, events } = setUp(10);
     const outcomes = burstRejected(http, httpTesting, 5);
     httpTesting.expectOne(TOKEN_PAGE).flush(NEW);
     const retries = httpTesting.match((r) => r.url.startsWith(LIST));
@@ -197,8 +201,12 @@ describe('cancellation', () => {
     outcomes[0].unsubscribe();
     outcomes[2].unsubscribe();
     source.answer!('token-2');
+    // n=1 again, and n=3, which waited in the browser (three on the wire) and went after the refresh.
     const retries = httpTesting.match(() => true);
-    expect(retries.map((r) => r.request.urlWithParams)).toEqual([`${LIST}?n=1`, `${LIST}?n=3`]);
+    expect(retries.map((r) => r.request.urlWithParams).sort()).toEqual([
+      `${LIST}?n=1`,
+      `${LIST}?n=3`,
+    ]);
     retries.forEach((r) => r.flush({ ok: r.request.urlWithParams }));
     expect(outcomes[1].values).toEqual([{ ok: `${LIST}?n=1` }]);
     expect(outcomes[3].values).toEqual([{ ok: `${LIST}?n=3` }]);

@@ -25,8 +25,8 @@ import { NO_CHALLENGE_HEADER } from './wire';
  * `placeholderToken`. A header the caller set is left alone, and such a request is not retried.
  *
  * It keeps requests within the instance's session limits: at most `maxInFlight` (6) of an origin
- * on the wire, the rest waiting in order — those a user waits for (writes, `priority: 'high'`,
- * {@link USER_WAITING}) before background reads; a GET the instance ignored (202 with no body) or rate
+ * on the wire, background reads half of them, the rest waiting in order — those a user waits for
+ * (writes, `priority: 'high'`, {@link USER_WAITING}) before background reads; a GET the instance ignored (202 with no body) or rate
  * limited (429 with `Retry-After`) is sent again once, a write never.
  *
  * Works on defaults without {@link provideUserToken}.

@@ -44,6 +44,9 @@ export interface UserTokenOptions {
    * order. An instance runs one session's transactions two at a time (one before Yokohama) and
    * lets 10 more wait: what comes beyond is ignored (KB0755706, KB0655956). Default `6`: the two
    * it runs and a safe share of its waiters, leaving room for other tabs and the classic UI.
+   * Background reads take at most half of it (3), so that the instance's own queue holds few of
+   * them when a user's request comes (a write, `priority: 'high'`, `USER_WAITING`): that one
+   * may take the other half.
    * `Infinity` turns the queue off. Raise it only for an instance whose limits were raised
    * (`com.glide.request.max_waiters`).
    */

@@ -95,7 +95,8 @@ describe('retryWithFreshToken on an app stream', () => {
   });
 
   it('keeps streams within maxInFlight, one queue for all of them', () => {
-    const { tokens } = setUp({ token: 'token-1', maxInFlight: 2 });
+    // Reads: two on the wire, half of maxInFlight.
+    const { tokens } = setUp({ token: 'token-1', maxInFlight: 4 });
     const answers: Subject<string>[] = [];
     const subscribed: number[] = [];
     const stream = (i: number) =>

@@ -60,15 +60,33 @@ export function retryWithFreshToken<T>(
 /** How many priority requests may leave ahead of a waiting background one (see `Lane`). */
 export const PRIORITY_AHEAD = 4;
 
-/** Lets the next waiting request of `lane` leave, if one waits (see `Lane`). */
-export function leaveNext(lane: Lane): void {
+/**
+ * How many requests of an origin may be on the wire for a background request to leave: half of
+ * `maxInFlight`, so that the instance's own queue holds few of them when a user's request comes
+ * (see `Lane`).
+ */
+export function backgroundRoom(maxInFlight: number): number {
+  return Math.ceil(maxInFlight / 2);
+}
+
+/**
+ * Lets the next waiting request of `lane` leave, if one may: a place on the wire was freed. A
+ * priority request first, unless background ones have waited while {@link PRIORITY_AHEAD}
+ * priority ones left; a background one only while fewer than {@link backgroundRoom} are on the
+ * wire, unless it is its turn after those.
+ */
+export function leaveNext(lane: Lane, maxInFlight: number): void {
   const { priority, background } = lane;
-  if (priority.length && !(background.length && lane.passed >= PRIORITY_AHEAD)) {
+  const backgroundsTurn = lane.passed >= PRIORITY_AHEAD;
+  if (priority.length && !(background.length && backgroundsTurn)) {
     lane.passed = background.length ? lane.passed + 1 : 0;
     priority.shift()!();
-  } else {
+  } else if (
+    background.length &&
+    (backgroundsTurn || lane.inFlight < backgroundRoom(maxInFlight))
+  ) {
     lane.passed = 0;
-    background.shift()?.();
+    background.shift()!();
   }
 }
 
@@ -127,7 +145,7 @@ export function sendWithFreshToken<T>(
           // waits for that too, and goes with its outcome. Or the session ended: it waits for a
           // re-login and goes with its token, or fails at once without a round trip. Either way
           // the next one has the place.
-          leaveNext(lane);
+          leaveNext(lane, config.maxInFlight);
           if (!subscriber.closed) {
             subscriber.add(
               stale
@@ -155,7 +173,7 @@ export function sendWithFreshToken<T>(
           if (onWire) {
             onWire = false;
             lane.inFlight--;
-            leaveNext(lane);
+            leaveNext(lane, config.maxInFlight);
           }
         };
         subscriber.add(release);
@@ -236,20 +254,26 @@ export function sendWithFreshToken<T>(
           }),
         );
       };
-      if (lane.inFlight < config.maxInFlight) {
+      // Room for any request, none waiting: it goes (what nearly every request finds).
+      if (lane.inFlight < backgroundRoom(config.maxInFlight) && !lane.background.length) {
         go();
-      } else {
-        // A user waits for it (a write, `priority: 'high'`, the app's flag): it goes first.
-        const priority =
-          !SAFE_METHOD.test(method) || req.priority === 'high' || isSet(req, USER_WAITING);
-        (priority ? lane.priority : lane.background).push(go);
-        sink.report?.({
-          type: 'request-queued',
-          method,
-          waiting: lane.priority.length + lane.background.length,
-          priority,
-        });
+        return;
       }
+      // A user waits for it (a write, `priority: 'high'`, the app's flag): it may take the places
+      // background requests leave free, and waits in the line that leaves first.
+      const priority =
+        !SAFE_METHOD.test(method) || req.priority === 'high' || isSet(req, USER_WAITING);
+      if (priority && lane.inFlight < config.maxInFlight && !lane.priority.length) {
+        go();
+        return;
+      }
+      (priority ? lane.priority : lane.background).push(go);
+      sink.report?.({
+        type: 'request-queued',
+        method,
+        waiting: lane.priority.length + lane.background.length,
+        priority,
+      });
     };
     const first = () => attempt(undefined, episode, config.retries);
     if (settling) {

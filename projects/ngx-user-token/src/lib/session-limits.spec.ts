@@ -63,17 +63,17 @@ describe.each(INTERCEPTOR_FORMS)('session limits (%s form)', (form) => {
   });
 
   describe('the queue', () => {
-    it('keeps at most 6 requests of the origin on the wire; the rest leave in order', () => {
+    it('keeps at most 3 background reads of the origin on the wire (half of maxInFlight: 6); the rest leave in order', () => {
       const { http, httpTesting, events } = setUp({}, form);
       const outcomes = burst(http, 20);
 
       const wire = new Wire(httpTesting);
-      expect(numbers(wire.requests)).toEqual([0, 1, 2, 3, 4, 5]);
-      expect(queued(events)).toEqual(Array.from({ length: 14 }, (_, i) => i + 1));
+      expect(numbers(wire.requests)).toEqual([0, 1, 2]);
+      expect(queued(events)).toEqual(Array.from({ length: 17 }, (_, i) => i + 1));
 
       const seen: number[] = [];
       while (wire.requests.length > 0) {
-        expect(wire.requests.length).toBeLessThanOrEqual(6);
+        expect(wire.requests.length).toBeLessThanOrEqual(3);
         const oldest = wire.take();
         seen.push(numbers([oldest])[0]);
         oldest.flush({ result: [] });
@@ -83,7 +83,7 @@ describe.each(INTERCEPTOR_FORMS)('session limits (%s form)', (form) => {
     });
 
     it('never sends a request cancelled while it waits, and the queue moves on', () => {
-      const { http, httpTesting } = setUp({ maxInFlight: 2 }, form);
+      const { http, httpTesting } = setUp({ maxInFlight: 4 }, form);
       const wire = new Wire(httpTesting);
       const outcomes = burst(http, 5);
       outcomes[2].unsubscribe();
@@ -136,7 +136,7 @@ describe.each(INTERCEPTOR_FORMS)('session limits (%s form)', (form) => {
       }
     });
 
-    it('shares one refresh among 100 queued requests that all get a 401, never more than 6 on the wire', () => {
+    it('shares one refresh among 100 queued requests that all get a 401, never more than 3 on the wire', () => {
       const { http, httpTesting, tokens, events } = setUp({}, form);
       tokens.rotate('token-2');
       const wire = new Wire(httpTesting);
@@ -153,11 +153,11 @@ describe.each(INTERCEPTOR_FORMS)('session limits (%s form)', (form) => {
           oldest.flush({ result: [] });
         }
       }
-      expect(most).toBe(6);
+      expect(most).toBe(3);
       expect(tokens.refreshCount).toBe(1);
-      // The six on the wire when the token rotated got a 401; the 94 queued left with token-2.
-      expect(rejected).toBe(6);
-      expect(events.filter((e) => e.type === 'request-retried')).toHaveLength(6);
+      // The three on the wire when the token rotated got a 401; the 97 queued left with token-2.
+      expect(rejected).toBe(3);
+      expect(events.filter((e) => e.type === 'request-retried')).toHaveLength(3);
       expect(outcomes.every((o) => o.values.length === 1 && !o.error)).toBe(true);
     });
 
@@ -178,7 +178,7 @@ describe.each(INTERCEPTOR_FORMS)('session limits (%s form)', (form) => {
     });
 
     it('gives every place back after retries, so later requests never wait for nothing', () => {
-      const { http, httpTesting, tokens } = setUp({ maxInFlight: 2 }, form);
+      const { http, httpTesting, tokens } = setUp({ maxInFlight: 4 }, form);
       const wire = new Wire(httpTesting);
       for (let round = 2; round <= 4; round++) {
         const outcome = watch(http.get(`${URL}?n=${round}`));
@@ -194,7 +194,7 @@ describe.each(INTERCEPTOR_FORMS)('session limits (%s form)', (form) => {
 
     it('gives each instance origin its own queue', () => {
       const { http, httpTesting } = setUp(
-        { maxInFlight: 2, allowedOrigins: [OTHER_INSTANCE] },
+        { maxInFlight: 4, allowedOrigins: [OTHER_INSTANCE] },
         form,
       );
       const here = new Wire(httpTesting);
@@ -218,19 +218,22 @@ describe.each(INTERCEPTOR_FORMS)('session limits (%s form)', (form) => {
       wire.forEach((r) => r.flush({}));
     });
 
-    it('lets the requests a user waits for leave first — a write, priority: high, USER_WAITING — each line in order', () => {
+    it('lets the requests a user waits for go first — a write, priority: high, USER_WAITING: they may take the places background reads leave free, then wait in the line that leaves first', () => {
       const { http, httpTesting, events } = setUp({ maxInFlight: 2 }, form);
       const wire = new Wire(httpTesting, '/api/');
       const paths = (requests: TestRequest[]) =>
-        requests.map((r) => `${r.request.method} ${r.request.url.replace(/^\/api\//, '')}`);
-      burst(http, 6, '/api/list'); // the page's background reads: 2 on the wire, 4 wait
+        requests.map(
+          (r) => `${r.request.method} ${r.request.urlWithParams.replace(/^\/api\//, '')}`,
+        );
+      burst(http, 6, '/api/list'); // the page's background reads: 1 on the wire (half), 5 wait
       const click = [
         watch(http.post('/api/save', {})),
         watch(http.get('/api/high', { priority: 'high' })),
         watch(http.get('/api/flagged', { context: new HttpContext().set(USER_WAITING, true) })),
         watch(http.delete('/api/remove')),
       ];
-      expect(paths(wire.requests)).toEqual(['GET list?n=0', 'GET list?n=1']);
+      // The save took the place the background reads leave free; the rest wait, first in line.
+      expect(paths(wire.requests)).toEqual(['GET list?n=0', 'POST save']);
       expect(
         events
           .filter((e) => e.type === 'request-queued')
@@ -240,7 +243,7 @@ describe.each(INTERCEPTOR_FORMS)('session limits (%s form)', (form) => {
         ['GET', 2, false],
         ['GET', 3, false],
         ['GET', 4, false],
-        ['POST', 5, true],
+        ['GET', 5, false],
         ['GET', 6, true],
         ['GET', 7, true],
         ['DELETE', 8, true],
@@ -254,12 +257,11 @@ describe.each(INTERCEPTOR_FORMS)('session limits (%s form)', (form) => {
       }
       expect(left).toEqual([
         'GET list?n=0',
-        'GET list?n=1',
         'POST save',
         'GET high',
         'GET flagged',
         'DELETE remove',
-        ...[2, 3, 4, 5].map((n) => `GET list?n=${n}`),
+        ...[1, 2, 3, 4, 5].map((n) => `GET list?n=${n}`),
       ]);
       expect(click.every((o) => o.done && !o.error)).toBe(true);
     });
