@@ -39,6 +39,27 @@ describe.each(INTERCEPTOR_FORMS)('userTokenInterceptor (%s form)', (form) => {
     },
   );
 
+  it("keeps a request's own headers beside the token's, and sends each request the token of its moment", () => {
+    const { http, httpTesting, tokens } = setUp({ token: 'token-1' }, form);
+    const sendOne = (query: string, headers: Record<string, string> = {}) => {
+      http.get(`${URL}?${query}`, { headers }).subscribe();
+      const request = httpTesting.expectOne(`${URL}?${query}`);
+      request.flush({});
+      const sent = request.request.headers;
+      return [sent.get('X-UserToken'), sent.get('X-No-Response-Challenge'), sent.get('Accept')];
+    };
+    expect(sendOne('own', { Accept: 'application/json' })).toEqual([
+      'token-1',
+      'true',
+      'application/json',
+    ]);
+    expect(sendOne('plain')).toEqual(['token-1', 'true', null]);
+    tokens.setToken('token-2');
+    expect(sendOne('after')).toEqual(['token-2', 'true', null]);
+    tokens.setToken('token-1');
+    expect(sendOne('back')).toEqual(['token-1', 'true', null]);
+  });
+
   it('does not overwrite a header the caller set, and does not retry that request', () => {
     const { http, httpTesting, tokens } = setUp({ token: 'token-1' }, form);
     const outcome = watch(http.get(URL, { headers: { 'X-UserToken': 'mine' } }));

@@ -1,5 +1,6 @@
 import {
   HttpEvent,
+  HttpHeaders,
   HttpHandler,
   HttpInterceptor,
   HttpInterceptorFn,
@@ -56,10 +57,9 @@ export const userTokenInterceptor: HttpInterceptorFn = (req, next) => {
     // With no token known, ServiceNow's placeholder: a request without the header at all is the
     // one an instance answers with the browser's login dialog. And no challenge on a 401 at all.
     const value = token ?? placeholder;
-    let headers = value === null ? req.headers : req.headers.set(header, value);
-    if (noResponseChallenge) {
-      headers = headers.set(NO_CHALLENGE_HEADER, 'true');
-    }
+    const headers = req.headers.keys().length
+      ? withTokenHeaders(req.headers, header, value, noResponseChallenge)
+      : sharedTokenHeaders(header, value, noResponseChallenge);
     // A redirect is not followed with the token (a fetch backend honours this; XHR cannot): the
     // retry decides where it may go (see `UserTokenRefresher.redirected`). Fetch options are typed
     // on `HttpRequest` from Angular 21 on, hence the casts for 20.
@@ -72,6 +72,38 @@ export const userTokenInterceptor: HttpInterceptorFn = (req, next) => {
   }
   return sendWithFreshToken(refresher, origin, req, send);
 };
+
+/** `headers` with the token's header (unless `value` is `null`) and the no-challenge header. */
+function withTokenHeaders(
+  headers: HttpHeaders,
+  header: string,
+  value: string | null,
+  noChallenge: boolean,
+): HttpHeaders {
+  const withToken = value === null ? headers : headers.set(header, value);
+  return noChallenge ? withToken.set(NO_CHALLENGE_HEADER, 'true') : withToken;
+}
+
+/**
+ * The last headers made for a request that had none of its own: `HttpHeaders` are immutable, so
+ * every such request with the same token shares one instance, built and parsed once — most of an
+ * interceptor's cost per request is in the headers it sets.
+ */
+let shared: { header: string; value: string | null; noChallenge: boolean; headers: HttpHeaders } = {
+  header: '',
+  value: null,
+  noChallenge: false,
+  headers: new HttpHeaders(),
+};
+
+function sharedTokenHeaders(header: string, value: string | null, noChallenge: boolean) {
+  if (shared.value !== value || shared.header !== header || shared.noChallenge !== noChallenge) {
+    const headers = withTokenHeaders(new HttpHeaders(), header, value, noChallenge);
+    headers.keys(); // parsed now, not by each request that reads it
+    shared = { header, value, noChallenge, headers };
+  }
+  return shared.headers;
+}
 
 /**
  * Strips the user-token header from any request leaving for an origin out of scope, whoever set
