@@ -45,8 +45,11 @@ function burst(n: number, path = URL, init: RequestInit = {}) {
 }
 
 describe('session synchronization', () => {
+  // The transactions below last long enough (0.5 s and more) that a burst's requests overlap
+  // however slowly a loaded machine sends them: the assertions are about order and counts; a
+  // time is only ever checked as a lower bound.
   it('runs 2 at once, lets 10 wait and ignores the rest with a 202 and no body, logging each', async () => {
-    await start({ latency: 100 });
+    await start({ latency: 500 });
     const began = Date.now();
     const answers = await burst(20);
     const took = Date.now() - began;
@@ -58,35 +61,34 @@ describe('session synchronization', () => {
       expect(ignored.body).toBe('');
       expect(ignored.headers.get('content-type')).toBeNull();
     }
-    // Twelve transactions of 100 ms, two at a time: six rounds.
-    expect(took).toBeGreaterThanOrEqual(590);
+    // Twelve transactions of 500 ms, two at a time: six rounds.
+    expect(took).toBeGreaterThanOrEqual(2990);
     const stats = await instance.control.stats();
     expect(stats).toMatchObject({ served: 12, ignored: 8, maxWaiting: 10, abandoned: 0 });
     expect(logged.filter((l) => l.includes('GlideRequestManager:Request ignored'))).toHaveLength(8);
     expect(logged[0]).toMatch(
       /GET \/api\/now\/table\/incident\?sysparm_limit=1 .* runs 2 and has 10 waiting/,
     );
-  });
+  }, 20_000);
 
   it('runs one at a time with sessionConcurrency 1 (releases before Yokohama)', async () => {
-    await start({ latency: 50, sessionConcurrency: 1, maxWaiters: 3 });
+    await start({ latency: 500, sessionConcurrency: 1, maxWaiters: 3 });
     const began = Date.now();
     const statuses = (await burst(6)).map((a) => a.status);
     expect(statuses.filter((s) => s === 200)).toHaveLength(4);
     expect(statuses.filter((s) => s === 202)).toHaveLength(2);
-    expect(Date.now() - began).toBeGreaterThanOrEqual(195);
-  });
+    expect(Date.now() - began).toBeGreaterThanOrEqual(1995);
+  }, 20_000);
 
   it('serves any number at once with sessionConcurrency 0', async () => {
     await start({ latency: 50, sessionConcurrency: 0 });
-    const began = Date.now();
     expect((await burst(30)).every((a) => a.status === 200)).toBe(true);
-    expect(Date.now() - began).toBeLessThan(50 * 30);
-    expect((await instance.control.stats()).ignored).toBe(0);
+    // Nothing waited for a place: no queue at all.
+    expect(await instance.control.stats()).toMatchObject({ ignored: 0, maxWaiting: 0 });
   });
 
   it('holds an ignored request open until the client gives up, with ignoredRequests "hold"', async () => {
-    await start({ latency: 200, maxWaiters: 1, ignoredRequests: 'hold' });
+    await start({ latency: 500, maxWaiters: 1, ignoredRequests: 'hold' });
     const served = burst(3);
     const abort = new AbortController();
     const held = browser.fetch(URL, { headers: { 'X-UserToken': token }, signal: abort.signal });
@@ -97,7 +99,7 @@ describe('session synchronization', () => {
   });
 
   it('drops a waiting request whose client hung up, and serves the next in its place', async () => {
-    await start({ latency: 150, sessionConcurrency: 1, maxWaiters: 2 });
+    await start({ latency: 500, sessionConcurrency: 1, maxWaiters: 2 });
     const first = burst(1);
     await new Promise((resolve) => setTimeout(resolve, 20));
     const abort = new AbortController();
@@ -112,7 +114,7 @@ describe('session synchronization', () => {
   });
 
   it('queues per session: other sessions and requests without one are not held up', async () => {
-    await start({ latency: 100, maxWaiters: 0 });
+    await start({ latency: 500, maxWaiters: 0 });
     const other = client(instance.url);
     const otherToken = await other.logIn('beth.anglin');
     const mine = burst(2);
@@ -124,25 +126,30 @@ describe('session synchronization', () => {
     expect([theirs.status, basic.status]).toEqual([200, 200]);
     expect((await mine).map((a) => a.status)).toEqual([200, 200]);
     expect((await burst(3)).map((a) => a.status).sort()).toEqual([200, 200, 202]);
-  });
+  }, 20_000);
 
   it('lets static files and the control API bypass the queue', async () => {
     const app = mkdtempSync(join(tmpdir(), 'mock-app-'));
     writeFileSync(join(app, 'index.html'), '<!doctype html><title>app</title>');
     writeFileSync(join(app, 'main.js'), 'console.log(1)');
-    await start({ latency: 300, maxWaiters: 0, appDir: app });
-    const busy = burst(2);
+    // Two transactions that hold the session's places for 1.5 s: what is checked is that the
+    // static files and the control API are answered while those still run (order, not speed).
+    await start({ latency: 1500, maxWaiters: 0, appDir: app });
+    let busyDone = false;
+    const busy = burst(2).then((answers) => {
+      busyDone = true;
+      return answers;
+    });
     await new Promise((resolve) => setTimeout(resolve, 20));
-    const began = Date.now();
     const statics = await burst(10, '/main.js');
     const stats = await browser.fetch('/mock/stats');
     expect(statics.every((a) => a.status === 200 && a.body === 'console.log(1)')).toBe(true);
     expect(stats.status).toBe(200);
-    expect(Date.now() - began).toBeLessThan(300);
+    expect(busyDone).toBe(false);
     // A REST call is a transaction whatever its path ends with: this one is ignored.
     expect((await burst(1, '/api/now/attachment/abc/file.png'))[0].status).toBe(202);
     expect((await busy).map((a) => a.status)).toEqual([200, 200]);
-  });
+  }, 20_000);
 
   it('switches at run time through the control API, and refuses bad values by name', async () => {
     await start({ latency: 50 });
