@@ -304,7 +304,7 @@ export class RecordWatcher {
    */
   private sessionOver(): void {
     const { ended, source } = this.refresher;
-    if (!ended || ended.t !== source.current()) {
+    if (!ended || ended.token !== source.current()) {
       this.refresher.expire(
         new UserTokenRefreshError('logged-out', 'the message bus says the session ended'),
       );

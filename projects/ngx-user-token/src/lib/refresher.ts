@@ -52,13 +52,13 @@ export interface Lane {
 }
 
 /**
- * The session's end, while no new token is known: the token the page had then (`t`), and why it
- * ended (`e`). A request about to leave with `t` would only be refused: it fails at once, or with
+ * The session's end, while no new token is known: the token the page had then, and why it ended.
+ * A request about to leave with that token would only be refused: it fails at once, or with
  * {@link withReLogin} waits for the login (see `UserTokenRefresher.hold`).
  */
 export interface SessionEnd {
-  readonly t: string | null;
-  readonly e: UserTokenRefreshError;
+  readonly token: string | null;
+  readonly error: UserTokenRefreshError;
 }
 
 /** A failed attempt of one request, as {@link UserTokenRefresher.recover} needs it. */
@@ -239,7 +239,7 @@ function createRefresher(): UserTokenRefresher {
   const expire = (error: UserTokenRefreshError) => {
     let session: UserTokenSession | undefined;
     if (/^(logged-out|login-page|other-user)$/.test(error.reason)) {
-      self.ended = { t: source.current(), e: error };
+      self.ended = { token: source.current(), error };
       session = relogin?.end(error);
     }
     sink.report?.({ type: 'session-expired', error, session });
@@ -301,7 +301,7 @@ function createRefresher(): UserTokenRefresher {
             );
       end(error);
       sink.report?.({ type: 'refresh-failed', error });
-      if (error.sessionExpired && self.ended?.e !== error) {
+      if (error.sessionExpired && self.ended?.error !== error) {
         expire(error);
       }
       settle(false, error);
@@ -483,7 +483,7 @@ function createRefresher(): UserTokenRefresher {
     // A failure that ended the session holds the request (with withReLogin); any other gives the
     // caller the rejection it came with.
     const held = (reason: unknown) =>
-      reason !== self.ended?.e
+      reason !== self.ended?.error
         ? receiver(false, error)
         : self.hold(
             receiver,
