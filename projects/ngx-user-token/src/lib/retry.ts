@@ -179,7 +179,32 @@ export function sendWithFreshToken<T>(
         subscriber.add(release);
         lane.inFlight++;
         let ignored = false;
+        // Made only when the attempt fails: nothing of this on the path of a request that passes.
         const failed = (error: unknown) => {
+          const recover = () => {
+            // The place is freed after the refresher decided: a refresh it starts is then
+            // running when the next waiter leaves, which waits for it instead of taking the
+            // stale token.
+            subscriber.add(
+              refresher.recover(error, { method, sent, startedIn, retriesLeft }, (ok, outcome) => {
+                if (subscriber.closed) {
+                  // Cancelled while held for a re-login: it never goes again.
+                  return;
+                }
+                if (!ok) {
+                  subscriber.error(outcome);
+                  return;
+                }
+                sink.report?.({
+                  type: 'request-retried',
+                  method,
+                  url: (error as HttpErrorResponse).url,
+                });
+                attempt(outcome, refresher.episode, retriesLeft - 1, url);
+              }),
+            );
+            release();
+          };
           // Redirected (the interceptor lets no redirect be followed with the token): sent again
           // to where it leads within the instance, or the caller gets why not.
           const moved = refresher.redirected(error, method, retriesLeft > 0);
@@ -189,37 +214,14 @@ export function sendWithFreshToken<T>(
                 ok
                   ? attempt(sent, startedIn, retriesLeft - 1, to)
                   : to === error
-                    ? recover(error)
+                    ? recover()
                     : subscriber.error(to),
               ),
             );
             release();
             return;
           }
-          recover(error);
-        };
-        const recover = (error: unknown) => {
-          // The place is freed after the refresher decided: a refresh it starts is then running
-          // when the next waiter leaves, which waits for it instead of taking the stale token.
-          subscriber.add(
-            refresher.recover(error, { method, sent, startedIn, retriesLeft }, (ok, outcome) => {
-              if (subscriber.closed) {
-                // Cancelled while held for a re-login: it never goes again.
-                return;
-              }
-              if (!ok) {
-                subscriber.error(outcome);
-                return;
-              }
-              sink.report?.({
-                type: 'request-retried',
-                method,
-                url: (error as HttpErrorResponse).url,
-              });
-              attempt(outcome, refresher.episode, retriesLeft - 1, url);
-            }),
-          );
-          release();
+          recover();
         };
         subscriber.add(
           send(sent, url).subscribe({

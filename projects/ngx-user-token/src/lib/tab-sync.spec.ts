@@ -58,11 +58,37 @@ async function openTab(
   };
 }
 
-const tick = () => new Promise((resolve) => setTimeout(resolve, 30));
+/**
+ * Waits until `done()` holds: the messages between tabs arrive asynchronously, and on a loaded
+ * machine late. Gives up after about 3 s, within the test's time: the test then fails on what it
+ * expected.
+ */
+async function until(done: () => boolean): Promise<void> {
+  for (let i = 0; i < 300 && !done(); i++) {
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
+/** A turn of the event loop, for a tab that cannot receive anything: nothing may change. */
+const turn = () => new Promise((resolve) => setTimeout(resolve, 30));
+
+/** The tokens a tab adopted from the other tabs, in order. */
+const fromOtherTabs = (events: UserTokenEvent[]) =>
+  events.flatMap((e) => (e.type === 'token-refreshed' && e.via === 'other-tab' ? [e.token] : []));
 
 describe('cross-tab sync', () => {
   const apps: ApplicationRef[] = [];
-  afterEach(() => apps.splice(0).forEach((app) => app.destroy()));
+  /** Channels the tests open as other pages would; closed even when a test fails. */
+  const strangers: NodeBroadcastChannel[] = [];
+  const stranger = () => {
+    const channel = new NodeBroadcastChannel('ngx-user-token:g_ck');
+    strangers.push(channel);
+    return channel;
+  };
+  afterEach(() => {
+    apps.splice(0).forEach((app) => app.destroy());
+    strangers.splice(0).forEach((channel) => channel.close());
+  });
 
   async function twoTabs(options: UserTokenOptions & { crossTabSync?: boolean } = {}) {
     const a = await openTab(options);
@@ -81,7 +107,7 @@ describe('cross-tab sync', () => {
     a.http.get(URL).subscribe();
     flushUserTokenRejection(a.httpTesting.expectOne(URL), { currentToken: 'token-2' });
     expectOneWithToken(a.httpTesting, URL, 'token-2').flush({});
-    await tick();
+    await until(() => b.window['g_ck'] === 'token-2');
 
     expect(b.window['g_ck']).toBe('token-2');
     expect(b.events).toEqual([{ type: 'token-refreshed', via: 'other-tab', token: '…(7)' }]);
@@ -96,13 +122,13 @@ describe('cross-tab sync', () => {
     a.http.get(URL).subscribe();
     flushUserTokenRejection(a.httpTesting.expectOne(URL), { currentToken: 'token-2' });
     a.httpTesting.expectOne(URL).flush({});
-    await tick();
+    await turn(); // b has no channel: nothing can reach it, now or later
     expect(b.window['g_ck']).toBe('token-1');
   });
 
   it('ignores messages that carry no token', async () => {
     const [, b] = await twoTabs();
-    const stranger = new NodeBroadcastChannel('ngx-user-token:g_ck');
+    const other = stranger();
     const at = Date.now() + 1000;
     const messages = [
       { token: '<script>alert(1)</script>', at },
@@ -111,12 +137,14 @@ describe('cross-tab sync', () => {
       null,
     ];
     for (const data of [...messages, { token: 'token-9' }]) {
-      stranger.postMessage(data);
+      other.postMessage(data);
     }
-    await tick();
-    stranger.close();
-    expect(b.window['g_ck']).toBe('token-1');
-    expect(b.events).toEqual([]);
+    // Last, a valid announcement: one channel's messages arrive in order, so once it is taken
+    // every message above has been read.
+    other.postMessage({ token: 'token-last', at: Date.now() + 2000 });
+    await until(() => b.window['g_ck'] === 'token-last');
+    expect(fromOtherTabs(b.events)).toEqual(['…(10)']); // token-last only
+    expect(b.events).toHaveLength(1);
   });
 
   it('tells the other tabs at startup when it came with a new token (the user logged in again)', async () => {
@@ -126,7 +154,7 @@ describe('cross-tab sync', () => {
     apps.push(c.app);
     c.http.get(URL).subscribe(); // its source starts with its first request in scope
     expectOneWithToken(c.httpTesting, URL, 'token-new').flush({});
-    await tick();
+    await until(() => a.window['g_ck'] === 'token-new');
     expect(a.window['g_ck']).toBe('token-new');
     a.http.get(URL).subscribe();
     expectOneWithToken(a.httpTesting, URL, 'token-new').flush({}); // no 401 first
@@ -144,19 +172,23 @@ describe('cross-tab sync', () => {
     apps.push(restored.app);
     restored.http.get(URL).subscribe();
     restored.httpTesting.expectOne(URL).flush({});
-    await tick();
-    expect(a.window['g_ck']).toBe('token-1');
+    // Then the restored tab refreshes its token and announces that: its messages arrive in
+    // order, so once the other tab has this one, it has not had any about 'token-old'.
+    restored.http.get(URL).subscribe();
+    flushUserTokenRejection(restored.httpTesting.expectOne(URL), { currentToken: 'token-2' });
+    restored.httpTesting.expectOne(URL).flush({});
+    await until(() => a.window['g_ck'] === 'token-2');
+    expect(fromOtherTabs(a.events)).toEqual(['…(7)']);
   });
 
   it('ignores a token older than its own', async () => {
     const [, b] = await twoTabs();
-    const stranger = new NodeBroadcastChannel('ngx-user-token:g_ck');
-    stranger.postMessage({ token: 'token-0', at: Date.now() - 60_000 });
-    await tick();
-    stranger.postMessage({ token: 'token-9', at: Date.now() });
-    await tick();
-    stranger.close();
+    const other = stranger();
+    other.postMessage({ token: 'token-0', at: Date.now() - 60_000 });
+    other.postMessage({ token: 'token-9', at: Date.now() + 1000 });
+    await until(() => b.window['g_ck'] === 'token-9');
     expect(b.window['g_ck']).toBe('token-9');
+    expect(fromOtherTabs(b.events)).toEqual(['…(7)']); // token-0 was never taken
   });
 
   it('keeps its new token when a stale announcement stamped in the same millisecond arrives late', async () => {
@@ -169,15 +201,20 @@ describe('cross-tab sync', () => {
       a.http.get(URL).subscribe();
       flushUserTokenRejection(a.httpTesting.expectOne(URL), { currentToken: 'token-2' });
       expectOneWithToken(a.httpTesting, URL, 'token-2').flush({});
-      const late = new NodeBroadcastChannel('ngx-user-token:g_ck');
+      const late = stranger();
       late.postMessage({ token: 'token-1', at: stamp });
-      await tick();
-      late.close();
+      // A newer announcement after it, from the same channel: once it is taken, the stale one
+      // has been read (one channel's messages arrive in order).
+      late.postMessage({ token: 'token-3', at: stamp + 1000 });
+      await until(() => a.window['g_ck'] === 'token-3');
     } finally {
       dateNow.mockRestore();
     }
-    expect(a.window['g_ck']).toBe('token-2');
+    // token-2 (its own refresh), then token-3; never the stale token-1.
+    expect(
+      a.events.flatMap((e) => (e.type === 'token-refreshed' ? [`${e.via} ${e.token}`] : [])),
+    ).toEqual([expect.stringMatching(/^response-header /), 'other-tab …(7)']);
     a.http.get(URL).subscribe();
-    expectOneWithToken(a.httpTesting, URL, 'token-2').flush({});
+    expectOneWithToken(a.httpTesting, URL, 'token-3').flush({});
   });
 });
