@@ -95,7 +95,9 @@ try {
   check(
     '--help lists the flags, under the package’s name',
     help.startsWith('Usage: ngx-user-token-mock-instance') &&
-      ['--port <n>', '--dev', '--allowed-hosts', '--install <zip|dir>'].every((f) => help.includes(f)),
+      ['--port <n>', '--dev', '--allowed-hosts', '--install <zip|dir>'].every((f) =>
+        help.includes(f),
+      ),
   );
   // The project's own data: a table of its app, a user with a role, an access rule.
   writeFileSync(
