@@ -9,12 +9,15 @@ test.use({
   mockInstanceOptions: { appDir: resolve(__dirname, '../../../dist/demo/browser') },
 });
 
-test.beforeEach(async ({ page, instance }) => {
-  await page.goto(instance.url);
-  await page.getByLabel('User name').fill('abel.tuter');
-  await page.getByLabel('Password').fill('demo');
-  await page.getByRole('button', { name: 'Log in' }).click();
+test.beforeEach(async ({ page, logIn }) => {
+  await logIn('abel.tuter', 'demo');
   await expect(page.getByTestId('incidents')).toBeVisible();
+});
+
+test('logIn names the user whose password the instance refused', async ({ logIn }) => {
+  await expect(logIn('abel.tuter', 'wrong')).rejects.toThrow(
+    'the mock instance refused the login of "abel.tuter" (wrong password?)',
+  );
 });
 
 test('my app survives a token rotation', async ({ page, instance }) => {

@@ -5,9 +5,8 @@
  * // playwright.config.ts: use: { mockInstanceOptions: { appDir: 'dist/my-app/browser' } }
  * import { expect, test } from 'ngx-user-token-mock-instance/playwright';
  *
- * test('my app survives a token rotation', async ({ page, instance }) => {
- *   await page.goto(instance.url);
- *   // ...log in as abel.tuter / demo, see the list...
+ * test('my app survives a token rotation', async ({ page, instance, logIn }) => {
+ *   await logIn('abel.tuter', 'demo'); // then the page shows the app, logged in
  *   await instance.control.rotateToken('abel.tuter');
  *   // ...reload the list: it still shows...
  * });
@@ -25,6 +24,13 @@ export { expect } from '@playwright/test';
 export interface MockInstanceFixtures {
   /** The worker's mock instance, reset before each test. */
   readonly instance: MockInstance;
+  /**
+   * Logs the test's page in as `user` (default `abel.tuter`, password `demo`: the demo data's),
+   * as the instance's login form does, then opens `path` (default `/`: the app served with
+   * `appDir`, or a UI page's endpoint). Throws, naming the user, when the instance refuses the
+   * password.
+   */
+  readonly logIn: (user?: string, password?: string, path?: string) => Promise<void>;
 }
 
 export interface MockInstanceWorkerFixtures {
@@ -46,5 +52,18 @@ export const test = base.extend<MockInstanceFixtures, MockInstanceWorkerFixtures
   instance: async ({ workerInstance }, use) => {
     await workerInstance.control.reset();
     await use(workerInstance);
+  },
+  logIn: async ({ page, instance }, use) => {
+    await use(async (user = 'abel.tuter', password = 'demo', path = '/') => {
+      // The page's context keeps the session cookie the login sets, as a browser does.
+      const answer = await page.context().request.post(`${instance.url}/login.do`, {
+        form: { user_name: user, user_password: password, sysparm_goto: path },
+        maxRedirects: 0,
+      });
+      if (answer.status() !== 302) {
+        throw new Error(`the mock instance refused the login of "${user}" (wrong password?)`);
+      }
+      await page.goto(new URL(path, `${instance.url}/`).href);
+    });
   },
 });
