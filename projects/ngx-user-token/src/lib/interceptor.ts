@@ -27,8 +27,9 @@ import { NO_CHALLENGE_HEADER } from './wire';
  *
  * It keeps requests within the instance's session limits: at most `maxInFlight` (6) of an origin
  * on the wire, background reads half of them, the rest waiting in order — those a user waits for
- * (writes, `priority: 'high'`, {@link USER_WAITING}) before background reads; a GET the instance ignored (202 with no body) or rate
- * limited (429 with `Retry-After`) is sent again once, a write never.
+ * (writes, `priority: 'high'`, `USER_WAITING`) before background reads; a GET the instance
+ * ignored (202 with no body) or rate limited (429 with `Retry-After`) is sent again once, a write
+ * never.
  *
  * Works on defaults without {@link provideUserToken}.
  *
@@ -89,15 +90,20 @@ function withTokenHeaders(
  * every such request with the same token shares one instance, built and parsed once — most of an
  * interceptor's cost per request is in the headers it sets.
  */
-let shared: { header: string; value: string | null; noChallenge: boolean; headers: HttpHeaders } = {
-  header: '',
-  value: null,
-  noChallenge: false,
-  headers: new HttpHeaders(),
-};
+let shared: {
+  header: string;
+  value: string | null;
+  noChallenge: boolean;
+  headers: HttpHeaders;
+} | null = null;
 
 function sharedTokenHeaders(header: string, value: string | null, noChallenge: boolean) {
-  if (shared.value !== value || shared.header !== header || shared.noChallenge !== noChallenge) {
+  if (
+    !shared ||
+    shared.value !== value ||
+    shared.header !== header ||
+    shared.noChallenge !== noChallenge
+  ) {
     const headers = withTokenHeaders(new HttpHeaders(), header, value, noChallenge);
     headers.keys(); // parsed now, not by each request that reads it
     shared = { header, value, noChallenge, headers };

@@ -179,8 +179,8 @@ export function sendWithFreshToken<T>(
         subscriber.add(release);
         lane.inFlight++;
         let ignored = false;
-        // Made only when the attempt fails: nothing of this on the path of a request that passes.
         const failed = (error: unknown) => {
+          // Made only when an attempt fails, not on the path of every request.
           const recover = () => {
             // The place is freed after the refresher decided: a refresh it starts is then
             // running when the next waiter leaves, which waits for it instead of taking the
