@@ -256,7 +256,7 @@ void main();
     join(project, 'helper.test.mjs'),
     `import { after, before, beforeEach, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { useMockInstance } from 'ngx-user-token-mock-instance/testing';
+import { logIn, useMockInstance } from 'ngx-user-token-mock-instance/testing';
 
 const instance = useMockInstance({ hooks: { beforeAll: before, afterAll: after, beforeEach } });
 test('each test starts from the starting counters', async () => {
@@ -266,12 +266,18 @@ test('each test starts from the starting counters', async () => {
 test('and the next one too', async () => {
   assert.equal((await instance().control.stats()).unauthorized, 0);
 });
+test('a logged-in user calls the API with its session, until the token rotates', async () => {
+  const abel = await logIn(instance().url);
+  assert.equal((await abel.fetch('/api/now/table/incident')).status, 200);
+  await instance().control.rotateToken('abel.tuter');
+  assert.equal((await abel.fetch('/api/now/table/incident')).status, 401);
+});
 `,
   );
   const helper = run(process.execPath, ['--test', 'helper.test.mjs'], project);
   check(
     'the Node helper (/testing) under node --test',
-    /# pass 2\b/.test(helper) && /# fail 0\b/.test(helper),
+    /# pass 3\b/.test(helper) && /# fail 0\b/.test(helper),
   );
 
   // The Playwright fixture (/playwright), with API requests only: no browser needed here.

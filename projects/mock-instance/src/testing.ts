@@ -8,8 +8,10 @@
  *
  * const instance = useMockInstance();
  * it('survives a token rotation', async () => {
- *   // ...log in, load, then:
+ *   const abel = await logIn(instance().url, 'abel.tuter', 'demo');
+ *   expect((await abel.fetch('/api/now/table/incident')).status).toBe(200);
  *   await instance().control.rotateToken('abel.tuter');
+ *   expect((await abel.fetch('/api/now/table/incident')).status).toBe(401);
  * });
  * ```
  */
@@ -65,4 +67,66 @@ function globalHooks(): TestHooks {
     );
   }
   return { beforeAll: g.beforeAll, afterAll: g.afterAll, beforeEach: g.beforeEach };
+}
+
+/** A user's UI session on a mock instance, as a browser tab holds one: see {@link logIn}. */
+export interface MockInstanceSession {
+  readonly user: string;
+  /** The session's cookie, as a `Cookie` header value (`JSESSIONID=…`). */
+  readonly cookie: string;
+  /** The session token the page had when it logged in (what `window.g_ck` holds). */
+  readonly token: string;
+  /**
+   * `fetch` as the tab's own code: `path` resolved against the instance, the session's cookie and
+   * `X-UserToken: <token>` added unless `init` sets them.
+   */
+  fetch(path: string, init?: RequestInit): Promise<Response>;
+}
+
+/**
+ * Logs `user` in to the mock instance at `url` (the login form's POST, as a browser sends it)
+ * and reads the session's token, for API calls in Jest, Vitest or node's runner. Rejects, naming
+ * the user, when the instance refuses the password.
+ */
+export async function logIn(
+  url: string,
+  user = 'abel.tuter',
+  password = 'demo',
+): Promise<MockInstanceSession> {
+  const base = url.endsWith('/') ? url : `${url}/`;
+  const login = await fetch(new URL('login.do', base), {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({ user_name: user, user_password: password }).toString(),
+    redirect: 'manual',
+  });
+  const session = login.headers
+    .getSetCookie()
+    .map((line) => line.split(';')[0])
+    .find((pair) => pair.startsWith('JSESSIONID='));
+  if (login.status !== 302 || !session) {
+    throw new Error(`the mock instance refused the login of "${user}" (wrong password?)`);
+  }
+  const token = (
+    await (
+      await fetch(new URL('user_token.do', base), {
+        headers: { Cookie: session },
+      })
+    ).text()
+  ).trim();
+  return {
+    user,
+    cookie: session,
+    token,
+    fetch: (path, init = {}) => {
+      const headers = new Headers(init.headers);
+      if (!headers.has('Cookie')) {
+        headers.set('Cookie', session);
+      }
+      if (!headers.has('X-UserToken')) {
+        headers.set('X-UserToken', token);
+      }
+      return fetch(new URL(path.replace(/^\//, ''), base), { ...init, headers });
+    },
+  };
 }
