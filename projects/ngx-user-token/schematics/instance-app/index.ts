@@ -79,6 +79,8 @@ export function instanceApp(options: InstanceAppOptions): Rule {
     const endpoint = checkEndpoint(options.endpoint ?? `${scope}_app.do`, scope);
     const title = options.title ?? name;
     const root = project.root;
+    const sourceRoot = project.sourceRoot ?? `${root}/src`;
+    const sources = typeScriptFiles(tree, sourceRoot);
     const path = normalize(options.path ?? posix.join(root, 'instance-app'));
     const build = project.targets.get('build');
     if (!build) {
@@ -106,7 +108,7 @@ export function instanceApp(options: InstanceAppOptions): Rule {
         configuration: CONFIGURATION,
         title: xmlText(title),
         description: jsString(`${title}: the Angular app`),
-        selector: rootSelector(tree, project.sourceRoot ?? `${root}/src`, build.options),
+        selector: rootSelector(tree, sourceRoot, build.options),
         packageName: scope,
         sdkVersion: SDK_VERSION,
         angularOutput: posix.relative(path, posix.join(outputPath, 'browser')),
@@ -118,9 +120,7 @@ export function instanceApp(options: InstanceAppOptions): Rule {
           return entry;
         }
         if (!tree.read(entry.path)!.equals(entry.content)) {
-          notes.push(
-            `kept your ${entry.path} (this schematic would write another; delete it to get that)`,
-          );
+          notes.push(keptFile(entry.path));
         }
         return null;
       }),
@@ -134,9 +134,7 @@ export function instanceApp(options: InstanceAppOptions): Rule {
       'serve:instance': `ng serve ${name} --proxy-config node_modules/ngx-user-token-dev-proxy/proxy.conf.js`,
     };
 
-    const setUp = typeScriptFiles(tree, project.sourceRoot ?? `${root}/src`).some((file) =>
-      tree.readText(file).includes(`'${LIBRARY}'`),
-    );
+    const setUp = sources.some((file) => tree.readText(file).includes(`'${LIBRARY}'`));
     return chain([
       // An empty scope: ng add neither runs this schematic again nor suggests it.
       setUp ? noop() : ngAdd({ project: name, scope: '' }),
@@ -165,7 +163,7 @@ export function instanceApp(options: InstanceAppOptions): Rule {
           );
         }
       }),
-      providers(tree, name, project.sourceRoot ?? `${root}/src`, scope, notes),
+      providers(tree, name, sources, scope, notes),
       packageScripts(scripts, notes),
       addDependency('@servicenow/sdk', SDK_VERSION, {
         type: DependencyType.Dev,
@@ -253,12 +251,16 @@ function jsString(text: string): string {
   return text.replace(/\\/g, '\\\\').replace(/'/g, "\\'").replace(/\n/g, ' ');
 }
 
+/** What the log says of a file that exists with other content than the schematic's. */
+function keptFile(path: string): string {
+  return `kept your ${path} (this schematic would write another; delete it to get that)`;
+}
+
 function writeIfAbsent(
   path: string,
   content: string,
   notes: string[],
-  differs: (existing: string) => string | undefined = () =>
-    `kept your ${path} (this schematic would write another; delete it to get that)`,
+  differs: (existing: string) => string | undefined = () => keptFile(path),
 ): Rule {
   return (tree) => {
     if (!tree.exists(path)) {
@@ -281,11 +283,10 @@ function writeIfAbsent(
 function providers(
   tree: Tree,
   project: string,
-  sourceRoot: string,
+  sources: string[],
   scope: string,
   notes: string[],
 ): Rule {
-  const sources = typeScriptFiles(tree, sourceRoot);
   const has = (text: string) => sources.some((path) => tree.readText(path).includes(text));
   const rules: Rule[] = [];
   if (has('provideUserToken(') && !has('withTokenPage(')) {

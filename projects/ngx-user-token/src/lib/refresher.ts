@@ -36,8 +36,10 @@ import {
  * Yokohama) and lets at most 10 more wait; what comes beyond is ignored (KB0755706, KB0655956) —
  * answered with a 202, as a ServiceNow community post on inbound web services describes it — so
  * the browser holds the rest back. Requests a user waits for (writes, `priority: 'high'`,
- * {@link USER_WAITING}) leave before queued background reads; each line keeps its order. So that a
- * steady stream of those cannot hold the background line forever, a background request leaves
+ * {@link USER_WAITING}) leave before queued background reads; each line keeps its order.
+ * Background reads take at most half of `maxInFlight` on the wire, so that the instance's own
+ * queue holds few of them when a user's request comes; that one may take the other half. So that
+ * a steady stream of those cannot hold the background line forever, a background request leaves
  * after at most 4 priority ones passed it (see `leaveNext` in `retry.ts`).
  */
 export interface Lane {
