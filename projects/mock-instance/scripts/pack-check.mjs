@@ -280,9 +280,19 @@ test('a logged-in user calls the API with its session, until the token rotates',
     /# pass 3\b/.test(helper) && /# fail 0\b/.test(helper),
   );
 
-  // The Playwright fixture (/playwright), with API requests only: no browser needed here.
+  // The Playwright fixture (/playwright) as the README sets it up: its playwright.config.ts, data
+  // that extends the demo's (a path), Debian's Chromium, a page logged in as the data's own user.
+  run('mkdir', ['-p', join(project, 'e2e')], project);
   writeFileSync(
-    join(project, 'fixture.spec.ts'),
+    join(project, 'e2e/instance.json'),
+    JSON.stringify({
+      extends: 'demo',
+      users: [{ user_name: 'dana', password: 'pw', roles: ['itil'], name: 'Dana Desk' }],
+      records: { incident: [{ short_description: 'Site down', caller_id: 'dana' }] },
+    }),
+  );
+  writeFileSync(
+    join(project, 'e2e/fixture.spec.ts'),
     `import { expect, test } from 'ngx-user-token-mock-instance/playwright';
 
 test('my tests drive the worker’s instance', async ({ instance, request }) => {
@@ -292,16 +302,57 @@ test('my tests drive the worker’s instance', async ({ instance, request }) => 
   expect(denied.status()).toBe(401);
   expect((await instance.control.stats()).unauthorized).toBe(1);
 });
+
+test('a page logged in as the data’s own user lists what that user called in', async ({ page, logIn }) => {
+  await logIn('dana', 'pw');
+  const mine = await page.evaluate(async () => {
+    const token = (window as unknown as { g_ck: string }).g_ck;
+    const answer = await fetch(
+      '/api/now/table/incident?sysparm_query=caller_id=javascript:gs.getUserID()&sysparm_fields=number,short_description',
+      { headers: { 'X-UserToken': token } },
+    );
+    return (await answer.json()).result;
+  });
+  expect(mine).toEqual([{ number: 'INC0010301', short_description: 'Site down' }]);
+});
 `,
   );
   writeFileSync(
-    join(project, 'playwright.config.mjs'),
-    "export default { testMatch: 'fixture.spec.ts', reporter: 'line' };\n",
+    join(project, 'playwright.config.ts'),
+    `import { defineConfig } from '@playwright/test';
+import type { MockInstanceWorkerFixtures } from 'ngx-user-token-mock-instance/playwright';
+
+export default defineConfig<object, MockInstanceWorkerFixtures>({
+  testDir: 'e2e',
+  reporter: 'line',
+  use: {
+    mockInstanceOptions: { data: 'e2e/instance.json' },
+    launchOptions: { executablePath: process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium' },
+  },
+});
+`,
   );
+  writeFileSync(
+    join(project, 'tsconfig.playwright.json'),
+    JSON.stringify({
+      compilerOptions: {
+        target: 'ES2022',
+        module: 'node16',
+        moduleResolution: 'node16',
+        strict: true,
+        noEmit: true,
+        lib: ['ES2022', 'DOM'],
+        types: ['node'],
+      },
+      files: ['playwright.config.ts', 'e2e/fixture.spec.ts'],
+    }),
+  );
+  run(join(project, 'node_modules/.bin/tsc'), ['-p', 'tsconfig.playwright.json'], project);
+  check('the README’s playwright.config.ts and a fixture test type-check', true);
   const fixture = run(join(project, 'node_modules/.bin/playwright'), ['test'], project);
   check(
-    'the Playwright fixture (/playwright) in a user’s test',
-    /1 passed/.test(fixture),
+    'the Playwright fixture (/playwright) in a user’s test: data by path extending the demo’s, logIn as its user in Chromium',
+    /2 passed/.test(fixture),
     fixture.trim().split('\n').pop(),
   );
 } finally {

@@ -21,6 +21,7 @@ import {
   InstanceData,
   InstanceDataInput,
   OAuthClient,
+  loadInstanceData,
   validateInstanceData,
 } from './data/instance-data';
 import { aggregateApi } from './http/aggregate-api';
@@ -62,11 +63,14 @@ export interface MockInstanceOptions {
   /** Port to listen on; 0 (default) picks a free one. */
   port?: number;
   /**
-   * The instance's tables, records, users, access rules and OAuth clients (see `InstanceDataInput`;
-   * `loadInstanceData(file)` reads a data file). Validated at start: an `InstanceDataError` names
-   * each problem. Default: the demo's data (30 users, 300 incidents).
+   * The instance's tables, records, users, access rules and OAuth clients: the data as an object
+   * (see `InstanceDataInput`; `{ extends: 'demo', ... }` adds to the demo's), or the path of a data
+   * file (JSON, JavaScript, or TypeScript with tsx), as the command line's `--data` takes it,
+   * relative to the current directory. Validated at start: an `InstanceDataError` names each
+   * problem. Default: the demo's data (30 users, 300 incidents). `createMockInstanceApp`, which
+   * cannot wait for a file, takes the object only.
    */
-  data?: InstanceDataInput | InstanceData;
+  data?: InstanceDataInput | InstanceData | string;
   /** Address to listen on: a loopback address unless `allowRemote`. Default `127.0.0.1`. */
   host?: string;
   /**
@@ -194,6 +198,12 @@ export function createMockInstanceApp(options: MockInstanceOptions = {}): {
   state: MockInstanceState;
 } {
   const clock = options.clock ?? Date.now;
+  if (typeof options.data === 'string') {
+    throw new TypeError(
+      `createMockInstanceApp takes data as an object; read the file ${options.data} with ` +
+        'loadInstanceData() first, or give the path to startMockInstance',
+    );
+  }
   const data =
     options.data === undefined
       ? demoData()
@@ -521,7 +531,11 @@ export async function startMockInstance(options: MockInstanceOptions = {}): Prom
         'the Host check does not stop a client that sends Host: localhost',
     );
   }
-  const { app, state } = createMockInstanceApp(options);
+  const { app, state } = createMockInstanceApp(
+    typeof options.data === 'string'
+      ? { ...options, data: await loadInstanceData(options.data) }
+      : options,
+  );
   // Reached from this machine through loopback when it listens on every interface.
   const shownHost = urlHost(host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host);
   let server: Server;

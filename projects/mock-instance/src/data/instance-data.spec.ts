@@ -5,7 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 import { client } from '../../test/client';
-import { MockInstance, startMockInstance } from '../server';
+import { createMockInstanceApp, MockInstance, startMockInstance } from '../server';
+import { demoData } from './demo-data';
 import { InstanceDataError, InstanceDataInput, loadInstanceData } from './instance-data';
 
 const DATA: InstanceDataInput = {
@@ -37,7 +38,8 @@ const DATA: InstanceDataInput = {
   ],
   records: {
     x_acme_ticket: [
-      { title: 'Printer on fire', state: '1', owner: 'bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb' },
+      // A reference by user_name, resolved at load to Bob's sys_id.
+      { title: 'Printer on fire', state: '1', owner: 'bob' },
       { title: 'Coffee machine empty', state: 2 },
     ],
   },
@@ -68,11 +70,7 @@ const titles = async (browser: ReturnType<typeof client>, token: string) =>
 
 describe('a user’s own data', () => {
   it('serves their tables with inherited fields, numbers, users, roles and access rules', async () => {
-    const withOwner: InstanceDataInput = {
-      ...DATA,
-      users: DATA.users!.map((u) => (u.user_name === 'bob' ? { ...u, sys_id: 'b'.repeat(32) } : u)),
-    };
-    instance = await startMockInstance({ data: withOwner });
+    instance = await startMockInstance({ data: DATA });
     const { url } = instance;
     const ann = client(url);
     const annToken = await ann.logIn('ann', 'pw-ann');
@@ -139,6 +137,117 @@ describe('a user’s own data', () => {
     expect(columns).toContainEqual(
       expect.objectContaining({ element: 'title', column_label: 'Title' }),
     );
+  });
+});
+
+describe('data that extends the demo’s', () => {
+  const DEMO_INCIDENTS = demoData().records['incident'];
+
+  it('adds tables, fields, users and records to the demo’s, which keep their sys_ids', async () => {
+    instance = await startMockInstance({
+      data: {
+        extends: 'demo',
+        tables: {
+          // A field added to a table the demo declares.
+          incident: { fields: { u_site: { type: 'string', label: 'Site' } } },
+          x_acme_ticket: {
+            label: 'Ticket',
+            fields: {
+              title: { type: 'string' },
+              owner: { type: 'reference', reference: 'sys_user' },
+              incident: { type: 'reference', reference: 'incident' },
+            },
+          },
+        },
+        users: [{ user_name: 'dana', password: 'pw-dana', roles: ['itil'], name: 'Dana Desk' }],
+        records: {
+          // References by user_name, by a user's name, by an incident's number.
+          incident: [{ short_description: 'Site down', caller_id: 'dana', u_site: 'Oslo' }],
+          x_acme_ticket: [
+            { title: 'Follow up', owner: 'Beth Anglin', incident: 'INC0010001' },
+            { title: 'Their own', owner: 'dana', incident: 'INC0010300' },
+          ],
+        },
+        acls: [{ table: 'x_acme_ticket', operation: 'read', roles: ['itil'] }],
+      },
+    });
+    const dana = client(instance.url);
+    const token = await dana.logIn('dana', 'pw-dana');
+    const get = async (path: string) => {
+      const response = await dana.fetch(path, { headers: { 'X-UserToken': token } });
+      return {
+        total: response.headers.get('X-Total-Count'),
+        result: ((await response.json()) as { result: Record<string, string>[] }).result,
+      };
+    };
+    const incidents = await get(
+      '/api/now/table/incident?sysparm_fields=sys_id,number,caller_id,u_site&sysparm_exclude_reference_link=true&sysparm_query=ORDERBYnumber',
+    );
+    expect(incidents.total).toBe(String(DEMO_INCIDENTS.length + 1));
+    expect(incidents.result[0]).toMatchObject({
+      sys_id: DEMO_INCIDENTS[0]['sys_id'],
+      number: DEMO_INCIDENTS[0]['number'],
+    });
+    // Yours come after the demo's, numbered after its last.
+    const mine = incidents.result.at(-1)!;
+    expect(mine['number']).toBe('INC0010301');
+    const [danaUser] = (
+      await get('/api/now/table/sys_user?sysparm_query=user_name=dana&sysparm_fields=sys_id')
+    ).result;
+    expect(mine).toMatchObject({ caller_id: danaUser['sys_id'], u_site: 'Oslo' });
+
+    const tickets = await get(
+      '/api/now/table/x_acme_ticket?sysparm_fields=title,owner,incident&sysparm_display_value=true&sysparm_exclude_reference_link=true',
+    );
+    expect(tickets.result).toEqual([
+      { title: 'Follow up', owner: 'Beth Anglin', incident: 'INC0010001' },
+      { title: 'Their own', owner: 'Dana Desk', incident: 'INC0010300' },
+    ]);
+    // The demo's users still log in with the demo's password.
+    await expect(client(instance.url).logIn('abel.tuter', 'demo')).resolves.toEqual(
+      expect.any(String),
+    );
+  });
+
+  it.each<[string, InstanceDataInput, RegExp]>([
+    [
+      'a reference that names no user, by its place in your file',
+      { extends: 'demo', records: { incident: [{ caller_id: 'bob' }] } },
+      /records\.incident\[0\]\.caller_id: "bob" names no sys_user record \(by sys_id, user_name or name\)/,
+    ],
+    [
+      'a sys_id no record has',
+      { extends: 'demo', records: { incident: [{ assigned_to: 'f'.repeat(32) }] } },
+      /records\.incident\[0\]\.assigned_to: "f{32}" names no sys_user record/,
+    ],
+    [
+      'a display value that several records have',
+      {
+        extends: 'demo',
+        users: [{ user_name: 'abel.two', name: 'Abel Tuter' }],
+        records: { incident: [{ caller_id: 'Abel Tuter' }] },
+      },
+      /records\.incident\[0\]\.caller_id: "Abel Tuter" is the name of 2 sys_user records; give one's sys_id/,
+    ],
+    [
+      'a manager by a name no user has',
+      { extends: 'demo', users: [{ user_name: 'dana', manager: 'nobody' }] },
+      /users\[0\]\.manager: "nobody" names no sys_user record/,
+    ],
+    [
+      'a user the demo already has',
+      { extends: 'demo', users: [{ user_name: 'abel.tuter' }] },
+      /users\[0\]\.user_name: abel\.tuter is declared twice/,
+    ],
+    [
+      'data to extend other than the demo’s',
+      { extends: 'base' as 'demo' },
+      /extends: the only data to extend is "demo"/,
+    ],
+  ])('names %s', async (_what, data, problem) => {
+    const failure = await startMockInstance({ data }).catch((e: unknown) => e);
+    expect(failure).toBeInstanceOf(InstanceDataError);
+    expect((failure as Error).message).toMatch(problem);
   });
 });
 
@@ -225,6 +334,21 @@ describe('data files', () => {
       expect(Object.keys(data.tables)).toEqual(['x_acme_task', 'x_acme_ticket']);
       expect(data.users[0].roles).toEqual(['x_acme.agent']);
     }
+  });
+
+  it('takes a path wherever it takes data: startMockInstance reads the file', async () => {
+    writeFileSync(
+      join(dir, 'on-demo.json'),
+      JSON.stringify({ extends: 'demo', users: [{ user_name: 'dana', password: 'pw' }] }),
+    );
+    instance = await startMockInstance({ data: join(dir, 'on-demo.json') });
+    expect(instance.db.loginUsers()).toEqual(['abel.tuter', 'beth.anglin', 'admin', 'dana']);
+    expect(() => createMockInstanceApp({ data: join(dir, 'on-demo.json') })).toThrow(
+      /createMockInstanceApp takes data as an object; read the file .*on-demo\.json with loadInstanceData\(\) first/,
+    );
+    await expect(startMockInstance({ data: join(dir, 'missing.json') })).rejects.toThrow(
+      /missing\.json is not valid instance data:\n {2}- cannot be read: /,
+    );
   });
 
   it('names the file and the place of each mistake', async () => {

@@ -33,7 +33,16 @@ import { pathToFileURL } from 'node:url';
 
 import { z } from 'zod';
 
-import { BUILT_IN, FIELD_TYPES, SYSTEM_FIELDS, TableSpec, UNSERVED_TABLES } from './tables';
+import { demoDataInput } from './demo-input';
+import { seededSysId } from './seed';
+import {
+  BUILT_IN,
+  FIELD_TYPES,
+  SYSTEM_FIELDS,
+  TableSpec,
+  tablesOf,
+  UNSERVED_TABLES,
+} from './tables';
 
 export type { FieldSpec, TableSpec } from './tables';
 
@@ -111,6 +120,10 @@ const aclSchema = z
 
 const instanceDataSchema = z
   .object({
+    /** `"demo"`: this data adds to the demo's (tables, users, records, rules, clients). */
+    extends: z
+      .literal('demo', { error: 'the only data to extend is "demo" (the demo\'s data)' })
+      .optional(),
     tables: z
       .record(z.string().regex(NAME, 'a table name is lower-case: a-z, 0-9, _'), tableSchema)
       .default({}),
@@ -168,6 +181,13 @@ export interface AclSpec {
 
 /** The data of an instance, as a data file declares it (see the example above). */
 export interface InstanceDataInput {
+  /**
+   * `"demo"`: build on the demo's data instead of replacing it. Its users, records, access rules
+   * and OAuth clients come first and yours are added; a table the demo declares (`task`,
+   * `incident`) gets your fields added to its own (yours win), and its label, display field and
+   * number prefix where you give them.
+   */
+  readonly extends?: 'demo';
   readonly tables?: Readonly<Record<string, TableSpec>>;
   readonly users?: readonly UserSpec[];
   /** Records by table; a value is text, a number, a boolean or null (empty). */
@@ -227,7 +247,11 @@ export class InstanceDataError extends Error {
   }
 }
 
-/** Validates data given in code or read from a file; throws an {@link InstanceDataError}. */
+/**
+ * Validates data given in code or read from a file (with `"extends": "demo"`, added to the demo's
+ * data), and resolves references written as names (see {@link resolveReferences}). Throws an
+ * {@link InstanceDataError} naming every problem by its path in `source`.
+ */
 export function validateInstanceData(input: unknown, source = 'the instance data'): InstanceData {
   const parsed = instanceDataSchema.safeParse(input);
   if (!parsed.success) {
@@ -236,11 +260,61 @@ export function validateInstanceData(input: unknown, source = 'the instance data
       parsed.error.issues.map((issue) => `${pathOf(issue.path)}: ${issue.message}`),
     );
   }
-  const problems = crossCheck(parsed.data);
+  const { extends: base, ...own } = parsed.data;
+  const { data, where } = base === 'demo' ? onDemo(own) : { data: own, where: ownPaths };
+  const problems = crossCheck(data, where);
   if (problems.length > 0) {
     throw new InstanceDataError(source, problems);
   }
-  return parsed.data;
+  const resolved = resolveReferences(data, where);
+  if (resolved.problems.length > 0) {
+    throw new InstanceDataError(source, resolved.problems);
+  }
+  return resolved.data;
+}
+
+type Data = Omit<z.output<typeof instanceDataSchema>, 'extends'>;
+
+/**
+ * Where an entry of the data came from, as a path a user finds in their file: `list` is `users`,
+ * `acls`, `oauthClients` or `records.<table>`, `i` the index in the data as merged.
+ */
+type Paths = (list: string, i: number) => string;
+
+const ownPaths: Paths = (list, i) => `${list}[${i}]`;
+
+/** The user's data added to the demo's: the demo's entries first, so their sys_ids stay. */
+function onDemo(own: Data): { data: Data; where: Paths } {
+  const demo = instanceDataSchema.parse(demoDataInput());
+  const tables = { ...demo.tables };
+  for (const [name, spec] of Object.entries(own.tables)) {
+    const theirs = Object.hasOwn(tables, name) ? tables[name] : undefined;
+    tables[name] = theirs
+      ? { ...theirs, ...spec, fields: { ...theirs.fields, ...spec.fields } }
+      : spec;
+  }
+  const records: Record<string, Data['records'][string]> = { ...demo.records };
+  for (const [table, rows] of Object.entries(own.records)) {
+    records[table] = [...(records[table] ?? []), ...rows];
+  }
+  const demoCount = (list: string): number =>
+    list.startsWith('records.')
+      ? (demo.records[list.slice('records.'.length)]?.length ?? 0)
+      : (demo[list as 'users' | 'acls' | 'oauthClients']?.length ?? 0);
+  return {
+    data: {
+      tables,
+      users: [...demo.users, ...own.users],
+      records,
+      acls: [...demo.acls, ...own.acls],
+      oauthClients: [...demo.oauthClients, ...own.oauthClients],
+      loginHint: own.loginHint ?? demo.loginHint,
+    },
+    where: (list, i) => {
+      const before = demoCount(list);
+      return i < before ? `${list}[${i}] (of the demo data)` : `${list}[${i - before}]`;
+    },
+  };
 }
 
 function pathOf(path: readonly PropertyKey[]): string {
@@ -253,7 +327,7 @@ function pathOf(path: readonly PropertyKey[]): string {
 }
 
 /** What the schema alone cannot see: names that must point at each other. */
-function crossCheck(data: z.output<typeof instanceDataSchema>): string[] {
+function crossCheck(data: Data, where: Paths): string[] {
   const problems: string[] = [];
   const tables = new Set<string>([...BUILT_IN_TABLES, ...Object.keys(data.tables)]);
   const fieldsOf = (table: string, seen = new Set<string>()): Set<string> | null => {
@@ -304,13 +378,13 @@ function crossCheck(data: z.output<typeof instanceDataSchema>): string[] {
     rows.forEach((row, i) => {
       for (const field of Object.keys(row)) {
         if (!fields?.has(field)) {
-          problems.push(`records.${table}[${i}].${field}: ${table} has no field ${field}`);
+          problems.push(`${where(`records.${table}`, i)}.${field}: ${table} has no field ${field}`);
         }
       }
       const id = row['sys_id'];
       if (id !== undefined && (typeof id !== 'string' || !/^[0-9a-f]{32}$/.test(id))) {
         problems.push(
-          `records.${table}[${i}].sys_id: must be 32 lower-case hexadecimal characters`,
+          `${where(`records.${table}`, i)}.sys_id: must be 32 lower-case hexadecimal characters`,
         );
       }
     });
@@ -318,24 +392,123 @@ function crossCheck(data: z.output<typeof instanceDataSchema>): string[] {
   const userNames = new Set<string>();
   data.users.forEach((user, i) => {
     if (userNames.has(user.user_name)) {
-      problems.push(`users[${i}].user_name: ${user.user_name} is declared twice`);
+      problems.push(`${where('users', i)}.user_name: ${user.user_name} is declared twice`);
     }
     userNames.add(user.user_name);
     if (user.sys_id !== undefined && !/^[0-9a-f]{32}$/.test(user.sys_id)) {
-      problems.push(`users[${i}].sys_id: must be 32 lower-case hexadecimal characters`);
+      problems.push(`${where('users', i)}.sys_id: must be 32 lower-case hexadecimal characters`);
     }
   });
   data.acls.forEach((acl, i) => {
     if (!tables.has(acl.table)) {
-      problems.push(`acls[${i}].table: no table ${acl.table}`);
+      problems.push(`${where('acls', i)}.table: no table ${acl.table}`);
     }
   });
   data.oauthClients.forEach((client, i) => {
     if (client.user !== undefined && !userNames.has(client.user)) {
-      problems.push(`oauthClients[${i}].user: no user ${client.user} is declared`);
+      problems.push(`${where('oauthClients', i)}.user: no user ${client.user} is declared`);
     }
   });
   return problems;
+}
+
+/**
+ * References written as names, resolved to the sys_id they name: a reference field of a record
+ * (or a user's `manager`) may give the record's sys_id, a user's `user_name` (for `sys_user`), or
+ * the record's display value (a user's `name`, an incident's `number`, ...), in that order. A
+ * value that names no record, or several by display value, is a problem, as is a sys_id no record
+ * has: a reference that points nowhere would make the app's lists come back empty without a word.
+ * References to a table the mock does not serve (`sys_user_group`, ...) are kept as given. The
+ * sys_ids are the ones the database gives (`seededSysId`), so a record needs none to be named.
+ */
+function resolveReferences(data: Data, where: Paths): { data: Data; problems: string[] } {
+  const tables = tablesOf(data.tables);
+  interface Named {
+    readonly id: string;
+    readonly values: Readonly<Record<string, unknown>>;
+  }
+  // Each table's records, a child table's under its ancestors too (an incident is a task).
+  const recordsOf = new Map<string, Named[]>();
+  const add = (table: string, record: Named) => {
+    for (let def = tables[table]; def; def = def.parent ? tables[def.parent] : undefined!) {
+      recordsOf.set(def.name, [...(recordsOf.get(def.name) ?? []), record]);
+    }
+  };
+  for (const user of data.users) {
+    add('sys_user', { id: user.sys_id ?? seededSysId(`sys_user:${user.user_name}`), values: user });
+  }
+  for (const [table, rows] of Object.entries(data.records)) {
+    rows.forEach((row, i) => {
+      const id = typeof row['sys_id'] === 'string' ? row['sys_id'] : seededSysId(`${table}:${i}`);
+      add(table, { id, values: row });
+    });
+  }
+
+  const problems: string[] = [];
+  const resolve = (target: string, value: unknown, path: string): unknown => {
+    if (typeof value !== 'string' || value === '' || !Object.hasOwn(tables, target)) {
+      return value;
+    }
+    const candidates = recordsOf.get(target) ?? [];
+    if (candidates.some((c) => c.id === value)) {
+      return value;
+    }
+    const byUserName = candidates.filter(
+      (c) => 'user_name' in c.values && c.values['user_name'] === value,
+    );
+    if (byUserName.length === 1) {
+      return byUserName[0].id;
+    }
+    const display = tables[target].displayField;
+    const byDisplay = candidates.filter((c) => String(c.values[display] ?? '') === value);
+    if (byDisplay.length === 1) {
+      return byDisplay[0].id;
+    }
+    const ways = target === 'sys_user' ? `sys_id, user_name or ${display}` : `sys_id or ${display}`;
+    problems.push(
+      byDisplay.length > 1
+        ? `${path}: ${JSON.stringify(value)} is the ${display} of ${byDisplay.length} ${target} records; give one's sys_id`
+        : `${path}: ${JSON.stringify(value)} names no ${target} record (by ${ways})`,
+    );
+    return value;
+  };
+
+  const userManager = tables['sys_user'].fields['manager'];
+  const users = data.users.map((user, i) =>
+    user.manager === undefined
+      ? user
+      : {
+          ...user,
+          manager: resolve(
+            userManager.reference!,
+            user.manager,
+            `${where('users', i)}.manager`,
+          ) as string,
+        },
+  );
+  const records = Object.fromEntries(
+    Object.entries(data.records).map(([table, rows]) => {
+      const fields = tables[table].fields;
+      return [
+        table,
+        rows.map((row, i) =>
+          Object.fromEntries(
+            Object.entries(row).map(([field, value]) => {
+              const reference =
+                fields[field]?.type === 'reference' ? fields[field].reference : undefined;
+              return [
+                field,
+                reference === undefined
+                  ? value
+                  : resolve(reference, value, `${where(`records.${table}`, i)}.${field}`),
+              ];
+            }),
+          ),
+        ),
+      ];
+    }),
+  ) as Data['records'];
+  return { data: { ...data, users, records }, problems };
 }
 
 const SYSTEM_FIELD_NAMES = Object.keys(SYSTEM_FIELDS);

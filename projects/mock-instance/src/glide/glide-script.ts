@@ -23,10 +23,13 @@ export interface ScriptContext {
   readonly now: number;
 }
 
-/** A `javascript:` value the mock does not evaluate. */
+/** A `javascript:` value the mock does not evaluate, in the query or in a field of a write. */
 export class UnsupportedScript extends Error {
-  constructor(readonly expression: string) {
-    super(`Unsupported javascript: expression in the query: ${expression}`);
+  constructor(
+    readonly expression: string,
+    where = 'the query',
+  ) {
+    super(`Unsupported javascript: expression in ${where}: ${expression}`);
   }
 }
 

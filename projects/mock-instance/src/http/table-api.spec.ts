@@ -427,6 +427,59 @@ describe('Table API: writing', () => {
   });
 });
 
+describe('Table API: javascript: values in a write', () => {
+  const post = (values: Record<string, string>, user = 'abel.tuter') =>
+    fetch(`${instance.url}/api/now/table/incident`, {
+      method: 'POST',
+      headers: { Authorization: basic(user), 'Content-Type': 'application/json' },
+      body: JSON.stringify(values),
+    });
+
+  it('evaluates the helpers the mock knows, for the caller', async () => {
+    const created = await post({
+      short_description: 'Mine',
+      caller_id: 'javascript:gs.getUserID()',
+      description: 'javascript:gs.getUserName()',
+    });
+    expect(created.status).toBe(201);
+    const { result } = await body(created);
+    expect(result.caller_id.value).toBe(ABEL);
+    expect(result.description).toBe('abel.tuter');
+    // A PATCH too, with a date helper; the instance's clock is the mock's.
+    const patched = await api(`/api/now/table/incident/${result.sys_id}`, {
+      method: 'PATCH',
+      body: JSON.stringify({ resolved_at: 'javascript:gs.beginningOfToday()' }),
+    });
+    expect(patched.status).toBe(200);
+    expect((await body(patched)).result.resolved_at).toMatch(/^\d{4}-\d{2}-\d{2} 00:00:00$/);
+  });
+
+  it('refuses any other script with a 400 and a log line, storing nothing', async () => {
+    logged.length = 0;
+    const before = instance.db.rows('incident').length;
+    const refused = await post({
+      short_description: 'Not mine',
+      caller_id: 'javascript:new GlideRecord("sys_user").getUniqueValue()',
+    });
+    expect(refused.status).toBe(400);
+    expect((await body(refused)).error.message).toBe(
+      'Unsupported javascript: expression in field caller_id: javascript:new GlideRecord("sys_user").getUniqueValue()',
+    );
+    expect(instance.db.rows('incident')).toHaveLength(before);
+    expect(logged).toEqual([
+      expect.stringMatching(/^refused a write of incident\.caller_id: "javascript:new GlideRecord/),
+    ]);
+    const [first] = instance.db.rows('incident');
+    const original = first['short_description'];
+    const patched = await api(`/api/now/table/incident/${first['sys_id']}`, {
+      method: 'PATCH',
+      body: JSON.stringify({ short_description: 'javascript:gs.daysAgo("x")' }),
+    });
+    expect(patched.status).toBe(400);
+    expect(instance.db.get('incident', first['sys_id'])!['short_description']).toBe(original);
+  });
+});
+
 describe('Table API: bad input', () => {
   it.each<[string, string, RequestInit, number, string]>([
     ['unknown table', '/api/now/table/cmdb_nothing', {}, 400, 'Invalid table cmdb_nothing'],

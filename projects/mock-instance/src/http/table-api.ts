@@ -22,6 +22,7 @@ import {
   tableNamed,
 } from './rest';
 import { fieldAt } from '../data/fields';
+import { evaluateScript, isScript, UnsupportedScript } from '../glide/glide-script';
 import { sendError, sendResult } from './responses';
 import { glideDateTime } from '../data/seed';
 import { Row, Shape, shapeRecord, TableDef } from '../data/tables';
@@ -70,13 +71,23 @@ function tableOf(db: Database, req: Request): TableDef {
 }
 
 /**
- * Values of a request body for `def`: known, writable fields only, as strings. With
+ * Values of a request body for `def`: known, writable fields only, as strings. A `javascript:`
+ * value (`"caller_id": "javascript:gs.getUserID()"`) is evaluated for the caller as in a query,
+ * with the same helpers; any other script is refused with a 400 and a line in the log, never
+ * stored as text. Whether an instance evaluates such a value in a Table API write is unverified
+ * (it does in default values and conditions); evaluating what the mock knows and refusing the
+ * rest means no test passes on a value the mock stored silently. With
  * `sysparm_input_display_value=true` a choice may be given by its label and a reference by its
  * display value (KB0534905: "if you send the display name for a reference field, the system gets
  * the sys_id"); a reference display value that names no record leaves the field empty (what an
  * instance does there is unverified), a choice label it does not know is stored as given.
  */
-function valuesOf(db: Database, def: TableDef, req: Request): Row {
+function valuesOf(
+  db: Database,
+  def: TableDef,
+  req: Request,
+  script: (field: string, value: string) => string,
+): Row {
   const body: unknown = req.body;
   const hasBody =
     Number(req.headers['content-length'] ?? 0) > 0 ||
@@ -96,8 +107,9 @@ function valuesOf(db: Database, def: TableDef, req: Request): Row {
   for (const [field, value] of Object.entries(body)) {
     const f = Object.hasOwn(def.fields, field) ? def.fields[field] : undefined;
     if (f && !f.readOnly && value !== undefined) {
-      const text =
+      const given =
         value === null ? '' : typeof value === 'object' ? JSON.stringify(value) : String(value);
+      const text = isScript(given) ? script(field, given) : given;
       values[field] = asDisplayValues ? fromDisplayValue(db, f, text) : text;
     }
   }
@@ -175,6 +187,24 @@ export function tableApi(db: Database, bodyLimit: string, rules: QueryRules): Ro
   };
   const refuse = (operation: 'create' | 'write' | 'delete') =>
     new BadRequest(403, 'Operation Failed', aclDetail(operation));
+  const valuesFor = (def: TableDef, req: Request, res: Response) => {
+    const caller = callerOf(res);
+    const context = { userId: caller.sysId, userName: caller.userName, now: clock() };
+    return valuesOf(db, def, req, (field, value) => {
+      try {
+        return evaluateScript(value, context);
+      } catch (error) {
+        if (error instanceof UnsupportedScript) {
+          rules.warn(
+            `refused a write of ${def.name}.${field}: ${JSON.stringify(value)} is not a helper ` +
+              'the mock evaluates (see its README)',
+          );
+          throw new UnsupportedScript(value, `field ${field}`);
+        }
+        throw error;
+      }
+    });
+  };
 
   router.get('/now/table/:table', (req, res) => {
     const def = tableOf(db, req);
@@ -213,7 +243,7 @@ export function tableApi(db: Database, bodyLimit: string, rules: QueryRules): Ro
       throw refuse('create');
     }
     const caller = callerOf(res);
-    const values = valuesOf(db, def, req);
+    const values = valuesFor(def, req, res);
     // A task's defaults on an instance: active, opened by the caller, opened now.
     if (Object.hasOwn(def.fields, 'active') && values['active'] === undefined) {
       values['active'] = 'true';
@@ -236,7 +266,7 @@ export function tableApi(db: Database, bodyLimit: string, rules: QueryRules): Ro
     if (!allowed(db, callerOf(res), 'write', def, row)) {
       throw refuse('write');
     }
-    db.update(def, row, valuesOf(db, def, req), callerOf(res).userName);
+    db.update(def, row, valuesFor(def, req, res), callerOf(res).userName);
     sendResult(req, res, 200, shape(def, row, req, res));
   };
   router.put('/now/table/:table/:sysId', json, update);
