@@ -281,7 +281,7 @@ describe('the command line', () => {
       SN_PASSWORD: 'demo',
     });
     expect(out).toMatch(
-      /Dev proxy for http:\/\/127\.0\.0\.1:\d+ listening on http:\/\/127\.0\.0\.1:\d+\//,
+      /Dev proxy for http:\/\/127\.0\.0\.1:\d+ listening on http:\/\/127\.0\.0\.1:\d+$/m,
     );
     expect(out).not.toMatch(/\bdemo\b/);
   }, 30_000);
@@ -292,7 +292,7 @@ describe('the command line', () => {
       ['--instance', instance.url, '--port', '0', '--write-proxy-config', file],
       { SN_USER: 'abel.tuter', SN_PASSWORD: 'demo' },
     );
-    const port = /listening on http:\/\/127\.0\.0\.1:(\d+)\//.exec(out)![1];
+    const port = /listening on http:\/\/127\.0\.0\.1:(\d+)$/m.exec(out)![1];
     const config = JSON.parse(readFileSync(file, 'utf8')) as Record<
       string,
       { target: string; ws?: boolean }

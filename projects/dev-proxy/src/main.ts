@@ -5,6 +5,7 @@
  * anywhere or printed.
  */
 import { writeFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 
 import { guardOptionsFromFlags } from '../../dev-guard/src/index';
@@ -43,6 +44,14 @@ Options:
                               app's withTokenPage() at it
   --write-proxy-config <file> write an Angular CLI proxy configuration for this proxy to <file>
                               (for ng serve --proxy-config <file>) and go on
+  --record <dir>              write each request forwarded to the instance, with the instance's
+                              answer, as one JSON file in <dir> (created if need be; files
+                              numbered in order: 0001-GET-api-now-table-incident.json). Bodies
+                              are kept up to 64 KB; cookies, session tokens, Authorization,
+                              passwords and other secret fields, g_ck and the instance's host name
+                              are scrubbed before anything is written. Replay the folder against
+                              the mock instance to see where it differs from the real one:
+                              ngx-user-token-mock-instance compare <dir>
   --help                      show this help
 
 Credentials, from the environment only (never flags, never written, never printed):
@@ -69,6 +78,7 @@ async function main(): Promise<void> {
       'max-buffer': { type: 'string' },
       'token-path': { type: 'string', default: '/user_token.do' },
       'write-proxy-config': { type: 'string' },
+      record: { type: 'string' },
       help: { type: 'boolean', default: false },
     },
   });
@@ -97,6 +107,7 @@ async function main(): Promise<void> {
     bodyLimit: bytes('body-limit', values['body-limit']),
     maxBuffer: bytes('max-buffer', values['max-buffer']),
     tokenPath: values['token-path'],
+    record: values.record,
     log: (line) => (line.startsWith('WARNING') ? console.warn : console.log)(`dev proxy: ${line}`),
   });
   if (values['write-proxy-config']) {
@@ -111,8 +122,11 @@ async function main(): Promise<void> {
       : credentials.mode === 'cookie'
         ? `exported browser session of ${user}`
         : `OAuth bearer token of ${user}`;
-  console.log(`Dev proxy for ${new URL(values.instance).origin} listening on ${proxy.url}/`);
+  console.log(`Dev proxy for ${new URL(values.instance).origin} listening on ${proxy.url}`);
   console.log(`  ${who}; token page at ${proxy.url}${values['token-path']}`);
+  if (values.record !== undefined) {
+    console.log(`  recording the exchanges with the instance in ${resolve(values.record)}`);
+  }
   const stop = () => void proxy.close().then(() => process.exit(0));
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);

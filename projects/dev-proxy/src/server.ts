@@ -8,15 +8,24 @@
  * path, WebSocket upgrades included; then the path check (a path the proxy cannot read as the
  * instance would is refused) and the session's own pages (login and logout are not the browser's
  * to do), upgrades included; the token page; the body limits (`body.ts`); and only then the
- * instance.
+ * instance. With `record`, each request that reached the instance is written down with the
+ * instance's answer, scrubbed (`recorder.ts`).
  */
-import { createServer, IncomingMessage, Server, ServerResponse } from 'node:http';
+import {
+  createServer,
+  IncomingHttpHeaders,
+  IncomingMessage,
+  Server,
+  ServerResponse,
+} from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { Readable } from 'node:stream';
 
 import { createProxyServer } from 'http-proxy-3';
 
 import { BodyBudget } from './body';
+import type { CapturedBody } from './recording';
+import { captureBody, Recorder } from './recorder';
 import {
   GuardRefusal,
   isLoopbackAddress,
@@ -56,6 +65,13 @@ export interface DevProxyOptions {
   readonly bodyLimit?: number;
   /** Most bytes of bodies held at once across all requests. Default 256 MB. */
   readonly maxBuffer?: number;
+  /**
+   * A folder (created if need be) where each request forwarded to the instance is written with the
+   * instance's answer, one JSON file each, scrubbed of cookies, tokens, passwords and the
+   * instance's host name: what the mock instance's `compare` replays. WebSocket traffic, the token
+   * page and what the proxy answers itself are not recorded. Default: no recording.
+   */
+  readonly record?: string;
   /** Where the proxy says what it does (never a token or password). Default: nowhere. */
   readonly log?: (line: string) => void;
   /** For tests: how the session talks to the instance. */
@@ -71,6 +87,11 @@ export interface DevProxy {
   readonly replays: () => number;
   /** Requests and upgrades refused by the Host or the cross-site check. */
   readonly refused: () => number;
+  /**
+   * With `record`: resolves once every exchange answered so far is written (or its write failed).
+   * `close()` waits for them too.
+   */
+  readonly flushRecording: () => Promise<void>;
   close(): Promise<void>;
 }
 
@@ -79,6 +100,8 @@ interface Exchange {
   readonly body: Buffer;
   attempt: number;
   sentToken: string | null;
+  /** Its place in the recording (0 when the proxy records nothing). */
+  seq: number;
 }
 
 /** Thrown before anything starts for an option that cannot be used; its message names it. */
@@ -144,6 +167,24 @@ export async function startDevProxy(options: DevProxyOptions): Promise<DevProxy>
     options.maxBuffer ?? 256 * 1024 * 1024,
   );
   const session = new InstanceSession(instance, options.credentials, options.fetch);
+  const recorder =
+    options.record === undefined
+      ? null
+      : await Recorder.open(
+          options.record,
+          instance,
+          {
+            user: () => session.user,
+            secrets: () => secretsOf(session, options.credentials),
+            authorizes: session.mode === 'bearer',
+          },
+          log,
+        ).catch((error: unknown) => {
+          const reason = (error as { code?: string }).code ?? String(error);
+          throw new DevProxyOptionError(
+            `--record ${options.record}: cannot create the folder (${reason})`,
+          );
+        });
   await session.start();
   let user = session.user;
 
@@ -186,6 +227,9 @@ export async function startDevProxy(options: DevProxyOptions): Promise<DevProxy>
     // the request's headers at once, before the session's could be set on it.
     delete req.headers['expect'];
     exchange.sentToken = session.token;
+    if (recorder !== null && exchange.seq === 0) {
+      exchange.seq = recorder.next();
+    }
     exchanges.set(req, exchange);
     proxy.web(req, res, {
       selfHandleResponse: true,
@@ -199,14 +243,61 @@ export async function startDevProxy(options: DevProxyOptions): Promise<DevProxy>
     );
   });
 
+  /**
+   * Hands an answer of the instance to the recorder (the last one a request got), with the request
+   * as it was sent. Whatever goes wrong there stays there: the browser gets its answer regardless.
+   */
+  const record = (req: IncomingMessage, exchange: Exchange, proxyRes: IncomingMessage) => {
+    if (recorder === null) {
+      return null;
+    }
+    return (body: CapturedBody) => {
+      try {
+        const sent: IncomingHttpHeaders = { ...req.headers };
+        for (const [name, value] of Object.entries(
+          forwardedHeaders(req.headers, credentialsFor(req)),
+        )) {
+          if (value === null) {
+            delete sent[name];
+          } else {
+            sent[name] = value;
+          }
+        }
+        recorder.record({
+          seq: exchange.seq,
+          attempts: exchange.attempt + 1,
+          method: req.method ?? 'GET',
+          target: req.url ?? '/',
+          requestHeaders: sent,
+          requestBody: exchange.body,
+          status: proxyRes.statusCode ?? 502,
+          responseHeaders: proxyRes.headers,
+          responseBody: body,
+        });
+      } catch (error) {
+        log(`WARNING: could not record an exchange (${String(error)})`);
+      }
+    };
+  };
+  const heldBody = (proxyRes: IncomingMessage, body: Buffer): CapturedBody => ({
+    head: body,
+    bytes: body.length,
+    contentType: single(proxyRes.headers['content-type']),
+    contentEncoding: single(proxyRes.headers['content-encoding']),
+  });
+
   async function answer(proxyRes: IncomingMessage, req: IncomingMessage, res: ServerResponse) {
     const exchange = exchanges.get(req)!;
+    const recordAnswer = record(req, exchange, proxyRes);
     const url = new URL(req.url ?? '/', instance);
     const status = proxyRes.statusCode ?? 502;
     const refusal = refusalOf(status, proxyRes.headers, url.pathname, exchange.sentToken);
     if (refusal === null || exchange.attempt > 0) {
       res.writeHead(status, proxyRes.statusMessage, browserHeaders(proxyRes.headers, instance));
       proxyRes.pipe(res);
+      if (recordAnswer) {
+        captureBody(proxyRes, proxyRes.headers, recordAnswer);
+      }
       return;
     }
     const read = await bodies.read(proxyRes);
@@ -221,6 +312,7 @@ export async function startDevProxy(options: DevProxyOptions): Promise<DevProxy>
     if (!mayReplay(method, status, proxyRes.headers, body.toString('utf8'))) {
       res.writeHead(status, proxyRes.statusMessage, browserHeaders(proxyRes.headers, instance));
       res.end(body);
+      recordAnswer?.(heldBody(proxyRes, body));
       return;
     }
     try {
@@ -245,6 +337,7 @@ export async function startDevProxy(options: DevProxyOptions): Promise<DevProxy>
       log(`cannot recover the session: ${message}`);
       // The library in the page reads this as an ended session: no refresh, `session-expired`.
       fail(res, 401, `Dev proxy: ${message}`, { 'X-SessionLoggedIn': 'false' });
+      recordAnswer?.(heldBody(proxyRes, body));
       return;
     }
     replays++;
@@ -321,7 +414,7 @@ export async function startDevProxy(options: DevProxyOptions): Promise<DevProxy>
       (read) => {
         if (read.kind === 'body') {
           res.once('close', read.release);
-          forward(req, res, { body: read.body, attempt: 0, sentToken: null });
+          forward(req, res, { body: read.body, attempt: 0, sentToken: null, seq: 0 });
         } else if (read.kind === 'too-large') {
           tooLarge(res, bodies.limit, read.drained);
         } else {
@@ -376,13 +469,45 @@ export async function startDevProxy(options: DevProxyOptions): Promise<DevProxy>
     session,
     replays: () => replays,
     refused: () => refusals,
-    close: () =>
-      new Promise<void>((resolve) => {
+    flushRecording: () => recorder?.flush() ?? Promise.resolve(),
+    close: async () => {
+      await new Promise<void>((resolve) => {
         proxy.close();
         server.closeAllConnections();
         server.close(() => resolve());
-      }),
+      });
+      await recorder?.flush();
+    },
   };
+}
+
+/** One header's value as a single string. */
+function single(value: string | string[] | undefined): string | undefined {
+  return Array.isArray(value) ? value[0] : value;
+}
+
+/**
+ * The values of the session a recording must never hold, wherever they appear: its token, the
+ * values of its cookies, and the credentials it was started with.
+ */
+function secretsOf(session: InstanceSession, credentials: Credentials): string[] {
+  const cookieValues = (header: string) =>
+    header
+      .split(';')
+      .map((pair) => pair.slice(pair.indexOf('=') + 1).trim())
+      .filter((value) => value !== '');
+  const secrets = [...cookieValues(session.cookieFor(session.instance.href))];
+  if (session.token) {
+    secrets.push(session.token);
+  }
+  if (credentials.mode === 'password') {
+    secrets.push(credentials.password);
+  } else if (credentials.mode === 'cookie') {
+    secrets.push(...cookieValues(credentials.cookie));
+  } else {
+    secrets.push(credentials.token);
+  }
+  return secrets;
 }
 
 /** The path of a request, for a log line (never its query: it may carry anything). */

@@ -109,7 +109,7 @@ describe('the command line', () => {
         child.on('exit', (code) => reject(new Error(`exited ${code}: ${out}`)));
       });
       expect(banner).toMatch(
-        /^Mock instance listening on http:\/\/(127\.0\.0\.1|\[::1\]):(\d+)\/ \(from this machine: http:\/\/localhost:\2\/\)$/,
+        /^Mock instance listening on http:\/\/(127\.0\.0\.1|\[::1\]):(\d+) \(from this machine: http:\/\/localhost:\2\)$/,
       );
     } finally {
       child.kill();

@@ -1,22 +1,30 @@
 #!/usr/bin/env node
 /**
  * `ngx-user-token-mock-instance [options]` (in this workspace `npm run mock-instance -- [options]`):
- * starts the mock instance and prints where it listens.
+ * starts the mock instance and prints where it listens. `ngx-user-token-mock-instance compare
+ * <dir>` compares a recording of the dev proxy with the mock instead (`compare/cli.ts`).
  */
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 
-import { InstanceDataError, loadInstanceData } from './data/instance-data';
+import { InstanceDataError } from './data/instance-data';
 import type { ChallengePolicy, SsoMode } from './session/csrf';
 import { guardOptionsFromFlags } from './http/dev-guard';
 import type { RateLimitRule } from './http/rate-limits';
 import type { IgnoredAnswer } from './session/transactions';
 import { packageFile } from './apps/installed-apps';
+import { compareCommand } from './compare/cli';
 import { startMockInstance } from './server';
 
 const USAGE = `Usage: ngx-user-token-mock-instance [options]
+       ngx-user-token-mock-instance compare <dir> [options]
        (in this workspace: npm run mock-instance -- [options])
+
+  compare <dir>          replay a recording of the dev proxy (--record <dir>) against the mock
+                         and compare each answer with the recorded one (status, content type,
+                         key headers, the body's shape); exit code 0 when all match, 1 when
+                         some differ, 2 on an error. compare --help for its options
 
   --port <n>             port to listen on (default 4200; 0 picks a free one)
   --data <file>          the instance's tables, records, users (passwords, roles), access rules
@@ -187,9 +195,8 @@ async function main(): Promise<void> {
   if (!Number.isInteger(port) || port < 0 || port > 65535) {
     throw new Error(`--port must be a port number; got "${values.port}"`);
   }
-  const data = values.data === undefined ? undefined : await loadInstanceData(values.data);
   const instance = await startMockInstance({
-    data,
+    data: values.data,
     port,
     host: values.host,
     allowRemote: values['allow-remote'],
@@ -215,13 +222,14 @@ async function main(): Promise<void> {
     rateLimits: (values['rate-limit'] ?? []).map(rateLimitRule),
     busTimeout: wholeNumber('bus-timeout', values['bus-timeout'], 30, 1),
   });
-  // The address it really listens on, and the URL to use from this machine when that differs.
+  // The address it really listens on, and the URL to use from this machine when that differs;
+  // without a trailing slash, as `instance.url` has it (`${url}/api/now/...`).
   const { address } = instance;
   const bound = `http://${address.includes(':') ? `[${address}]` : address}:${instance.port}`;
   const everywhere = address === '0.0.0.0' || address === '::' ? 'every interface; ' : '';
   console.log(
-    `Mock instance listening on ${bound}/` +
-      (bound === instance.url ? '' : ` (${everywhere}from this machine: ${instance.url}/)`),
+    `Mock instance listening on ${bound}` +
+      (bound === instance.url ? '' : ` (${everywhere}from this machine: ${instance.url})`),
   );
   const hint = instance.db.loginHint;
   console.log(`  log in as ${instance.db.loginUsers().join(', ')}${hint ? ` (${hint})` : ''}`);
@@ -238,7 +246,7 @@ async function main(): Promise<void> {
       `rate limits: ${config.rateLimits.length ? config.rateLimits.map((r) => r.name).join('; ') : 'none'}`,
   );
   if (values.sso === 'redirect') {
-    console.log(`  identity provider: ${instance.identityProviderUrl}/`);
+    console.log(`  identity provider: ${instance.identityProviderUrl}`);
   }
   for (const path of values.install ?? []) {
     console.log(
@@ -256,11 +264,18 @@ async function main(): Promise<void> {
   process.once('SIGTERM', stop);
 }
 
-main().catch((error: unknown) => {
-  console.error(`mock instance: ${error instanceof Error ? error.message : String(error)}`);
-  // The error alone says what is wrong; the options are one flag away.
-  if (!(error instanceof InstanceDataError)) {
-    console.error('Run it with --help for the options.');
-  }
-  process.exit(1);
-});
+if (process.argv[2] === 'compare') {
+  // Exits once what it printed is out.
+  void compareCommand(process.argv.slice(3)).then((code) =>
+    process.stdout.write('', () => process.exit(code)),
+  );
+} else {
+  main().catch((error: unknown) => {
+    console.error(`mock instance: ${error instanceof Error ? error.message : String(error)}`);
+    // The error alone says what is wrong; the options are one flag away.
+    if (!(error instanceof InstanceDataError)) {
+      console.error('Run it with --help for the options.');
+    }
+    process.exit(1);
+  });
+}

@@ -14,9 +14,18 @@ describe('the mock instance’s layout', () => {
     expect(importCircles(sources, SRC)).toEqual([]);
   });
 
-  it('is grouped by concept: the HTTP surface, Glide semantics, sessions, apps, data, the message bus', () => {
+  it('is grouped by concept: the HTTP surface, Glide semantics, sessions, apps, data, the message bus, comparing recordings', () => {
     const folders = new Set(sources.map((f) => relative(SRC, dirname(f))));
-    expect([...folders].sort()).toEqual(['', 'amb', 'apps', 'data', 'glide', 'http', 'session']);
+    expect([...folders].sort()).toEqual([
+      '',
+      'amb',
+      'apps',
+      'compare',
+      'data',
+      'glide',
+      'http',
+      'session',
+    ]);
   });
 
   it('is reached from the rest of the workspace through its entry points only', () => {
