@@ -11,7 +11,6 @@ export {
 export type { GuardOptions, GuardRefusal, RequestGuard } from '../../dev-guard/src/index';
 export { angularProxyConfig, INSTANCE_PATHS } from './proxy-config';
 export type { ProxyRoute } from './proxy-config';
-export { RECORDING_FORMAT } from './recording';
 export type { RecordedBody, RecordedExchange } from './recording';
 export { DevProxyOptionError, startDevProxy } from './server';
 export type { DevProxy, DevProxyOptions } from './server';

@@ -5,7 +5,7 @@
 // the CSRF check, a token rotation and a session end driven through the control client), its Node
 // helper under node's test runner and its Playwright fixture.
 // Prints one line per check and exits non-zero on the first failure.
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -278,6 +278,63 @@ test('a logged-in user calls the API with its session, until the token rotates',
   check(
     'the Node helper (/testing) under node --test',
     /# pass 3\b/.test(helper) && /# fail 0\b/.test(helper),
+  );
+
+  // compare <dir>, as the README gives it, on a recorded exchange: a field the demo's incidents
+  // lack is a DIFF (exit 1); with data that extends the demo's by that field it matches (exit 0).
+  run('mkdir', ['-p', join(project, 'recording')], project);
+  writeFileSync(
+    join(project, 'recording/0001-GET-api-now-table-incident.json'),
+    JSON.stringify({
+      format: 'ngx-user-token-recording/1',
+      seq: 1,
+      user: 'abel.tuter',
+      attempts: 1,
+      request: {
+        method: 'GET',
+        path: '/api/now/table/incident?sysparm_limit=1&sysparm_fields=number,u_team',
+        headers: { accept: 'application/json', cookie: '[session]', 'x-usertoken': '[session]' },
+        body: null,
+      },
+      response: {
+        status: 200,
+        headers: {
+          'content-type': 'application/json;charset=UTF-8',
+          'x-total-count': '33',
+          link: '<https://instance.example/api/now/table/incident?sysparm_limit=1&sysparm_offset=1>;rel="next"',
+          'cache-control': 'no-cache,no-store,must-revalidate,max-age=-1',
+          'x-is-logged-in': 'true',
+          'x-sessionloggedin': 'true',
+        },
+        body: {
+          type: 'json',
+          value: { result: [{ number: 'INC0010001', u_team: 'Blue' }] },
+          bytes: 58,
+          truncated: false,
+        },
+      },
+    }),
+  );
+  writeFileSync(
+    join(project, 'with-team.json'),
+    JSON.stringify({
+      extends: 'demo',
+      tables: { incident: { fields: { u_team: { type: 'string' } } } },
+    }),
+  );
+  const differs = spawnSync(bin, ['compare', 'recording'], { cwd: project, encoding: 'utf8' });
+  const matches = spawnSync(bin, ['compare', 'recording', '--data', 'with-team.json'], {
+    cwd: project,
+    encoding: 'utf8',
+  });
+  check(
+    'compare <dir> names a field the mock lacks (exit 1), and matches with data that extends the demo’s (exit 0)',
+    differs.status === 1 &&
+      /result\[\]\.u_team: recorded string, mock missing/.test(differs.stdout) &&
+      /1 exchange: 0 match, 1 differ/.test(differs.stdout) &&
+      matches.status === 0 &&
+      /^MATCH {2}GET /m.test(matches.stdout),
+    `${differs.stdout}${differs.stderr}${matches.stdout}${matches.stderr}`.trim(),
   );
 
   // The Playwright fixture (/playwright) as the README sets it up: its playwright.config.ts, data

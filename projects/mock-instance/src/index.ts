@@ -34,7 +34,5 @@ export type {
 
 export { compareRecording } from './compare/compare';
 export type { CompareOptions, CompareReport, ExchangeComparison } from './compare/compare';
-export { CompareError, readRecording, RECORDING_FORMAT } from './compare/recording';
+export { CompareError, readRecording } from './compare/recording';
 export type { RecordedBody, RecordedExchange, RecordingEntry } from './compare/recording';
-export { shapeDifferences, shapeOf } from './compare/shape';
-export type { JsonKind, Shape } from './compare/shape';
