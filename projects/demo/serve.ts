@@ -7,6 +7,7 @@
  *   npm start -- --once           build once, no watch (what the browser tests use)
  */
 import { spawn } from 'node:child_process';
+import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 
@@ -22,11 +23,14 @@ async function main(): Promise<void> {
       once: { type: 'boolean', default: false },
     },
   });
+  // The build below fills it; until then the mock's page says the app is being built.
+  const appDir = join(root, 'dist/demo/browser');
+  mkdirSync(appDir, { recursive: true });
   const instance = await startMockInstance({
     port: Number(values.port),
     host: values.host,
     dev: true,
-    appDir: join(root, 'dist/demo/browser'),
+    appDir,
   });
 
   const args = [

@@ -223,7 +223,7 @@ describe('recording through the dev proxy, then comparing with the mock', () => 
     expect(byFile(singleFile).differences).toEqual([
       'result.urgency: recorded number, mock string',
     ]);
-    expect(byFile(patchFile).differences).toEqual(['status: recorded 202, mock 200']);
+    expect(byFile(patchFile).differences).toEqual(['HTTP status: recorded 202, mock 200']);
   }, 30_000);
 });
 
@@ -416,23 +416,36 @@ describe('recording that cannot write', () => {
     }
   }, 30_000);
 
-  it('refuses to start when the folder cannot be made, naming it', async () => {
-    const parent = join(newDir(), 'file');
-    writeFileSync(parent, 'not a folder');
+  /** Why the proxy would not start recording into `record`. */
+  const refusal = async (record: string): Promise<string> => {
     const instance = await startMockInstance();
     try {
       const failure = await startDevProxy({
         instance: instance.url,
         credentials: ADMIN,
         port: 0,
-        record: join(parent, 'recording'),
+        record,
       }).catch((e: unknown) => e);
-      expect((failure as Error).message).toMatch(
-        /^--record .*file\/recording: cannot create the folder \(ENOTDIR\)$/,
-      );
+      return (failure as Error).message;
     } finally {
       await instance.close();
     }
+  };
+
+  it('refuses to start when the folder cannot be made, naming it', async () => {
+    const parent = join(newDir(), 'file');
+    writeFileSync(parent, 'not a folder');
+    expect(await refusal(join(parent, 'recording'))).toMatch(
+      /^--record .*file\/recording: cannot create the folder \(ENOTDIR\)$/,
+    );
+  });
+
+  it('refuses a folder that holds a recording already (two would mix)', async () => {
+    const dir = newDir();
+    writeFileSync(join(dir, '0001-GET-api-now-table-incident.json'), '{}');
+    expect(await refusal(dir)).toMatch(
+      /^--record .* already holds a recording \(1 file\): give a new folder, or empty that one$/,
+    );
   });
 });
 

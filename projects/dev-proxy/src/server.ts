@@ -11,6 +11,7 @@
  * instance. With `record`, each request that reached the instance is written down with the
  * instance's answer, scrubbed (`recorder.ts`).
  */
+import { readdir } from 'node:fs/promises';
 import {
   createServer,
   IncomingHttpHeaders,
@@ -167,6 +168,21 @@ export async function startDevProxy(options: DevProxyOptions): Promise<DevProxy>
     options.maxBuffer ?? 256 * 1024 * 1024,
   );
   const session = new InstanceSession(instance, options.credentials, options.fetch);
+  // A recording is one session's, numbered from 1: files left by another would mix with it.
+  const recorded =
+    options.record === undefined
+      ? 0
+      : await readdir(options.record).then(
+          (names) => names.filter((name) => name.endsWith('.json')).length,
+          () => 0,
+        );
+  if (recorded > 0) {
+    throw new DevProxyOptionError(
+      `--record ${options.record} already holds a recording (${recorded} ` +
+        `file${recorded === 1 ? '' : 's'}): give a new ` +
+        'folder, or empty that one',
+    );
+  }
   const recorder =
     options.record === undefined
       ? null

@@ -86,6 +86,7 @@ try {
     `typescript@${workspace.devDependencies.typescript}`,
     `@types/node@${workspace.devDependencies['@types/node']}`,
     `@playwright/test@${workspace.devDependencies['@playwright/test']}`,
+    `tsx@${workspace.devDependencies.tsx}`,
   );
   check('installs into a project outside the workspace', true);
 
@@ -278,6 +279,27 @@ test('a logged-in user calls the API with its session, until the token rotates',
   check(
     'the Node helper (/testing) under node --test',
     /# pass 3\b/.test(helper) && /# fail 0\b/.test(helper),
+  );
+
+  // A TypeScript data file, read through the project's own tsx (its ES module API).
+  writeFileSync(
+    join(project, 'instance.ts'),
+    `const site: { type: 'string' } = { type: 'string' };
+export default { extends: 'demo', tables: { incident: { fields: { u_site: site } } } };
+`,
+  );
+  const typed = run(
+    process.execPath,
+    [
+      '-e',
+      "require('ngx-user-token-mock-instance').loadInstanceData('instance.ts').then((d) => console.log(Object.keys(d.tables.incident.fields).includes('u_site'), d.users.length))",
+    ],
+    project,
+  );
+  check(
+    'a TypeScript data file (with tsx in the project)',
+    typed.trim() === 'true 30',
+    typed.trim(),
   );
 
   // compare <dir>, as the README gives it, on a recorded exchange: a field the demo's incidents

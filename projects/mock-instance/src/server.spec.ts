@@ -1,4 +1,4 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -383,6 +383,18 @@ describe('pages', () => {
     expect(
       (await browser.fetch('/incidents/42', { headers: { Accept: 'application/json' } })).status,
     ).toBe(404);
+  });
+
+  it('refuses an appDir that is not there, or one level above the build, at start', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'mock-app-'));
+    await expect(startMockInstance({ appDir: join(dir, 'dist/my-app/browser') })).rejects.toThrow(
+      /appDir .*dist\/my-app\/browser: no such folder\. Build the app first \(ng build\)\./,
+    );
+    mkdirSync(join(dir, 'browser'));
+    writeFileSync(join(dir, 'browser', 'index.html'), '<!doctype html>');
+    await expect(startMockInstance({ appDir: dir })).rejects.toThrow(
+      /no index\.html\. Angular writes the browser build to .*browser: give that folder\./,
+    );
   });
 });
 

@@ -4,6 +4,8 @@
  * CSRF check on every REST call, the Table API — plus a control API for tests and the demo.
  */
 import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { AddressInfo } from 'node:net';
 import { IncomingMessage, Server } from 'node:http';
 import { Socket } from 'node:net';
@@ -189,6 +191,24 @@ export interface MockInstance extends MockInstanceState {
   close(): Promise<void>;
 }
 
+/**
+ * `appDir` must be a folder: a missing one is an app not built (or a wrong path), said at start
+ * rather than by a page that waits for a build. A folder without `index.html` is served as being
+ * built (the demo starts the mock before its first build), unless Angular's `browser` folder inside
+ * it holds the app: then the path is one level short.
+ */
+function checkAppDir(dir: string): void {
+  const hint = existsSync(join(dir, 'browser', 'index.html'))
+    ? ` Angular writes the browser build to ${join(dir, 'browser')}: give that folder.`
+    : null;
+  if (!existsSync(dir)) {
+    throw new Error(`appDir ${dir}: no such folder. Build the app first (ng build).`);
+  }
+  if (hint && !existsSync(join(dir, 'index.html'))) {
+    throw new Error(`appDir ${dir}: no index.html.${hint}`);
+  }
+}
+
 /** Where the mock says what a developer should know, unless told otherwise. */
 const defaultLog = (line: string) => console.warn(`mock instance: ${line}`);
 
@@ -198,6 +218,9 @@ export function createMockInstanceApp(options: MockInstanceOptions = {}): {
   state: MockInstanceState;
 } {
   const clock = options.clock ?? Date.now;
+  if (options.appDir) {
+    checkAppDir(options.appDir);
+  }
   if (typeof options.data === 'string') {
     throw new TypeError(
       `createMockInstanceApp takes data as an object; read the file ${options.data} with ` +

@@ -4,7 +4,7 @@
  * to its starting data and counters before each test.
  *
  * ```ts
- * import { useMockInstance } from 'ngx-user-token-mock-instance/testing';
+ * import { logIn, useMockInstance } from 'ngx-user-token-mock-instance/testing';
  *
  * const instance = useMockInstance();
  * it('survives a token rotation', async () => {

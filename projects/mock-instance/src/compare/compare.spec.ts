@@ -59,9 +59,9 @@ describe('compareRecording', () => {
       e.request.path = '/api/now/table/no_such_table';
     });
     const refused = await compareRecording(recorder.dir);
-    expect(refused.exchanges[1].differences[0]).toMatch(/^status: recorded 201, mock 4\d\d$/);
+    expect(refused.exchanges[1].differences[0]).toMatch(/^HTTP status: recorded 201, mock 4\d\d$/);
     expect(refused.exchanges[2].differences.slice(0, 2)).toEqual([
-      'status: recorded 200, mock 404',
+      'HTTP status: recorded 200, mock 404',
       `sys_id ${created} was created by an earlier POST of the recording, which the mock did not carry out`,
     ]);
 
@@ -69,7 +69,7 @@ describe('compareRecording', () => {
     rmSync(join(recorder.dir, readdirSync(recorder.dir)[1]));
     const without = await compareRecording(recorder.dir);
     expect(without.exchanges[1].differences.slice(0, 2)).toEqual([
-      'status: recorded 200, mock 404',
+      'HTTP status: recorded 200, mock 404',
       `sys_id ${created} is not in the mock's data, and no earlier POST of the recording created it`,
     ]);
     expect(without.exchanges[1].match).toBe(false);

@@ -66,7 +66,7 @@ export interface ExchangeComparison {
   /** The recorded path and query (scrubbed, as in the file). */
   readonly path: string;
   readonly match: boolean;
-  /** What differs, each named: `status: recorded 200, mock 404`, `result[].x: recorded string, mock missing`. */
+  /** What differs, each named: `HTTP status: recorded 200, mock 404`, `result[].x: recorded string, mock missing`. */
   readonly differences: readonly string[];
   /** What was not compared, and why (a body the recording cut). */
   readonly notes: readonly string[];
@@ -283,7 +283,7 @@ class Replay {
     const differences: string[] = [];
     const notes: string[] = [];
     if (answer.status !== response.status) {
-      differences.push(`status: recorded ${response.status}, mock ${answer.status}`);
+      differences.push(`HTTP status: recorded ${response.status}, mock ${answer.status}`);
       if (answer.status === 404) {
         const unknown = (request.path.split('?')[0].match(/\b[0-9a-f]{32}\b/g) ?? []).filter(
           (id) => !this.ids.has(id),

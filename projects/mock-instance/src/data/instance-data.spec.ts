@@ -166,6 +166,8 @@ describe('data that extends the demo’s', () => {
           x_acme_ticket: [
             { title: 'Follow up', owner: 'Beth Anglin', incident: 'INC0010001' },
             { title: 'Their own', owner: 'dana', incident: 'INC0010300' },
+            // The number the data's own incident gets.
+            { title: 'Site', owner: 'dana', incident: 'INC0010301' },
           ],
         },
         acls: [{ table: 'x_acme_ticket', operation: 'read', roles: ['itil'] }],
@@ -202,6 +204,7 @@ describe('data that extends the demo’s', () => {
     expect(tickets.result).toEqual([
       { title: 'Follow up', owner: 'Beth Anglin', incident: 'INC0010001' },
       { title: 'Their own', owner: 'Dana Desk', incident: 'INC0010300' },
+      { title: 'Site', owner: 'Dana Desk', incident: 'INC0010301' },
     ]);
     // The demo's users still log in with the demo's password.
     await expect(client(instance.url).logIn('abel.tuter', 'demo')).resolves.toEqual(
@@ -287,6 +290,11 @@ describe('mistakes in the data', () => {
       'records of an undeclared table',
       { records: { nowhere: [{}] } },
       /records\.nowhere: no table nowhere is declared/,
+    ],
+    [
+      'records of the demo’s table without extending its data',
+      { records: { incident: [{}] } },
+      /records\.incident: no table incident is declared \(the demo's data has it: "extends": "demo" builds on that data\)/,
     ],
     [
       'a malformed sys_id',

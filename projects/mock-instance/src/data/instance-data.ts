@@ -28,7 +28,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { extname, resolve } from 'node:path';
+import { dirname, extname, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 
 import { z } from 'zod';
@@ -370,8 +370,10 @@ function crossCheck(data: Data, where: Paths): string[] {
   for (const [table, rows] of Object.entries(data.records)) {
     const fields = tables.has(table) ? fieldsOf(table) : null;
     if (!tables.has(table) || table === 'sys_db_object' || table === 'sys_dictionary') {
+      const demos = !tables.has(table) && Object.hasOwn(demoDataInput().tables, table);
       problems.push(
-        `records.${table}: ${tables.has(table) ? 'answered from the tables declared' : `no table ${table} is declared`}`,
+        `records.${table}: ${tables.has(table) ? 'answered from the tables declared' : `no table ${table} is declared`}` +
+          (demos ? ` (the demo's data has it: "extends": "demo" builds on that data)` : ''),
       );
       continue;
     }
@@ -437,7 +439,8 @@ function resolveReferences(data: Data, where: Paths): { data: Data; problems: st
   for (const user of data.users) {
     add('sys_user', { id: user.sys_id ?? seededSysId(`sys_user:${user.user_name}`), values: user });
   }
-  for (const [table, rows] of Object.entries(data.records)) {
+  const numbered = numberRecords(data.records, tables);
+  for (const [table, rows] of Object.entries(numbered)) {
     rows.forEach((row, i) => {
       const id = typeof row['sys_id'] === 'string' ? row['sys_id'] : seededSysId(`${table}:${i}`);
       add(table, { id, values: row });
@@ -487,7 +490,7 @@ function resolveReferences(data: Data, where: Paths): { data: Data; problems: st
         },
   );
   const records = Object.fromEntries(
-    Object.entries(data.records).map(([table, rows]) => {
+    Object.entries(numbered).map(([table, rows]) => {
       const fields = tables[table].fields;
       return [
         table,
@@ -509,6 +512,37 @@ function resolveReferences(data: Data, where: Paths): { data: Data; problems: st
     }),
   ) as Data['records'];
   return { data: { ...data, users, records }, problems };
+}
+
+/**
+ * The records with the numbers an instance would give them: in a table with a `numberPrefix`, a
+ * record the data gives no `number` gets the next after the highest the data gives (the demo's
+ * incidents end at INC0010300, so an added one is INC0010301) — so that a reference may name it.
+ */
+function numberRecords(
+  records: Data['records'],
+  tables: ReturnType<typeof tablesOf>,
+): Data['records'] {
+  return Object.fromEntries(
+    Object.entries(records).map(([table, rows]) => {
+      const def = tables[table];
+      if (!def.numberPrefix || !Object.hasOwn(def.fields, 'number')) {
+        return [table, rows];
+      }
+      let next = Math.max(
+        1,
+        ...rows.map((row) => Number(/(\d+)$/.exec(String(row['number'] ?? ''))?.[1] ?? 0) + 1),
+      );
+      return [
+        table,
+        rows.map((row) =>
+          row['number'] === undefined || row['number'] === null || row['number'] === ''
+            ? { ...row, number: `${def.numberPrefix}${String(next++).padStart(7, '0')}` }
+            : row,
+        ),
+      ];
+    }),
+  );
 }
 
 const SYSTEM_FIELD_NAMES = Object.keys(SYSTEM_FIELDS);
@@ -550,18 +584,33 @@ function unwrapDefault(module: unknown): unknown {
     : module;
 }
 
-/** A TypeScript data module, through the project's own `tsx` (the package does not bring one). */
+/**
+ * A TypeScript data module, through the project's own `tsx` (the package does not bring one): its
+ * ES module API (`tsx/esm/api`, the `import` entry of its exports), imported by path — resolving it
+ * with `require` would give the CommonJS entry, which some tsx releases cannot load on Node 20.
+ */
 async function importTypeScript(path: string): Promise<unknown> {
   const projectRequire = createRequire(resolve('package.json'));
-  let api: string;
+  let manifest: string;
   try {
-    api = projectRequire.resolve('tsx/esm/api');
+    manifest = projectRequire.resolve('tsx/package.json');
   } catch {
     throw new InstanceDataError(path, [
       'a TypeScript data file needs tsx in your project (npm install --save-dev tsx), or give JSON or JavaScript',
     ]);
   }
-  const { tsImport } = (await importModule(pathToFileURL(api).href)) as {
+  const exported = (
+    JSON.parse(readFileSync(manifest, 'utf8')) as {
+      exports?: Record<string, { import?: string | { default?: string } }>;
+    }
+  ).exports?.['./esm/api']?.import;
+  const entry = typeof exported === 'string' ? exported : exported?.default;
+  if (!entry) {
+    throw new InstanceDataError(path, [
+      `the tsx in your project (${manifest}) has no ES module API (tsx/esm/api): install tsx 4 or later`,
+    ]);
+  }
+  const { tsImport } = (await importModule(pathToFileURL(join(dirname(manifest), entry)).href)) as {
     tsImport: (file: string, parent: string) => Promise<unknown>;
   };
   return tsImport(pathToFileURL(path).href, pathToFileURL(resolve('package.json')).href);

@@ -469,6 +469,13 @@ describe('Table API: javascript: values in a write', () => {
     expect(logged).toEqual([
       expect.stringMatching(/^refused a write of incident\.caller_id: "javascript:new GlideRecord/),
     ]);
+    // A helper the mock knows, but whose value is no sys_id, in a reference field.
+    const named = await post({ caller_id: 'javascript:gs.getUserName()' });
+    expect(named.status).toBe(400);
+    expect((await body(named)).error.message).toBe(
+      'Invalid reference in field caller_id: javascript:gs.getUserName() gives abel.tuter, no sys_user record',
+    );
+    expect(instance.db.rows('incident')).toHaveLength(before);
     const [first] = instance.db.rows('incident');
     const original = first['short_description'];
     const patched = await api(`/api/now/table/incident/${first['sys_id']}`, {

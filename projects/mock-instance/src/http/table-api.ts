@@ -192,7 +192,21 @@ export function tableApi(db: Database, bodyLimit: string, rules: QueryRules): Ro
     const context = { userId: caller.sysId, userName: caller.userName, now: clock() };
     return valuesOf(db, def, req, (field, value) => {
       try {
-        return evaluateScript(value, context);
+        const result = evaluateScript(value, context);
+        // `gs.getUserName()` in a reference field would store a name where a sys_id belongs.
+        const target = def.fields[field].reference;
+        if (target !== undefined && result !== '' && db.table(target) && !db.get(target, result)) {
+          rules.warn(
+            `refused a write of ${def.name}.${field}: ${JSON.stringify(value)} gives ` +
+              `${JSON.stringify(result)}, which is no ${target} record's sys_id`,
+          );
+          throw new BadRequest(
+            400,
+            `Invalid reference in field ${field}: ${value} gives ${result}, no ${target} record`,
+            'A reference field takes a sys_id: javascript:gs.getUserID() for the caller',
+          );
+        }
+        return result;
       } catch (error) {
         if (error instanceof UnsupportedScript) {
           rules.warn(
