@@ -48,6 +48,9 @@ describe('npm run bench, smoke-sized', () => {
       expect(Number.isFinite(summary.oursVsJwt)).toBe(true);
     }
     expect(results.hotPath.gcBetweenBatches).toBe(true);
+    // Measured in fresh processes, each one's ratios kept.
+    expect(results.hotPath.perProcess).toHaveLength(results.hotPath.processes);
+    expect(results.hotPath.processes).toBeGreaterThan(1);
   });
 
   it('counts round trips for every strategy and burst', () => {

@@ -9,7 +9,7 @@ import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 
 import { measureBursts, OURS as OURS_IN_BURSTS } from './bursts.mjs';
-import { measureHotPath } from './hot-path.mjs';
+import { measureHotPathInProcesses } from './hot-path.mjs';
 import { measureLive } from './live.mjs';
 import { measureRoundTrips } from './round-trips.mjs';
 import { measureSize } from './size.mjs';
@@ -30,13 +30,14 @@ execFileSync(resolve(ROOT, 'node_modules/.bin/ng'), ['build', 'ngx-user-token'],
   stdio: 'ignore',
   env: { ...process.env, NG_CLI_ANALYTICS: 'false' },
 });
-const lib = await import(resolve(ROOT, 'dist/ngx-user-token/fesm2022/ngx-user-token.mjs'));
+const library = resolve(ROOT, 'dist/ngx-user-token/fesm2022/ngx-user-token.mjs');
+const lib = await import(library);
 
 console.log('1/5 hot path…');
-const hotPath = measureHotPath(
+const hotPath = measureHotPathInProcesses(
   smoke
-    ? { userTokenInterceptor: lib.userTokenInterceptor, requests: 200, rounds: 3, warmup: 1 }
-    : { userTokenInterceptor: lib.userTokenInterceptor },
+    ? { library, processes: 2, requests: 200, rounds: 3, warmup: 1 }
+    : { library, processes: 5, rounds: 10 },
 );
 console.log('2/5 round trips…');
 const roundTrips = await measureRoundTrips(smoke ? { lib, bursts: [1, 3], repeats: 1 } : { lib });
@@ -133,13 +134,13 @@ ratios and medians, not the absolute times.
 
 ## 1. Hot path: cost per request
 
-${hotPath.requestsPerRound} POST requests per batch through \`HttpClient\` with a synchronous backend, ${hotPath.rounds} rounds, configurations interleaved${hotPath.gcBetweenBatches ? "; before each configuration's batches the heap is collected, then two batches are timed: the second (steady state, optimized code) is the figure below, the first (right after the collection, when V8 has just discarded optimized code) is reported after it" : ''}; median ns per request.
+${hotPath.requestsPerRound} POST requests per batch through \`HttpClient\` with a synchronous backend, in ${hotPath.processes} fresh Node processes of ${hotPath.rounds} rounds each (one process's ratio varies by about ±0.1 with the same code: the figures are medians across processes), configurations interleaved${hotPath.gcBetweenBatches ? "; before each configuration's batches the heap is collected, then two batches are timed: the second (steady state, optimized code) is the figure below, the first (right after the collection, when V8 has just discarded optimized code) is reported after it" : ''}; median ns per request.
 
 | configuration | ns / request | added by the interceptor |
 | --- | ---: | ---: |
 ${hotPath.rows.map((r) => `| ${r.name} | ${f(r.nsPerRequest, 0)} | ${f(r.addedNs, 0)} |`).join('\n')}
 
-Added cost of ngx-user-token (same origin), median of per-round ratios: **${f(hotPath.oursVsAngular)}×** Angular's XSRF interceptor (goal ≤ 0.5: ${verdict(goals.hotPathVsAngular.met)}), **${f(hotPath.oursVsJwt)}×** @auth0/angular-jwt's (goal ≤ 0.5: ${verdict(goals.hotPathVsJwt.met)}).
+Added cost of ngx-user-token (same origin), median across processes of each one's median per-round ratio (per process: ${hotPath.perProcess.map((p) => f(p.oursVsAngular)).join(', ')}): **${f(hotPath.oursVsAngular)}×** Angular's XSRF interceptor (goal ≤ 0.5: ${verdict(goals.hotPathVsAngular.met)}), **${f(hotPath.oursVsJwt)}×** @auth0/angular-jwt's (goal ≤ 0.5: ${verdict(goals.hotPathVsJwt.met)}).
 
 Right after a collection (code being re-optimized; for information, no goal): ${hotPath.afterCollection.rows.map((r) => `${r.name} ${f(r.nsPerRequest, 0)} ns`).join(', ')}; ngx-user-token's added cost **${f(hotPath.afterCollection.oursVsAngular)}×** Angular's, **${f(hotPath.afterCollection.oursVsJwt)}×** angular-jwt's.
 

@@ -51,14 +51,16 @@ export const userTokenInterceptor: HttpInterceptorFn = (req, next) => {
     placeholderToken: placeholder,
     noResponseChallenge,
   } = refresher.config;
-  if (req.headers.has(header)) {
+  // Most requests have no headers of their own: then there is no header to look for either.
+  const ownHeaders = req.headers.keys().length > 0;
+  if (ownHeaders && req.headers.has(header)) {
     return next(req);
   }
   const send = (token: string | null, url = req.url) => {
     // With no token known, ServiceNow's placeholder: a request without the header at all is the
     // one an instance answers with the browser's login dialog. And no challenge on a 401 at all.
     const value = token ?? placeholder;
-    const headers = req.headers.keys().length
+    const headers = ownHeaders
       ? withTokenHeaders(req.headers, header, value, noResponseChallenge)
       : sharedTokenHeaders(header, value, noResponseChallenge);
     // A redirect is not followed with the token (a fetch backend honours this; XHR cannot): the

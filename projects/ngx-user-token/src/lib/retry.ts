@@ -1,6 +1,6 @@
 import { HttpContext, HttpErrorResponse, HttpResponse } from '@angular/common/http';
 import { assertInInjectionContext, inject, Injector } from '@angular/core';
-import { defer, MonoTypeOperatorFunction, Observable } from 'rxjs';
+import { defer, MonoTypeOperatorFunction, Observable, Subscription } from 'rxjs';
 
 import { Lane, USER_TOKEN_REFRESHER, UserTokenRefresher } from './refresher';
 import { isSet, USER_WAITING } from './context';
@@ -125,140 +125,149 @@ export function sendWithFreshToken<T>(
       background: [],
       passed: 0,
     });
-    // One sending: with `token` (`undefined`: the page's when it leaves), in refresh episode
+    // One sending, leaving now: with `token` (`undefined`: the page's), in refresh episode
     // `startedIn`, `retriesLeft` more allowed, to `url` (where a redirect led; else the
     // request's). No rxjs operator on this path, which every request in scope takes. This
     // wrapper, which counts the request's place on the wire, is most of the library's cost per
-    // request (about half of it, measured in bench/hot-path.mjs).
+    // request (about half of it, measured in bench/hot-path.mjs): `go` is made once per
+    // request and wrapped in a closure only when the request has to wait in a line.
+    const go = (
+      token: string | null | undefined,
+      startedIn: number,
+      retriesLeft: number,
+      url?: string,
+    ): void => {
+      const { running, ended } = refresher;
+      // The session ended and no new token is known: it would only be refused.
+      const stale = token === undefined && ended && refresher.source.current() === ended.token;
+      if (subscriber.closed || stale || (token === undefined && running)) {
+        // Cancelled while it waited: it never leaves. Or a refresh began while it waited: it
+        // waits for that too, and goes with its outcome. Or the session ended: it waits for a
+        // re-login and goes with its token, or fails at once without a round trip. Either way
+        // the next one has the place.
+        leaveNext(lane, config.maxInFlight);
+        if (!subscriber.closed) {
+          subscriber.add(
+            stale
+              ? refresher.hold(
+                  (ok, outcome) =>
+                    ok
+                      ? attempt(outcome, refresher.episode, retriesLeft, url)
+                      : subscriber.error(outcome),
+                  new HttpErrorResponse({
+                    error: ended.error,
+                    status: 401,
+                    statusText: 'Session ended',
+                    url: req.url,
+                  }),
+                )
+              : running!.listen(() => attempt(token, startedIn, retriesLeft, url)),
+          );
+        }
+        return;
+      }
+      const sent = token === undefined ? refresher.source.current() : token;
+      // Its place on the wire, freed once: when it ends, fails or is cancelled. Cancelled, the
+      // request on the wire is cancelled too (one finalizer for both: `inner` is not added to
+      // `subscriber`, which would link the two both ways for every request).
+      let inner: Subscription | null = null;
+      let onWire = true;
+      const release = () => {
+        inner?.unsubscribe();
+        if (onWire) {
+          onWire = false;
+          lane.inFlight--;
+          leaveNext(lane, config.maxInFlight);
+        }
+      };
+      subscriber.add(release);
+      lane.inFlight++;
+      let ignored = false;
+      const failed = (error: unknown) => {
+        // Made only when an attempt fails, not on the path of every request.
+        const recover = () => {
+          // The place is freed after the refresher decided: a refresh it starts is then
+          // running when the next waiter leaves, which waits for it instead of taking the
+          // stale token.
+          subscriber.add(
+            refresher.recover(error, { method, sent, startedIn, retriesLeft }, (ok, outcome) => {
+              if (subscriber.closed) {
+                // Cancelled while held for a re-login: it never goes again.
+                return;
+              }
+              if (!ok) {
+                subscriber.error(outcome);
+                return;
+              }
+              sink.report?.({
+                type: 'request-retried',
+                method,
+                url: (error as HttpErrorResponse).url,
+              });
+              attempt(outcome, refresher.episode, retriesLeft - 1, url);
+            }),
+          );
+          release();
+        };
+        // Redirected (the interceptor lets no redirect be followed with the token): sent again
+        // to where it leads within the instance, or the caller gets why not.
+        const moved = refresher.redirected(error, method, retriesLeft > 0);
+        if (moved) {
+          subscriber.add(
+            moved.listen((ok, to) =>
+              ok
+                ? attempt(sent, startedIn, retriesLeft - 1, to)
+                : to === error
+                  ? recover()
+                  : subscriber.error(to),
+            ),
+          );
+          release();
+          return;
+        }
+        recover();
+      };
+      inner = send(sent, url).subscribe({
+        next: (value) => {
+          const response = value as HttpResponse<unknown> | null;
+          if (response?.status === 202 && response.body === null) {
+            // No body where one was expected: how an instance answers a request it ignored,
+            // its session's queue being full (see `Lane`).
+            ignored = true;
+            failed(
+              failure(
+                response,
+                202,
+                'Request ignored',
+                typeof ngDevMode === 'undefined' || ngDevMode
+                  ? `the instance ignored ${method} ${response.url} (a 202 with no body: ` +
+                      "its session's queue was full)."
+                  : null,
+              ),
+            );
+          } else {
+            subscriber.next(value);
+          }
+        },
+        complete: () => {
+          if (!ignored) {
+            release();
+            subscriber.complete();
+          }
+        },
+        error: failed,
+      });
+    };
+    // Sends now if there is room, else waits in its line for `leaveNext`.
     const attempt = (
       token: string | null | undefined,
       startedIn: number,
       retriesLeft: number,
       url?: string,
     ): void => {
-      const go = () => {
-        const { running, ended } = refresher;
-        // The session ended and no new token is known: it would only be refused.
-        const stale = token === undefined && ended && refresher.source.current() === ended.token;
-        if (subscriber.closed || stale || (token === undefined && running)) {
-          // Cancelled while it waited: it never leaves. Or a refresh began while it waited: it
-          // waits for that too, and goes with its outcome. Or the session ended: it waits for a
-          // re-login and goes with its token, or fails at once without a round trip. Either way
-          // the next one has the place.
-          leaveNext(lane, config.maxInFlight);
-          if (!subscriber.closed) {
-            subscriber.add(
-              stale
-                ? refresher.hold(
-                    (ok, outcome) =>
-                      ok
-                        ? attempt(outcome, refresher.episode, retriesLeft, url)
-                        : subscriber.error(outcome),
-                    new HttpErrorResponse({
-                      error: ended.error,
-                      status: 401,
-                      statusText: 'Session ended',
-                      url: req.url,
-                    }),
-                  )
-                : running!.listen(() => attempt(token, startedIn, retriesLeft, url)),
-            );
-          }
-          return;
-        }
-        const sent = token === undefined ? refresher.source.current() : token;
-        // Its place on the wire, freed once: when it ends, fails or is cancelled.
-        let onWire = true;
-        const release = () => {
-          if (onWire) {
-            onWire = false;
-            lane.inFlight--;
-            leaveNext(lane, config.maxInFlight);
-          }
-        };
-        subscriber.add(release);
-        lane.inFlight++;
-        let ignored = false;
-        const failed = (error: unknown) => {
-          // Made only when an attempt fails, not on the path of every request.
-          const recover = () => {
-            // The place is freed after the refresher decided: a refresh it starts is then
-            // running when the next waiter leaves, which waits for it instead of taking the
-            // stale token.
-            subscriber.add(
-              refresher.recover(error, { method, sent, startedIn, retriesLeft }, (ok, outcome) => {
-                if (subscriber.closed) {
-                  // Cancelled while held for a re-login: it never goes again.
-                  return;
-                }
-                if (!ok) {
-                  subscriber.error(outcome);
-                  return;
-                }
-                sink.report?.({
-                  type: 'request-retried',
-                  method,
-                  url: (error as HttpErrorResponse).url,
-                });
-                attempt(outcome, refresher.episode, retriesLeft - 1, url);
-              }),
-            );
-            release();
-          };
-          // Redirected (the interceptor lets no redirect be followed with the token): sent again
-          // to where it leads within the instance, or the caller gets why not.
-          const moved = refresher.redirected(error, method, retriesLeft > 0);
-          if (moved) {
-            subscriber.add(
-              moved.listen((ok, to) =>
-                ok
-                  ? attempt(sent, startedIn, retriesLeft - 1, to)
-                  : to === error
-                    ? recover()
-                    : subscriber.error(to),
-              ),
-            );
-            release();
-            return;
-          }
-          recover();
-        };
-        subscriber.add(
-          send(sent, url).subscribe({
-            next: (value) => {
-              const response = value as HttpResponse<unknown> | null;
-              if (response?.status === 202 && response.body === null) {
-                // No body where one was expected: how an instance answers a request it ignored,
-                // its session's queue being full (see `Lane`).
-                ignored = true;
-                failed(
-                  failure(
-                    response,
-                    202,
-                    'Request ignored',
-                    typeof ngDevMode === 'undefined' || ngDevMode
-                      ? `the instance ignored ${method} ${response.url} (a 202 with no body: ` +
-                          "its session's queue was full)."
-                      : null,
-                  ),
-                );
-              } else {
-                subscriber.next(value);
-              }
-            },
-            complete: () => {
-              if (!ignored) {
-                release();
-                subscriber.complete();
-              }
-            },
-            error: failed,
-          }),
-        );
-      };
       // Room for any request, none waiting: it goes (what nearly every request finds).
       if (lane.inFlight < backgroundRoom(config.maxInFlight) && !lane.background.length) {
-        go();
+        go(token, startedIn, retriesLeft, url);
         return;
       }
       // A user waits for it (a write, `priority: 'high'`, the app's flag): it may take the places
@@ -266,10 +275,12 @@ export function sendWithFreshToken<T>(
       const priority =
         !SAFE_METHOD.test(method) || req.priority === 'high' || isSet(req, USER_WAITING);
       if (priority && lane.inFlight < config.maxInFlight && !lane.priority.length) {
-        go();
+        go(token, startedIn, retriesLeft, url);
         return;
       }
-      (priority ? lane.priority : lane.background).push(go);
+      (priority ? lane.priority : lane.background).push(() =>
+        go(token, startedIn, retriesLeft, url),
+      );
       sink.report?.({
         type: 'request-queued',
         method,
@@ -277,12 +288,11 @@ export function sendWithFreshToken<T>(
         priority,
       });
     };
-    const first = () => attempt(undefined, episode, config.retries);
     if (settling) {
       // Requests issued while a refresh runs wait for it, whatever its outcome.
-      subscriber.add(settling.listen(first));
+      subscriber.add(settling.listen(() => attempt(undefined, episode, config.retries)));
     } else {
-      first();
+      attempt(undefined, episode, config.retries);
     }
   });
 }
