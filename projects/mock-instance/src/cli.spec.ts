@@ -1,6 +1,7 @@
 // The command line as a user meets it: mistakes in its flags fail at once, with what to do.
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { AddressInfo, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -113,6 +114,21 @@ describe('the command line', () => {
       );
     } finally {
       child.kill();
+    }
+  }, 30_000);
+
+  it('says a port in use is in use, and how to pick another', async () => {
+    const taken = createServer();
+    await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
+    try {
+      const { port } = taken.address() as AddressInfo;
+      const result = run(['--port', String(port)], tmpdir());
+      expect(result.status).toBe(1);
+      expect(result.stderr.trim()).toBe(
+        `mock instance: port ${port} is in use (by ng serve?): give another with --port <n>, or --port 0 for a free one`,
+      );
+    } finally {
+      taken.close();
     }
   }, 30_000);
 

@@ -271,6 +271,15 @@ if (process.argv[2] === 'compare') {
   );
 } else {
   main().catch((error: unknown) => {
+    const { code, port } = error as { code?: string; port?: number };
+    if (code === 'EADDRINUSE') {
+      // 4200, the default, is also `ng serve`'s.
+      console.error(
+        `mock instance: port ${port} is in use (by ng serve?): give another with --port <n>, ` +
+          'or --port 0 for a free one',
+      );
+      process.exit(1);
+    }
     console.error(`mock instance: ${error instanceof Error ? error.message : String(error)}`);
     // The error alone says what is wrong; the options are one flag away.
     if (!(error instanceof InstanceDataError)) {
