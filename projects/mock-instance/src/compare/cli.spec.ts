@@ -7,11 +7,23 @@ import { join } from 'node:path';
 
 import { DirectRecorder } from '../../test/recording';
 import { startMockInstance } from '../server';
+import { compareCommand } from './cli';
 
 const TSX = join(__dirname, '../../../../node_modules/tsx/dist/cli.mjs');
 const CLI = join(__dirname, '../cli.ts');
 const run = (args: string[], cwd = tmpdir()) =>
   spawnSync(process.execPath, [TSX, CLI, ...args], { cwd, encoding: 'utf8', timeout: 30_000 });
+/** The subcommand in this process, as the command line runs it after the word `compare`. */
+const inProcess = async (args: string[]) => {
+  const stdout: string[] = [];
+  const stderr: string[] = [];
+  const status = await compareCommand(
+    args,
+    (line) => stdout.push(line),
+    (line) => stderr.push(line),
+  );
+  return { status, stdout: stdout.join('\n'), stderr: stderr.join('\n') };
+};
 
 let dir: string;
 let created: string;
@@ -51,7 +63,7 @@ describe('compare on the command line', () => {
     expect(result.status).toBe(0);
   }, 30_000);
 
-  it('exits 1 and names the difference against a mock started with --data', () => {
+  it('exits 1 and names the difference against a mock started with --data', async () => {
     const data = join(newDir(), 'instance.json');
     writeFileSync(
       data,
@@ -60,7 +72,7 @@ describe('compare on the command line', () => {
         tables: { incident: { fields: { u_team: { type: 'string' } } } },
       }),
     );
-    const result = run(['compare', dir, '--data', data]);
+    const result = await inProcess([dir, '--data', data]);
     const lines = result.stdout.trim().split('\n');
     expect(lines[0]).toBe(
       'DIFF   GET /api/now/table/incident?sysparm_limit=2 : result[].u_team: recorded missing, mock string',
@@ -69,38 +81,38 @@ describe('compare on the command line', () => {
     expect(result.status).toBe(1);
   }, 30_000);
 
-  it('exits 2 with a clear message for a missing folder, an empty one, or a broken file', () => {
-    const missing = run(['compare', join(tmpdir(), 'no-such-recording-folder')]);
+  it('exits 2 with a clear message for a missing folder, an empty one, or a broken file', async () => {
+    const missing = await inProcess([join(tmpdir(), 'no-such-recording-folder')]);
     expect(missing.status).toBe(2);
     expect(missing.stderr).toContain(
       `mock instance compare: ${join(tmpdir(), 'no-such-recording-folder')}: no such folder`,
     );
     const broken = newDir();
     writeFileSync(join(broken, '0001-GET-api.json'), '{ not json');
-    const unreadable = run(['compare', broken]);
+    const unreadable = await inProcess([broken]);
     expect(unreadable.status).toBe(2);
     expect(unreadable.stderr).toContain(
       `mock instance compare: ${join(broken, '0001-GET-api.json')} is not JSON`,
     );
     rmSync(join(broken, '0001-GET-api.json'));
-    const empty = run(['compare', broken]);
+    const empty = await inProcess([broken]);
     expect(empty.status).toBe(2);
     expect(empty.stderr).toContain(`mock instance compare: no recordings in ${broken}`);
     expect(readdirSync(broken)).toEqual([]);
   }, 60_000);
 
-  it('lists compare in the main help, and its own options in compare --help', () => {
+  it('lists compare in the main help, and its own options in compare --help', async () => {
     const main = run(['--help']);
     expect(main.stdout).toMatch(/ngx-user-token-mock-instance compare <dir> \[options\]/);
     expect(main.stdout).toMatch(/compare <dir> {10}replay a recording of the dev proxy/);
-    const own = run(['compare', '--help']);
+    const own = await inProcess(['--help']);
     expect(own.status).toBe(0);
     expect(own.stdout).toMatch(/--data <file> {10}the mock's data/);
     expect(own.stdout).toMatch(/Exit code: 0 when all match, 1 when some differ, 2 when it cannot/);
-    const wrong = run(['compare']);
+    const wrong = await inProcess([]);
     expect(wrong.status).toBe(2);
     expect(wrong.stderr).toContain("compare needs one folder, the recording's");
-    const clash = run(['compare', dir, '--url', 'http://127.0.0.1:9', '--data', 'x.json']);
+    const clash = await inProcess([dir, '--url', 'http://127.0.0.1:9', '--data', 'x.json']);
     expect(clash.status).toBe(2);
     expect(clash.stderr).toContain('--data cannot apply');
   }, 60_000);
