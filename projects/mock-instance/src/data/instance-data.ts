@@ -39,6 +39,7 @@ import {
   BUILT_IN,
   FIELD_TYPES,
   SYSTEM_FIELDS,
+  TableDef,
   TableSpec,
   tablesOf,
   UNSERVED_TABLES,
@@ -425,25 +426,48 @@ function crossCheck(data: Data, where: Paths): string[] {
  */
 function resolveReferences(data: Data, where: Paths): { data: Data; problems: string[] } {
   const tables = tablesOf(data.tables);
-  interface Named {
-    readonly id: string;
-    readonly values: Readonly<Record<string, unknown>>;
+  // Each table's records by sys_id, user name and display value (a child table's under its
+  // ancestors too: an incident is a task), so that each reference is one lookup.
+  interface Index {
+    readonly ids: Set<string>;
+    readonly byUserName: Map<string, string[]>;
+    readonly byDisplay: Map<string, string[]>;
   }
-  // Each table's records, a child table's under its ancestors too (an incident is a task).
-  const recordsOf = new Map<string, Named[]>();
-  const add = (table: string, record: Named) => {
-    for (let def = tables[table]; def; def = def.parent ? tables[def.parent] : undefined!) {
-      recordsOf.set(def.name, [...(recordsOf.get(def.name) ?? []), record]);
+  const indexes = new Map<string, Index>();
+  const listed = (map: Map<string, string[]>, key: string, id: string) => {
+    const ids = map.get(key);
+    if (ids) {
+      ids.push(id);
+    } else {
+      map.set(key, [id]);
+    }
+  };
+  const add = (table: string, id: string, values: Readonly<Record<string, unknown>>) => {
+    for (let def: TableDef | undefined = tables[table]; def;) {
+      let index = indexes.get(def.name);
+      if (!index) {
+        index = { ids: new Set(), byUserName: new Map(), byDisplay: new Map() };
+        indexes.set(def.name, index);
+      }
+      index.ids.add(id);
+      if (typeof values['user_name'] === 'string') {
+        listed(index.byUserName, values['user_name'], id);
+      }
+      listed(index.byDisplay, String(values[def.displayField] ?? ''), id);
+      def = def.parent ? tables[def.parent] : undefined;
     }
   };
   for (const user of data.users) {
-    add('sys_user', { id: user.sys_id ?? seededSysId(`sys_user:${user.user_name}`), values: user });
+    add('sys_user', user.sys_id ?? seededSysId(`sys_user:${user.user_name}`), user);
   }
   const numbered = numberRecords(data.records, tables);
   for (const [table, rows] of Object.entries(numbered)) {
     rows.forEach((row, i) => {
-      const id = typeof row['sys_id'] === 'string' ? row['sys_id'] : seededSysId(`${table}:${i}`);
-      add(table, { id, values: row });
+      add(
+        table,
+        typeof row['sys_id'] === 'string' ? row['sys_id'] : seededSysId(`${table}:${i}`),
+        row,
+      );
     });
   }
 
@@ -452,20 +476,18 @@ function resolveReferences(data: Data, where: Paths): { data: Data; problems: st
     if (typeof value !== 'string' || value === '' || !Object.hasOwn(tables, target)) {
       return value;
     }
-    const candidates = recordsOf.get(target) ?? [];
-    if (candidates.some((c) => c.id === value)) {
+    const index = indexes.get(target);
+    if (index?.ids.has(value)) {
       return value;
     }
-    const byUserName = candidates.filter(
-      (c) => 'user_name' in c.values && c.values['user_name'] === value,
-    );
+    const byUserName = index?.byUserName.get(value) ?? [];
     if (byUserName.length === 1) {
-      return byUserName[0].id;
+      return byUserName[0];
     }
     const display = tables[target].displayField;
-    const byDisplay = candidates.filter((c) => String(c.values[display] ?? '') === value);
+    const byDisplay = index?.byDisplay.get(value) ?? [];
     if (byDisplay.length === 1) {
-      return byDisplay[0].id;
+      return byDisplay[0];
     }
     const ways = target === 'sys_user' ? `sys_id, user_name or ${display}` : `sys_id or ${display}`;
     problems.push(
