@@ -217,8 +217,8 @@ export function measureHotPath(options) {
  * libraries side by side), more than rounds within a process average out. Each process's ratios
  * are kept (`perProcess`), so the spread is visible.
  *
- * @param {{ library: string, processes?: number, requests?: number, rounds?: number,
- *           warmup?: number }} options `library`: the path of the library's FESM bundle
+ * @param {{ bundle: string, processes?: number, requests?: number, rounds?: number,
+ *           warmup?: number }} options `bundle`: the path of the library's FESM bundle
  */
 export function measureHotPathInProcesses(options) {
   const processes = options.processes ?? 5;
@@ -229,7 +229,7 @@ export function measureHotPathInProcesses(options) {
         [
           '--expose-gc',
           fileURLToPath(import.meta.url),
-          options.library,
+          options.bundle,
           JSON.stringify({
             requests: options.requests,
             rounds: options.rounds ?? 10,

@@ -30,14 +30,14 @@ execFileSync(resolve(ROOT, 'node_modules/.bin/ng'), ['build', 'ngx-user-token'],
   stdio: 'ignore',
   env: { ...process.env, NG_CLI_ANALYTICS: 'false' },
 });
-const library = resolve(ROOT, 'dist/ngx-user-token/fesm2022/ngx-user-token.mjs');
-const lib = await import(library);
+const bundle = resolve(ROOT, 'dist/ngx-user-token/fesm2022/ngx-user-token.mjs');
+const lib = await import(bundle);
 
 console.log('1/5 hot path…');
 const hotPath = measureHotPathInProcesses(
   smoke
-    ? { library, processes: 2, requests: 200, rounds: 3, warmup: 1 }
-    : { library, processes: 5, rounds: 10 },
+    ? { bundle, processes: 2, requests: 200, rounds: 3, warmup: 1 }
+    : { bundle, processes: 5, rounds: 10 },
 );
 console.log('2/5 round trips…');
 const roundTrips = await measureRoundTrips(smoke ? { lib, bursts: [1, 3], repeats: 1 } : { lib });

@@ -11,7 +11,7 @@ export {
 export type { GuardOptions, GuardRefusal, RequestGuard } from '../../dev-guard/src/index';
 export { angularProxyConfig, INSTANCE_PATHS } from './proxy-config';
 export type { ProxyRoute } from './proxy-config';
-export type { RecordedBody, RecordedExchange } from './recording';
+export type { RecordedBody, RecordedExchange } from '../../recording-format/src/index';
 export { DevProxyOptionError, startDevProxy } from './server';
 export type { DevProxy, DevProxyOptions } from './server';
 export { InstanceSession, LoginError } from './session';

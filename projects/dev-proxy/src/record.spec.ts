@@ -16,7 +16,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 import { compareRecording, MockInstance, startMockInstance } from '../../mock-instance/src/index';
-import type { RecordedExchange } from './recording';
+import type { RecordedExchange } from '../../recording-format/src/index';
 import { DevProxy, startDevProxy } from './server';
 
 const ADMIN = { mode: 'password', user: 'admin', password: 'demo' } as const;

@@ -9,11 +9,9 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { Readable } from 'node:stream';
 
+import { BODY_CAP, RECORDING_FORMAT, RecordedExchange } from '../../recording-format/src/index';
 import {
-  BODY_CAP,
   CapturedBody,
-  RECORDING_FORMAT,
-  RecordedExchange,
   recordedBody,
   recordedRequestHeaders,
   recordedResponseHeaders,

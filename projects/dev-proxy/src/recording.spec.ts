@@ -2,9 +2,9 @@
 // end-to-end proof that no secret of a real session lands in a file is in record.spec.ts).
 import { gzipSync } from 'node:zlib';
 
+import { BODY_CAP } from '../../recording-format/src/index';
 import { fileName } from './recorder';
 import {
-  BODY_CAP,
   recordedBody,
   recordedRequestHeaders,
   recordedResponseHeaders,

@@ -35,4 +35,5 @@ export type {
 export { compareRecording } from './compare/compare';
 export type { CompareOptions, CompareReport, ExchangeComparison } from './compare/compare';
 export { CompareError, readRecording } from './compare/recording';
-export type { RecordedBody, RecordedExchange, RecordingEntry } from './compare/recording';
+export type { RecordingEntry } from './compare/recording';
+export type { RecordedBody, RecordedExchange } from '../../recording-format/src/index';

@@ -3,7 +3,7 @@
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
-import { RECORDING_FORMAT, RecordedExchange } from '../src/compare/recording';
+import { RECORDING_FORMAT, RecordedExchange } from '../../recording-format/src/index';
 import { logIn, MockInstanceSession } from '../src/testing';
 
 /** A JSON answer, as far as the specs read it. */

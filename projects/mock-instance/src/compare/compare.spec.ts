@@ -7,7 +7,8 @@ import { join } from 'node:path';
 import { DirectRecorder } from '../../test/recording';
 import { startMockInstance } from '../server';
 import { compareRecording } from './compare';
-import { CompareError, RECORDING_FORMAT } from './recording';
+import { RECORDING_FORMAT } from '../../../recording-format/src/index';
+import { CompareError } from './recording';
 
 const dirs: string[] = [];
 const newDir = () => {

@@ -28,13 +28,11 @@ import { Buffer } from 'node:buffer';
 import { DEMO_PASSWORD } from '../data/seed';
 import { MockInstance, MockInstanceOptions, startMockInstance } from '../server';
 import {
-  CompareError,
   INSTANCE_PLACEHOLDER,
-  readRecording,
   RecordedBody,
-  RecordingEntry,
   SESSION_VALUE,
-} from './recording';
+} from '../../../recording-format/src/index';
+import { CompareError, readRecording, RecordingEntry } from './recording';
 import { shapeDifferences, shapeOf } from './shape';
 
 /** How to compare a recording. */
@@ -302,7 +300,7 @@ class Replay {
     );
     const recordedHeader = (name: string) => {
       const value = recordedHeaders.get(name.toLowerCase());
-      return Array.isArray(value) ? value.join(', ') : (value ?? null);
+      return typeof value === 'string' || value === undefined ? (value ?? null) : value.join(', ');
     };
     const recordedType = mediaType(recordedHeader('Content-Type'));
     const mockType = mediaType(answer.headers.get('Content-Type'));
@@ -346,7 +344,7 @@ class Replay {
     return result(differences, notes);
   }
 
-  private requestBody(body: RecordedBody): Uint8Array<ArrayBuffer> | undefined {
+  private requestBody(body: RecordedBody | null): Uint8Array<ArrayBuffer> | undefined {
     if (body === null) {
       return undefined;
     }
@@ -409,7 +407,7 @@ function kindOfAnswer(bytes: Buffer, type: string | null): { kind: BodyKind; jso
   return { kind: declaredText || !/(?![\t\n\v\f\r])\p{Cc}/u.test(text) ? 'text' : 'binary' };
 }
 
-function kindOfRecorded(body: RecordedBody): BodyKind {
+function kindOfRecorded(body: RecordedBody | null): BodyKind {
   if (body === null) {
     return 'empty';
   }
@@ -417,7 +415,11 @@ function kindOfRecorded(body: RecordedBody): BodyKind {
 }
 
 /** The body's kind, and for JSON its shape, compared. */
-function bodyDifferences(recorded: RecordedBody, bytes: Buffer, type: string | null): string[] {
+function bodyDifferences(
+  recorded: RecordedBody | null,
+  bytes: Buffer,
+  type: string | null,
+): string[] {
   const mock = kindOfAnswer(bytes, type);
   const recordedKind = kindOfRecorded(recorded);
   if (recordedKind !== mock.kind) {

@@ -12,12 +12,7 @@ import { join } from 'node:path';
 
 import { z } from 'zod';
 
-/** The `format` of a recorded exchange this version reads. */
-export const RECORDING_FORMAT = 'ngx-user-token-recording/1';
-/** Where the proxy's session supplied a credential. */
-export const SESSION_VALUE = '[session]';
-/** The host standing for the instance's. */
-export const INSTANCE_PLACEHOLDER = 'instance.example';
+import { RECORDING_FORMAT, RecordedExchange } from '../../../recording-format/src/index';
 
 const bytes = z.number().int().nonnegative();
 const bodySchema = z
@@ -47,63 +42,10 @@ const exchangeSchema = z.object({
   }),
 });
 
-/**
- * A body as recorded (see the dev proxy's `recording.ts`): JSON as JSON, text as text, a request
- * body known to be binary as base64, any other binary as its length; `bytes` is the whole body's
- * size, `truncated` whether the recording cut it (at 64 KB).
- */
-export type RecordedBody =
-  | {
-      readonly type: 'json';
-      readonly value: unknown;
-      readonly bytes: number;
-      readonly truncated: false;
-    }
-  | {
-      readonly type: 'text';
-      readonly value: string;
-      readonly bytes: number;
-      readonly truncated: boolean;
-    }
-  | {
-      readonly type: 'base64';
-      readonly value: string;
-      readonly bytes: number;
-      readonly truncated: boolean;
-    }
-  | { readonly type: 'binary'; readonly bytes: number; readonly truncated: boolean }
-  | null;
-
-/** One recorded exchange: what one file of a recording holds. */
-export interface RecordedExchange {
-  readonly format: typeof RECORDING_FORMAT;
-  /** Its place in the recording, from 1. */
-  readonly seq: number;
-  /** The user whose session the proxy had, if the instance named them. */
-  readonly user: string | null;
-  /** How many times the proxy sent it (2: resent after a token rotation). */
-  readonly attempts: number;
-  readonly request: {
-    readonly method: string;
-    /** Path and query, scrubbed. */
-    readonly path: string;
-    readonly headers: Readonly<Record<string, string>>;
-    readonly body: RecordedBody;
-  };
-  readonly response: {
-    readonly status: number;
-    readonly headers: Readonly<Record<string, string | string[]>>;
-    readonly body: RecordedBody;
-  };
-}
-
-// The schema and the interface say the same (the public types are written out, so that a user's
-// project needs no zod types to compile against them).
+// What the schema lets through is a `RecordedExchange`, the format's written-out type (so that a
+// user's project needs no zod types to compile against it).
 type Fits<A, B> = A extends B ? true : never;
-const schemaFits: [
-  Fits<z.output<typeof exchangeSchema>, RecordedExchange>,
-  Fits<RecordedExchange, z.output<typeof exchangeSchema>>,
-] = [true, true];
+const schemaFits: Fits<z.output<typeof exchangeSchema>, RecordedExchange> = true;
 void schemaFits;
 
 /** A recorded exchange and the file it came from. */

@@ -109,28 +109,25 @@ export class Database {
     for (const { password: _p, roles: _r, ...fields } of this.data.users) {
       put('sys_user', rowOf(users, { active: 'true', ...fields }, `sys_user:${fields.user_name}`));
     }
-    const loaded = Object.entries(this.data.records).flatMap(([table, rows]) =>
-      rows.map((values, i): [TableDef, Row] => [
-        this.tables[table],
-        rowOf(this.tables[table], values, `${table}:${i}`),
-      ]),
-    );
-    // A record the data gives no number gets the next after the highest the data gives (the
-    // demo's incidents end at INC0010300, so an added one is INC0010301), as an instance's
-    // counter runs past its numbers.
-    this.counters = new Map();
-    for (const [def, row] of loaded) {
-      const given = Number(/(\d+)$/.exec(row['number'] ?? '')?.[1] ?? 0);
-      if (def.numberPrefix && given > 0) {
-        this.counters.set(def.name, Math.max(this.counters.get(def.name) ?? 1, given + 1));
-      }
+    // Every record of the data has its number: validation gave one to each it lacked (see
+    // `numberRecords`), so that references may name it.
+    for (const [table, rows] of Object.entries(this.data.records)) {
+      const def = this.tables[table];
+      rows.forEach((values, i) => {
+        const row = rowOf(def, values, `${table}:${i}`);
+        mirrorNumber(def, row);
+        put(table, row);
+      });
     }
-    for (const [def, row] of loaded) {
-      if (def.numberPrefix && row['number'] === '') {
-        row['number'] = this.nextNumber(def);
+    // A record a client creates gets the next after the highest number.
+    this.counters = new Map();
+    for (const def of Object.values(this.tables)) {
+      const numbers = this.rows(def.name)
+        .map((r) => Number(/(\d+)$/.exec(r['number'] ?? '')?.[1] ?? 0))
+        .filter((n) => n > 0);
+      if (def.numberPrefix) {
+        this.counters.set(def.name, Math.max(1, ...numbers.map((n) => n + 1)));
       }
-      mirrorNumber(def, row);
-      put(def.name, row);
     }
     this.describeTables(created);
   }

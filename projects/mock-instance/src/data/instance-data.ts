@@ -537,9 +537,12 @@ function resolveReferences(data: Data, where: Paths): { data: Data; problems: st
 }
 
 /**
- * The records with the numbers an instance would give them: in a table with a `numberPrefix`, a
- * record the data gives no `number` gets the next after the highest the data gives (the demo's
- * incidents end at INC0010300, so an added one is INC0010301) — so that a reference may name it.
+ * The records with their numbers: in a table with a `numberPrefix`, a record the data gives no
+ * `number` gets the next after the highest the data gives (the demo's incidents end at
+ * INC0010300, so an added one is INC0010301), so that a reference may name it. An instance numbers
+ * a new record from its table's number record (`sys_number`, ServiceNowDocs
+ * `platform-administration/c_ManagingRecordNumbering.md`); whether a record inserted with a
+ * number of its own moves that counter is unverified: following the highest is the mock's choice.
  */
 function numberRecords(
   records: Data['records'],
